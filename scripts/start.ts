@@ -1,0 +1,84 @@
+// `npm start`: Hookline on this machine with no manual step. Applies the D1
+// migrations to the local database, then runs `wrangler dev` with local D1,
+// Queues and Durable Objects and the development settings below. Any of them
+// set in the environment wins (e.g. `ADMIN_TOKEN=x npm start`).
+//
+// Environment: PORT (default 8787), HOST (default 127.0.0.1),
+// HOOKLINE_STATE_DIR (where local state is kept; default .wrangler/state).
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const port = Number(process.env.PORT ?? 8787);
+const host = process.env.HOST ?? "127.0.0.1";
+const stateDir = process.env.HOOKLINE_STATE_DIR;
+const persist = stateDir ? ["--persist-to", stateDir] : [];
+
+/** Development defaults; a deployed worker gets real secrets instead. */
+export const DEV_SETTINGS: Record<string, string> = {
+	ADMIN_TOKEN: "dev-admin-token",
+	INGEST_TOKEN: "dev-ingest-token",
+	// base64 of 32 bytes; for local use only.
+	ENCRYPTION_KEY: "aG9va2xpbmUtbG9jYWwtZGV2LWtleS0zMi1ieXRlcyE=",
+	ALLOW_PRIVATE_TARGETS: "true",
+	SENDER_IPS: "127.0.0.1",
+};
+
+const log = (line: string) => process.stdout.write(`[hookline] ${line}\n`);
+
+log("applying D1 migrations to the local database…");
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
+	cwd: root,
+	stdio: ["ignore", "inherit", "inherit"],
+	env: { ...process.env, CI: "true" },
+});
+if (migrate.status !== 0) {
+	log(`migrations failed (exit ${migrate.status}); see the output above`);
+	process.exit(migrate.status ?? 1);
+}
+
+const SECRETS = ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"];
+const settings = Object.fromEntries(
+	Object.entries(DEV_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value]),
+);
+// Secrets reach wrangler through its environment, plain settings as --var.
+const vars = Object.entries(settings)
+	.filter(([name]) => !SECRETS.includes(name))
+	.flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+const secrets = Object.fromEntries(Object.entries(settings).filter(([name]) => SECRETS.includes(name)));
+log(`starting wrangler dev on http://${host}:${port} …`);
+const dev = spawn(
+	wrangler,
+	["dev", "--local", "--ip", host, "--port", String(port), "--show-interactive-dev-session=false", ...persist, ...vars],
+	{
+		cwd: root,
+		stdio: ["ignore", "inherit", "inherit"],
+		env: { WRANGLER_SEND_METRICS: "false", ...process.env, ...secrets },
+	},
+);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+	process.on(signal, () => dev.kill(signal));
+}
+dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+const base = `http://${host}:${port}`;
+const announce = async () => {
+	for (let i = 0; i < 600; i++) {
+		try {
+			const res = await fetch(`${base}/healthz`);
+			if (res.ok) break;
+		} catch {}
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	const admin = settings.ADMIN_TOKEN;
+	const ingest = settings.INGEST_TOKEN;
+	log(`ready on ${base} (admin token: ${admin}, ingest token: ${ingest})`);
+	log("send a first event:");
+	log(`  curl -X POST ${base}/v1/events -H 'authorization: Bearer ${ingest}' \\`);
+	log(`    -H 'content-type: application/json' -d '{"type":"loan.created","data":{"loanId":"L-1"}}'`);
+	log(`API reference: ${base}/openapi.json · README.md walks through creating a webhook`);
+};
+void announce();

@@ -1,0 +1,59 @@
+// The HTTP side of Hookline: every resource mounted on one app, the OpenAPI
+// document, and the one error handler.
+import { createRoute, z } from "@hono/zod-openapi";
+import pkg from "../package.json";
+import { readConfig } from "./config";
+import { eventRoutes } from "./events/routes";
+import { onError, ProblemError } from "./http/problem";
+import { json, newRouter } from "./http/router";
+import { notificationRoutes } from "./notifications/routes";
+import { webhookRoutes } from "./webhooks/routes";
+
+export const app = newRouter();
+
+app.onError(onError);
+app.notFound((c) => {
+	throw new ProblemError(404, `No route for ${c.req.method} ${c.req.path}.`);
+});
+
+app.openapi(
+	createRoute({
+		method: "get",
+		path: "/healthz",
+		tags: ["meta"],
+		summary: "Liveness",
+		responses: { 200: json(z.object({ status: z.literal("ok"), version: z.string() }), "Alive") },
+	}),
+	(c) => c.json({ status: "ok" as const, version: pkg.version }, 200),
+);
+
+app.openapi(
+	createRoute({
+		method: "get",
+		path: "/v1/sender-ips",
+		tags: ["meta"],
+		summary: "The sender IP addresses receivers can allow-list (public)",
+		responses: { 200: json(z.object({ ips: z.array(z.string()) }), "Configured sender IPs") },
+	}),
+	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
+);
+
+app.route("/v1/webhooks", webhookRoutes);
+app.route("/v1/events", eventRoutes);
+app.route("/v1/notifications", notificationRoutes);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+	type: "http",
+	scheme: "bearer",
+	description: "The admin token, or the ingest token for POST /v1/events only",
+});
+
+app.doc31("/openapi.json", {
+	openapi: "3.1.0",
+	info: {
+		title: "Hookline",
+		version: pkg.version,
+		description:
+			"Webhook delivery: ingest events, shape and deliver requests with retries, read and re-send the history.",
+	},
+});

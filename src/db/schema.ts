@@ -1,0 +1,120 @@
+// The D1 schema: webhooks, events, notifications (one event for one webhook,
+// with the request computed at send-out) and attempts. Migrations in
+// migrations/ are generated from this file by `npm run db:generate`.
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Milliseconds since the epoch; every time column uses it. */
+const epochMs = (name: string) => integer(name, { mode: "number" });
+
+export const webhooks = sqliteTable(
+	"webhooks",
+	{
+		id: text("id").primaryKey(),
+		name: text("name").notNull(),
+		enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+		eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+		method: text("method", { enum: ["POST", "PUT", "PATCH"] }).notNull(),
+		url: text("url").notNull(),
+		contentType: text("content_type", {
+			enum: ["application/json", "application/xml", "text/plain"],
+		}).notNull(),
+		headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+		payloadTemplate: text("payload_template"),
+		authUsername: text("auth_username"),
+		/** AES-GCM sealed (see src/secrets), never returned by the API. */
+		authPasswordSealed: text("auth_password_sealed"),
+		/** AES-GCM sealed `whsec_` signing secret. */
+		secretSealed: text("secret_sealed").notNull(),
+		retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>().notNull(),
+		timeoutMs: integer("timeout_ms").notNull(),
+		createdAt: epochMs("created_at").notNull(),
+		updatedAt: epochMs("updated_at").notNull(),
+		/** Soft delete: history stays readable, pending deliveries stop. */
+		deletedAt: epochMs("deleted_at"),
+	},
+	(t) => [index("webhooks_live_idx").on(t.deletedAt, t.enabled)],
+);
+
+export const events = sqliteTable(
+	"events",
+	{
+		id: text("id").primaryKey(),
+		type: text("type").notNull(),
+		occurredAt: epochMs("occurred_at").notNull(),
+		data: text("data").notNull(),
+		receivedAt: epochMs("received_at").notNull(),
+		/** How many notifications ingest created: the stored answer for repeats. */
+		notificationCount: integer("notification_count").notNull(),
+	},
+	(t) => [index("events_type_idx").on(t.type), index("events_received_idx").on(t.receivedAt)],
+);
+
+/** Ingest idempotency: an `Idempotency-Key` (or body `id`) seen once maps to its event. */
+export const ingestKeys = sqliteTable("ingest_keys", {
+	key: text("key").primaryKey(),
+	eventId: text("event_id").notNull(),
+	createdAt: epochMs("created_at").notNull(),
+});
+
+export const notificationStatuses = ["pending", "retrying", "delivered", "failed", "paused", "skipped"] as const;
+export type NotificationStatus = (typeof notificationStatuses)[number];
+
+export const notifications = sqliteTable(
+	"notifications",
+	{
+		id: text("id").primaryKey(),
+		eventId: text("event_id").notNull(),
+		webhookId: text("webhook_id").notNull(),
+		eventType: text("event_type").notNull(),
+		status: text("status", { enum: notificationStatuses }).notNull(),
+		/** Attempts spent in the current series (a manual re-send starts a new one). */
+		attemptCount: integer("attempt_count").notNull().default(0),
+		/** The request as computed at the first send-out; null until then. */
+		requestMethod: text("request_method"),
+		requestUrl: text("request_url"),
+		requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
+		requestBody: text("request_body"),
+		lastError: text("last_error"),
+		/** When the next attempt is due; the sweeper re-enqueues what is overdue. */
+		nextAttemptAt: epochMs("next_attempt_at"),
+		deliveredAt: epochMs("delivered_at"),
+		createdAt: epochMs("created_at").notNull(),
+		updatedAt: epochMs("updated_at").notNull(),
+	},
+	(t) => [
+		index("notifications_webhook_idx").on(t.webhookId, t.id),
+		index("notifications_event_idx").on(t.eventId),
+		index("notifications_status_idx").on(t.status, t.id),
+		index("notifications_type_idx").on(t.eventType, t.id),
+		index("notifications_due_idx").on(t.status, t.nextAttemptAt),
+	],
+);
+
+export const attemptTriggers = ["auto", "manual"] as const;
+
+export const attempts = sqliteTable(
+	"attempts",
+	{
+		id: text("id").primaryKey(),
+		notificationId: text("notification_id").notNull(),
+		/** 1-based number within the notification's current series. */
+		number: integer("number").notNull(),
+		trigger: text("trigger", { enum: attemptTriggers }).notNull(),
+		startedAt: epochMs("started_at").notNull(),
+		durationMs: integer("duration_ms").notNull(),
+		succeeded: integer("succeeded", { mode: "boolean" }).notNull(),
+		statusCode: integer("status_code"),
+		/** What kind of failure: http, timeout, network, invalid_request. Null on success. */
+		errorKind: text("error_kind"),
+		error: text("error"),
+		responseExcerpt: text("response_excerpt"),
+	},
+	(t) => [index("attempts_notification_idx").on(t.notificationId, t.id)],
+);
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type NewWebhookRow = typeof webhooks.$inferInsert;
+export type EventRow = typeof events.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;
+export type NewNotificationRow = typeof notifications.$inferInsert;
+export type AttemptRow = typeof attempts.$inferSelect;

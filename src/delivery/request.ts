@@ -1,0 +1,111 @@
+// Shapes the HTTP request of a notification from its webhook's templates.
+// Computed once at the first send-out and stored; secrets (Basic auth,
+// signatures) are not part of it and are added at send time.
+import pkg from "../../package.json";
+import { MAX_EVENT_BYTES } from "../config";
+import { type ContentType, renderHeader, renderPayload, renderUrl, type TemplateView } from "../templates";
+
+export const USER_AGENT = `Hookline/${pkg.version}`;
+export const IDEMPOTENCY_HEADER = "x-notifications-idempotency-key";
+
+export type StoredRequest = {
+	method: string;
+	url: string;
+	headers: Record<string, string>;
+	body: string;
+};
+
+export type RequestTemplates = {
+	method: "POST" | "PUT" | "PATCH";
+	url: string;
+	contentType: ContentType;
+	headers: Record<string, string>;
+	payloadTemplate: string | null;
+};
+
+/** A request that cannot be shaped; `field` names the webhook field at fault. */
+export class ShapeError extends Error {
+	constructor(
+		readonly field: string,
+		message: string,
+	) {
+		super(message);
+		this.name = "ShapeError";
+	}
+}
+
+const attempt = <T>(field: string, fn: () => T): T => {
+	try {
+		return fn();
+	} catch (err) {
+		if (err instanceof ShapeError) throw err;
+		throw new ShapeError(field, (err as Error).message);
+	}
+};
+
+export const shapeUrl = (template: string, view: TemplateView, allowHttp: boolean) => {
+	const rendered = attempt("url", () => renderUrl(template, view));
+	let url: URL;
+	try {
+		url = new URL(rendered);
+	} catch {
+		throw new ShapeError("url", `renders to "${rendered.slice(0, 200)}", which is not an absolute URL`);
+	}
+	if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:")) {
+		throw new ShapeError("url", `must be an https: URL${allowHttp ? " (or http:)" : ""}, not ${url.protocol}`);
+	}
+	if (url.username || url.password) {
+		throw new ShapeError("url", "must not carry credentials; use auth instead");
+	}
+	return url.toString();
+};
+
+export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
+	const body =
+		templates.payloadTemplate === null
+			? JSON.stringify({
+					id: view.event.id,
+					type: view.event.type,
+					occurredAt: view.event.occurredAt,
+					data: view.data,
+				})
+			: attempt("payloadTemplate", () =>
+					renderPayload(templates.payloadTemplate as string, view, templates.contentType),
+				);
+	if (templates.contentType === "application/json") {
+		attempt("payloadTemplate", () => {
+			try {
+				JSON.parse(body);
+			} catch (err) {
+				throw new Error(`renders invalid JSON: ${(err as Error).message}`);
+			}
+		});
+	}
+	if (new TextEncoder().encode(body).byteLength > MAX_EVENT_BYTES) {
+		throw new ShapeError("payloadTemplate", `renders a body over ${MAX_EVENT_BYTES} bytes`);
+	}
+	return body;
+};
+
+export const shapeRequest = (
+	templates: RequestTemplates,
+	view: TemplateView,
+	{ allowHttp }: { allowHttp: boolean },
+): StoredRequest => {
+	const headers: Record<string, string> = {
+		"content-type": templates.contentType,
+		"user-agent": USER_AGENT,
+		[IDEMPOTENCY_HEADER]: view.notification.id,
+	};
+	for (const [name, template] of Object.entries(templates.headers)) {
+		const value = attempt(`headers.${name}`, () => renderHeader(template, view));
+		if (/[\r\n]/.test(value)) throw new ShapeError(`headers.${name}`, "renders a value with CR or LF");
+		headers[name.toLowerCase()] = value;
+	}
+	return {
+		method: templates.method,
+		url: shapeUrl(templates.url, view, allowHttp),
+		headers,
+		body: shapeBody(templates, view),
+	};
+};

@@ -1,0 +1,36 @@
+// Cursor pagination over time-sortable ids, newest first.
+import { z } from "@hono/zod-openapi";
+import { validationProblem } from "./problem";
+
+export const PageQuery = z.object({
+	limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+	cursor: z
+		.string()
+		.regex(/^[A-Za-z0-9_-]{1,200}$/, "must be a nextCursor from an earlier page")
+		.optional(),
+});
+
+/** The cursor is the base64url of the last id seen; opaque to clients. */
+export const encodeCursor = (id: string) => btoa(id).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+
+export const decodeCursor = (cursor: string | undefined): string | undefined => {
+	if (!cursor) return undefined;
+	let id = "";
+	try {
+		id = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+	} catch {}
+	if (!/^[a-z]+_[0-9A-Z]{26}$/.test(id)) {
+		throw validationProblem([{ path: "cursor", message: "must be a nextCursor from an earlier page" }]);
+	}
+	return id;
+};
+
+/** Given `limit + 1` rows, the page and the cursor of the next one. */
+export const page = <T extends { id: string }>(rows: T[], limit: number) => {
+	const data = rows.slice(0, limit);
+	const last = data.at(-1);
+	return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+};
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+	z.object({ data: z.array(item), nextCursor: z.string().nullable() });

@@ -1,0 +1,74 @@
+// Mustache rendering of URL, header and payload templates, escaped for where
+// the value lands (never HTML-escaped), and the checks run when a webhook is
+// created or changed.
+import Mustache from "mustache";
+
+export type ContentType = "application/json" | "application/xml" | "text/plain";
+
+export type TemplateView = {
+	event: { id: string; type: string; occurredAt: string };
+	data: Record<string, unknown>;
+	webhook: { id: string; name: string };
+	notification: { id: string };
+};
+
+/** Parsed templates are cached, bounded so operator input cannot grow memory without end. */
+const MAX_CACHED_TEMPLATES = 500;
+const cache = new Map<string, unknown>();
+Mustache.templateCache = {
+	set: (key: string, value: unknown) => {
+		if (cache.size >= MAX_CACHED_TEMPLATES) cache.clear();
+		cache.set(key, value);
+	},
+	get: (key: string) => cache.get(key),
+	clear: () => cache.clear(),
+} as unknown as typeof Mustache.templateCache;
+
+const asText = (value: unknown) =>
+	value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+
+const jsonStringEscape = (value: unknown) => JSON.stringify(asText(value)).slice(1, -1);
+
+const xmlEscape = (value: unknown) =>
+	asText(value).replace(
+		/[&<>"']/g,
+		(ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[ch] as string,
+	);
+
+const payloadEscapes: Record<ContentType, (value: unknown) => string> = {
+	"application/json": jsonStringEscape,
+	"application/xml": xmlEscape,
+	"text/plain": asText,
+};
+
+/** Looks a dotted name up in the view the way mustache does, for `{{#json}}`. */
+const lookup = (view: unknown, name: string): unknown =>
+	name === "."
+		? view
+		: name.split(".").reduce<unknown>((at, key) => (at as Record<string, unknown> | null)?.[key], view);
+
+/**
+ * The view every template renders against. `{{#json}}data.items{{/json}}`
+ * places a whole value as JSON (object, array, number, boolean; `null` when
+ * missing), unescaped.
+ */
+const withHelpers = (view: TemplateView) => ({
+	...view,
+	json: () => (text: string) => JSON.stringify(lookup(view, text.trim()) ?? null),
+});
+
+const render = (template: string, view: TemplateView, escapeValue: (value: unknown) => string) =>
+	Mustache.render(template, withHelpers(view), {}, { escape: escapeValue });
+
+export const renderUrl = (template: string, view: TemplateView) =>
+	render(template, view, (v) => encodeURIComponent(asText(v)));
+
+export const renderHeader = (template: string, view: TemplateView) => render(template, view, asText);
+
+export const renderPayload = (template: string, view: TemplateView, contentType: ContentType) =>
+	render(template, view, payloadEscapes[contentType]);
+
+/** Throws mustache's own message ("Unclosed tag at 12") for a template that does not parse. */
+export const parseTemplate = (template: string) => {
+	Mustache.parse(template);
+};

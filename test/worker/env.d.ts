@@ -1,0 +1,11 @@
+// Bindings the worker tests add through vitest.config.ts.
+import type { D1Migration } from "cloudflare:test";
+
+declare global {
+	namespace Cloudflare {
+		interface Env {
+			TEST_MIGRATIONS: D1Migration[];
+			RECEIVER_URL: string;
+		}
+	}
+}

@@ -1,0 +1,55 @@
+// Shared helpers for the worker tests: calls into the worker, fixtures and
+// reading back what the real receiver got.
+import { env, exports } from "cloudflare:workers";
+
+export const ADMIN = "Bearer test-admin-token";
+export const INGEST = "Bearer test-ingest-token";
+
+export const api = (
+	path: string,
+	{
+		method = "GET",
+		token = ADMIN,
+		body,
+		headers = {},
+	}: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) =>
+	exports.default.fetch(`http://hookline.test${path}`, {
+		method,
+		headers: {
+			...(token ? { authorization: token } : {}),
+			...(body !== undefined ? { "content-type": "application/json" } : {}),
+			...headers,
+		},
+		body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+	});
+
+export const uniqueTag = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+export const createWebhook = async (fields: Record<string, unknown> = {}) => {
+	const res = await api("/v1/webhooks", {
+		method: "POST",
+		body: { name: "test hook", eventTypes: ["*"], url: `${env.RECEIVER_URL}/ok/${uniqueTag("hook")}`, ...fields },
+	});
+	if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${await res.text()}`);
+	return (await res.json()) as { id: string; secret: string; url: string } & Record<string, unknown>;
+};
+
+export type Received = { tag: string; method: string; path: string; headers: Record<string, string>; body: string };
+
+export const received = async (tag: string): Promise<Received[]> =>
+	(await (await fetch(`${env.RECEIVER_URL}/__received?tag=${encodeURIComponent(tag)}`)).json()) as Received[];
+
+/** Polls until `check` returns a value, for work the queue does in the background. */
+export const eventually = async <T>(
+	check: () => Promise<T | undefined>,
+	{ timeoutMs = 10_000, intervalMs = 50 } = {},
+) => {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value !== undefined) return value;
+		if (Date.now() > until) throw new Error("condition not met in time");
+		await new Promise((r) => setTimeout(r, intervalMs));
+	}
+};

@@ -1,0 +1,50 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** Settings the worker tests run with (the deployed defaults come from wrangler.toml). */
+export const TEST_SETTINGS = {
+	ADMIN_TOKEN: "test-admin-token,test-admin-token-next",
+	INGEST_TOKEN: "test-ingest-token",
+	ENCRYPTION_KEY: "aG9va2xpbmUtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+	ALLOW_PRIVATE_TARGETS: "true",
+	SENDER_IPS: "203.0.113.7, 198.51.100.9",
+};
+
+export default defineConfig(async () => {
+	const migrations = await readD1Migrations("migrations");
+	return {
+		test: {
+			projects: [
+				{
+					plugins: [
+						cloudflareTest(({ inject }) => ({
+							wrangler: { configPath: "./wrangler.toml" },
+							miniflare: {
+								bindings: {
+									...TEST_SETTINGS,
+									TEST_MIGRATIONS: migrations,
+									RECEIVER_URL: inject("receiverUrl"),
+								},
+							},
+						})),
+					],
+					test: {
+						name: "worker",
+						include: ["test/worker/**/*.test.ts"],
+						setupFiles: ["test/worker/setup.ts"],
+						globalSetup: ["test/support/global-receiver.ts"],
+					},
+				},
+				{
+					test: {
+						name: "e2e",
+						include: ["test/e2e/**/*.test.ts"],
+						environment: "node",
+						testTimeout: 120_000,
+						hookTimeout: 120_000,
+					},
+				},
+			],
+		},
+	};
+});
