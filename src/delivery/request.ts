@@ -1,6 +1,7 @@
 // Shapes the HTTP request of a notification from its webhook's templates.
 // Computed once at the first send-out and stored; secrets (Basic auth,
 // signatures) are not part of it and are added at send time.
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import pkg from "../../package.json";
 import { MAX_EVENT_BYTES } from "../config";
 import { type ContentType, renderHeader, renderPayload, renderUrl, type TemplateView } from "../templates";
@@ -60,6 +61,17 @@ export const shapeUrl = (template: string, view: TemplateView, allowHttp: boolea
 	return url.toString();
 };
 
+/** Where rendered JSON breaks, as "ValueExpected at position 11 (line 1, column 12)". */
+const describeJsonError = (text: string, err: Error) => {
+	const errors: ParseError[] = [];
+	parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false });
+	const first = errors[0];
+	if (!first) return err.message;
+	const before = text.slice(0, first.offset).split("\n");
+	const column = (before.at(-1)?.length ?? 0) + 1;
+	return `${printParseErrorCode(first.error)} at position ${first.offset} (line ${before.length}, column ${column}) in ${JSON.stringify(text.slice(Math.max(0, first.offset - 20), first.offset + 20))}`;
+};
+
 export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
 	const body =
 		templates.payloadTemplate === null
@@ -73,13 +85,11 @@ export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
 					renderPayload(templates.payloadTemplate as string, view, templates.contentType),
 				);
 	if (templates.contentType === "application/json") {
-		attempt("payloadTemplate", () => {
-			try {
-				JSON.parse(body);
-			} catch (err) {
-				throw new Error(`renders invalid JSON: ${(err as Error).message}`);
-			}
-		});
+		try {
+			JSON.parse(body);
+		} catch (err) {
+			throw new ShapeError("payloadTemplate", `renders invalid JSON: ${describeJsonError(body, err as Error)}`);
+		}
 	}
 	if (new TextEncoder().encode(body).byteLength > MAX_EVENT_BYTES) {
 		throw new ShapeError("payloadTemplate", `renders a body over ${MAX_EVENT_BYTES} bytes`);

@@ -1,0 +1,153 @@
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { api, createWebhook, eventually, INGEST, received, uniqueTag } from "./helpers";
+
+const uniqueType = (label: string) => `${label}${crypto.randomUUID().slice(0, 8)}.created`;
+
+type Listed = { data: { id: string; webhookId: string; status: string }[] };
+
+const notificationsOf = async (eventId: string) =>
+	((await (await api(`/v1/notifications?eventId=${eventId}`)).json()) as Listed).data;
+
+describe("POST /v1/events", () => {
+	it("stores one notification per matching enabled webhook: exact, prefix and *", async () => {
+		const type = uniqueType("fan");
+		const [prefix] = type.split(".");
+		const exact = await createWebhook({ eventTypes: [type] });
+		const byPrefix = await createWebhook({ eventTypes: [`${prefix}.*`] });
+		const all = await createWebhook({ eventTypes: ["*"] });
+		const other = await createWebhook({ eventTypes: [`${prefix}.deleted`, "elsewhere.*"] });
+		const disabled = await createWebhook({ eventTypes: [type], enabled: false });
+
+		const res = await api("/v1/events", { method: "POST", token: INGEST, body: { type, data: { n: 1 } } });
+		expect(res.status).toBe(202);
+		const body = (await res.json()) as { id: string; type: string; notifications: number };
+		expect(body.id).toMatch(/^evt_/);
+		expect(body.type).toBe(type);
+		const hooks = (await notificationsOf(body.id)).map((n) => n.webhookId);
+		expect(hooks).toEqual(expect.arrayContaining([exact.id, byPrefix.id, all.id]));
+		expect(hooks).not.toContain(other.id);
+		expect(hooks).not.toContain(disabled.id);
+		expect(body.notifications).toBe(hooks.length);
+		// The catch-all would match every later test's events.
+		expect((await api(`/v1/webhooks/${all.id}`, { method: "DELETE" })).status).toBe(204);
+	});
+
+	it("delivers through the queue to the receiver, once, signed and with the idempotency key", async () => {
+		const tag = uniqueTag("deliver");
+		const type = uniqueType("deliver");
+		const hook = await createWebhook({
+			eventTypes: [type],
+			url: `${env.RECEIVER_URL}/ok/${tag}`,
+			auth: { type: "basic", username: "acme", password: "pw" },
+		});
+		const res = await api("/v1/events", { method: "POST", token: INGEST, body: { type, data: { q: 'a"b' } } });
+		const { id: eventId } = (await res.json()) as { id: string };
+		const [notification] = await notificationsOf(eventId);
+		const got = await eventually(async () => {
+			const r = await received(tag);
+			return r.length > 0 ? r : undefined;
+		});
+		await eventually(async () => ((await notificationsOf(eventId))[0]?.status === "delivered" ? true : undefined));
+		expect(got).toHaveLength(1);
+		const request = got[0] as (typeof got)[number];
+		expect(request.headers["x-notifications-idempotency-key"]).toBe(notification?.id);
+		expect(request.headers["user-agent"]).toMatch(/^Hookline\//);
+		expect(request.headers.authorization).toBe(`Basic ${btoa("acme:pw")}`);
+		expect(JSON.parse(request.body)).toMatchObject({ id: eventId, type, data: { q: 'a"b' } });
+		const verified = new Webhook(hook.secret).verify(request.body, request.headers);
+		expect(verified).toMatchObject({ id: eventId });
+	});
+
+	it("answers a repeat with the same Idempotency-Key with the first answer and creates nothing", async () => {
+		const type = uniqueType("idem");
+		await createWebhook({ eventTypes: [type] });
+		const key = crypto.randomUUID();
+		const send = () =>
+			api("/v1/events", {
+				method: "POST",
+				token: INGEST,
+				body: { type, data: {} },
+				headers: { "idempotency-key": key },
+			});
+		const first = await send();
+		expect(first.status).toBe(202);
+		const again = await send();
+		expect(again.status).toBe(200);
+		expect(await again.json()).toEqual(await first.json());
+		const count = await env.DB.prepare("select count(*) n from events where type = ?")
+			.bind(type)
+			.first<{ n: number }>();
+		expect(count?.n).toBe(1);
+	});
+
+	it("treats the body id as the idempotency key, also under concurrent repeats", async () => {
+		const type = uniqueType("race");
+		await createWebhook({ eventTypes: [type] });
+		const id = `order-${crypto.randomUUID()}`;
+		const answers = await Promise.all(
+			Array.from({ length: 5 }, () =>
+				api("/v1/events", { method: "POST", token: INGEST, body: { id, type, data: {} } }),
+			),
+		);
+		expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 202]);
+		for (const r of answers) expect(await r.json()).toEqual({ id, type, notifications: 1 });
+		const rows = await env.DB.prepare("select count(*) n from notifications where event_id = ?")
+			.bind(id)
+			.first<{ n: number }>();
+		expect(rows?.n).toBe(1);
+	});
+
+	it.each([
+		[{ data: {} }, "type"],
+		[{ type: "bad type!", data: {} }, "type"],
+		[{ type: "a.b" }, "data"],
+		[{ type: "a.b", data: [1, 2] }, "data"],
+		[{ type: "a.b", data: {}, occurredAt: "yesterday" }, "occurredAt"],
+		[{ type: "a.b", data: {}, id: "has spaces" }, "id"],
+		[{ type: "a.b", data: {}, extra: 1 }, "(body)"],
+	])("refuses %j with a 400 naming %s", async (body, path) => {
+		const res = await api("/v1/events", { method: "POST", token: INGEST, body });
+		expect(res.status).toBe(400);
+		const problem = (await res.json()) as { errors: { path: string }[] };
+		expect(problem.errors.map((e) => e.path)).toContain(path);
+	});
+
+	it("refuses a bad Idempotency-Key header with a 400", async () => {
+		const res = await api("/v1/events", {
+			method: "POST",
+			token: INGEST,
+			body: { type: "a.b", data: {} },
+			headers: { "idempotency-key": "x".repeat(300) },
+		});
+		expect(res.status).toBe(400);
+		expect(((await res.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe("header.idempotency-key");
+	});
+
+	it("answers 413 to a body over 256 KiB and stores nothing", async () => {
+		const type = uniqueType("big");
+		const res = await api("/v1/events", {
+			method: "POST",
+			token: INGEST,
+			body: { type, data: { blob: "x".repeat(300 * 1024) } },
+		});
+		expect(res.status).toBe(413);
+		expect(res.headers.get("content-type")).toBe("application/problem+json");
+		const count = await env.DB.prepare("select count(*) n from events where type = ?")
+			.bind(type)
+			.first<{ n: number }>();
+		expect(count?.n).toBe(0);
+	});
+
+	it("fans one event out to more webhooks than one insert statement holds", async () => {
+		const type = uniqueType("wide");
+		const hooks = [];
+		for (let i = 0; i < 30; i++)
+			hooks.push(await createWebhook({ eventTypes: [type], url: `${env.RECEIVER_URL}/ok/${uniqueTag("wide")}` }));
+		const res = await api("/v1/events", { method: "POST", token: INGEST, body: { type, data: {} } });
+		const body = (await res.json()) as { id: string; notifications: number };
+		expect(body.notifications).toBe(30);
+		expect(new Set((await notificationsOf(body.id)).map((n) => n.webhookId))).toEqual(new Set(hooks.map((h) => h.id)));
+	});
+});
