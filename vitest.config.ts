@@ -20,7 +20,7 @@ export default defineConfig(async () => {
 	return {
 		test: {
 			// Logs of passing tests are noise; a failing test shows its own.
-			silent: "passed-only",
+			silent: "passed-only" as const,
 			projects: [
 				{
 					plugins: [
