@@ -32,7 +32,7 @@ export const Attempt = z
 		errorKind: z
 			.string()
 			.nullable()
-			.openapi({ description: "http, timeout, network or invalid_request; null on success" }),
+			.openapi({ description: "http, redirect, timeout, network or invalid_request; null on success" }),
 		error: z.string().nullable(),
 		responseExcerpt: z.string().nullable().openapi({ description: "The first 4 KiB of the answer" }),
 	})

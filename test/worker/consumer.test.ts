@@ -1,0 +1,277 @@
+// The deliveries-queue consumer, driven with real message batches against
+// notifications written straight to D1 (so no queue message races the test).
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../../src/db";
+import { events, notifications } from "../../src/db/schema";
+import { deliver, handleDeliveries, jittered } from "../../src/delivery/consumer";
+import type { DeliveryMessage } from "../../src/delivery/message";
+import { newId } from "../../src/ids";
+import { api, createWebhook, received, uniqueTag } from "./helpers";
+
+const seed = async (webhookId: string, data: Record<string, unknown> = { amount: 10 }) => {
+	const now = Date.now();
+	const eventId = newId("evt");
+	const id = newId("ntf");
+	const db = database(env);
+	await db.batch([
+		db.insert(events).values({
+			id: eventId,
+			type: "loan.created",
+			occurredAt: now,
+			data: JSON.stringify(data),
+			receivedAt: now,
+			notificationCount: 1,
+		}),
+		db.insert(notifications).values({
+			id,
+			eventId,
+			webhookId,
+			eventType: "loan.created",
+			status: "pending",
+			nextAttemptAt: now,
+			createdAt: now,
+			updatedAt: now,
+		}),
+	]);
+	return { id, eventId };
+};
+
+const run = async (notificationId: string) => {
+	const batch = createMessageBatch<DeliveryMessage>("hookline-deliveries", [
+		{ id: `msg-${notificationId}`, timestamp: new Date(), attempts: 1, body: { notificationId } },
+	]);
+	const ctx = createExecutionContext();
+	await handleDeliveries(batch, env);
+	return getQueueResult(batch, ctx);
+};
+
+type Detail = {
+	status: string;
+	attemptCount: number;
+	lastError: string | null;
+	nextAttemptAt: string | null;
+	request: { method: string; url: string; headers: Record<string, string>; body: string } | null;
+	attempts: {
+		number: number;
+		trigger: string;
+		succeeded: boolean;
+		statusCode: number | null;
+		errorKind: string | null;
+		error: string | null;
+		responseExcerpt: string | null;
+	}[];
+};
+
+const detail = async (id: string) => (await (await api(`/v1/notifications/${id}`)).json()) as Detail;
+
+/** Makes the notification's next attempt due now, as the queue's delay would. */
+const makeDue = (id: string) =>
+	env.DB.prepare("update notifications set next_attempt_at = ? where id = ?").bind(Date.now(), id).run();
+
+describe("delivery consumer", () => {
+	it("sends once, records the attempt, stores the request without secrets, and acks", async () => {
+		const tag = uniqueTag("ok");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/ok/${tag}`,
+			headers: { "X-Loan": "{{data.amount}}" },
+			auth: { type: "basic", username: "u", password: "secret-pw" },
+		});
+		const { id } = await seed(hook.id);
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([`msg-${id}`]);
+		expect(result.retryMessages).toEqual([]);
+
+		const got = await received(tag);
+		expect(got).toHaveLength(1);
+		expect(got[0]?.headers["x-notifications-idempotency-key"]).toBe(id);
+		expect(got[0]?.headers["x-loan"]).toBe("10");
+
+		const n = await detail(id);
+		expect(n.status).toBe("delivered");
+		expect(n.attempts).toMatchObject([
+			{ number: 1, trigger: "auto", succeeded: true, statusCode: 200, responseExcerpt: "ok" },
+		]);
+		expect(n.request).toMatchObject({ method: "POST", url: `${env.RECEIVER_URL}/ok/${tag}`, body: got[0]?.body });
+		expect(n.request?.headers["x-notifications-idempotency-key"]).toBe(id);
+		expect(Object.keys(n.request?.headers ?? {})).not.toContain("authorization");
+		expect(Object.keys(n.request?.headers ?? {})).not.toContain("webhook-signature");
+		expect(JSON.stringify(n)).not.toContain("secret-pw");
+	});
+
+	it("records a failed attempt and retries the message after the first delay with jitter", async () => {
+		const tag = uniqueTag("fail");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/500/${tag}`,
+			retryPolicy: { delaysSeconds: [100, 200] },
+		});
+		const { id } = await seed(hook.id);
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([]);
+		expect(result.retryMessages.map((m) => m.msgId)).toEqual([`msg-${id}`]);
+
+		const n = await detail(id);
+		expect(n.status).toBe("retrying");
+		expect(n.attemptCount).toBe(1);
+		expect(n.lastError).toBe("HTTP 500");
+		expect(Date.parse(n.nextAttemptAt ?? "")).toBeGreaterThan(Date.now() + 70_000);
+		expect(n.attempts).toMatchObject([
+			{ number: 1, succeeded: false, statusCode: 500, errorKind: "http", responseExcerpt: "status 500" },
+		]);
+	});
+
+	it("asks the queue for the webhook's delay with ±20 % jitter", async () => {
+		// getQueueResult does not report delaySeconds, so read the decision itself.
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/500/${uniqueTag("delay")}`,
+			retryPolicy: { delaysSeconds: [100, 200] },
+		});
+		const { id } = await seed(hook.id);
+		const decision = await deliver(env, id);
+		expect(decision.ack).toBe(false);
+		const delay = decision.ack ? 0 : decision.delaySeconds;
+		expect(delay).toBeGreaterThanOrEqual(80);
+		expect(delay).toBeLessThanOrEqual(120);
+		await makeDue(id);
+		const second = await deliver(env, id);
+		expect(second.ack ? 0 : second.delaySeconds).toBeGreaterThanOrEqual(160);
+		expect(second.ack ? 0 : second.delaySeconds).toBeLessThanOrEqual(240);
+	});
+
+	it("waits instead of sending when a message arrives before the attempt is due", async () => {
+		const tag = uniqueTag("early");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/500/${tag}`,
+			retryPolicy: { delaysSeconds: [100] },
+		});
+		const { id } = await seed(hook.id);
+		await run(id);
+		const early = await deliver(env, id);
+		expect(early.ack ? 0 : early.delaySeconds).toBeGreaterThan(60);
+		expect(await received(tag)).toHaveLength(1);
+	});
+
+	it("sends the stored request byte for byte on a retry, even after the templates changed", async () => {
+		const tag = uniqueTag("stored");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/503/${tag}`,
+			payloadTemplate: '{"v": 1, "amount": "{{data.amount}}"}',
+			retryPolicy: { delaysSeconds: [1, 1] },
+		});
+		const { id } = await seed(hook.id);
+		await run(id);
+		const patched = await api(`/v1/webhooks/${hook.id}`, { method: "PATCH", body: { payloadTemplate: '{"v": 2}' } });
+		expect(patched.status).toBe(200);
+		await makeDue(id);
+		await run(id);
+		const got = await received(tag);
+		expect(got.map((r) => r.body)).toEqual(['{"v": 1, "amount": "10"}', '{"v": 1, "amount": "10"}']);
+		expect(got[0]?.headers["webhook-id"]).toBe(id);
+		expect(got[1]?.headers["x-notifications-idempotency-key"]).toBe(id);
+	});
+
+	it("ends failed after the last attempt and acks", async () => {
+		const tag = uniqueTag("last");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/500/${tag}`,
+			retryPolicy: { delaysSeconds: [1] },
+		});
+		const { id } = await seed(hook.id);
+		await run(id);
+		await makeDue(id);
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([`msg-${id}`]);
+		const n = await detail(id);
+		expect(n.status).toBe("failed");
+		expect(n.attempts.map((a) => a.number)).toEqual([1, 2]);
+		expect(n.nextAttemptAt).toBeNull();
+	});
+
+	it("does not send again what was already delivered", async () => {
+		const tag = uniqueTag("twice");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const { id } = await seed(hook.id);
+		await run(id);
+		const again = await run(id);
+		expect(again.explicitAcks).toEqual([`msg-${id}`]);
+		expect(await received(tag)).toHaveLength(1);
+		expect((await detail(id)).attempts).toHaveLength(1);
+	});
+
+	it.each([
+		["timeout", (tag: string) => `/slow/3000/${tag}`, { timeoutMs: 1000 }],
+		["redirect", (tag: string) => `/redirect/${tag}`, {}],
+	])("classifies a %s as a failed attempt", async (kind, path, extra) => {
+		const tag = uniqueTag(kind);
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}${path(tag)}`, ...extra });
+		const { id } = await seed(hook.id);
+		await run(id);
+		const n = await detail(id);
+		expect(n.status).toBe("retrying");
+		expect(n.attempts[0]).toMatchObject({ succeeded: false, errorKind: kind });
+		// A redirect is not followed: the receiver saw one request only.
+		expect(await received(tag)).toHaveLength(1);
+	});
+
+	it("classifies a refused connection as a network failure", async () => {
+		const hook = await createWebhook({ url: "http://127.0.0.1:9/closed" });
+		const { id } = await seed(hook.id);
+		await run(id);
+		expect((await detail(id)).attempts[0]).toMatchObject({ succeeded: false, errorKind: "network", statusCode: null });
+	});
+
+	it("does not retry a 410 Gone", async () => {
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/status/410/${uniqueTag("gone")}` });
+		const { id } = await seed(hook.id);
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([`msg-${id}`]);
+		expect((await detail(id)).status).toBe("failed");
+	});
+
+	it("fails without retrying a request whose URL renders invalid, with the reason", async () => {
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/{{data.path}}` });
+		const { id } = await seed(hook.id, { path: "x" });
+		// The event data cannot break the URL (values are percent-encoded), so break the template itself.
+		await env.DB.prepare("update webhooks set url = ? where id = ?").bind("{{data.path}}", hook.id).run();
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([`msg-${id}`]);
+		const n = await detail(id);
+		expect(n.status).toBe("failed");
+		expect(n.attempts[0]).toMatchObject({ errorKind: "invalid_request" });
+		expect(n.attempts[0]?.error).toContain("not an absolute URL");
+	});
+
+	it("retries the message without spending an attempt when an internal error occurs", async () => {
+		const tag = uniqueTag("internal");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const { id } = await seed(hook.id);
+		await env.DB.prepare("update webhooks set secret_sealed = 'v1.broken.broken' where id = ?").bind(hook.id).run();
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([]);
+		expect(result.retryMessages.map((m) => m.msgId)).toEqual([`msg-${id}`]);
+		const n = await detail(id);
+		expect(n.attemptCount).toBe(0);
+		expect(n.attempts).toEqual([]);
+		expect(await received(tag)).toHaveLength(0);
+	});
+
+	it("stops a deleted webhook's pending notifications", async () => {
+		const tag = uniqueTag("deleted");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const { id } = await seed(hook.id);
+		await api(`/v1/webhooks/${hook.id}`, { method: "DELETE" });
+		const result = await run(id);
+		expect(result.explicitAcks).toEqual([`msg-${id}`]);
+		expect(await received(tag)).toHaveLength(0);
+		expect(await detail(id)).toMatchObject({ status: "failed", lastError: "webhook deleted" });
+	});
+});
+
+describe("jittered", () => {
+	it("stays within ±20 % and under the queue's 12-hour cap", () => {
+		expect(jittered(100, () => 0)).toBe(80);
+		expect(jittered(100, () => 1)).toBe(120);
+		expect(jittered(43_200, () => 1)).toBe(43_200);
+	});
+});
