@@ -7,6 +7,8 @@ export const MAX_TIMEOUT_MS = 30_000;
 /** Cloudflare Queues' longest `delaySeconds`. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 export const MAX_EVENT_BYTES = 256 * 1024;
+/** After a secret rotation, requests are signed with both secrets for this long by default. */
+export const DEFAULT_ROTATION_WINDOW_SECONDS = 86_400;
 
 export const splitList = (value: string | undefined) =>
 	(value ?? "")

@@ -25,6 +25,9 @@ export const webhooks = sqliteTable(
 		authPasswordSealed: text("auth_password_sealed"),
 		/** AES-GCM sealed `whsec_` signing secret. */
 		secretSealed: text("secret_sealed").notNull(),
+		/** The secret before the last rotation, still signed with until the window closes. */
+		previousSecretSealed: text("previous_secret_sealed"),
+		previousSecretExpiresAt: epochMs("previous_secret_expires_at"),
 		retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>().notNull(),
 		timeoutMs: integer("timeout_ms").notNull(),
 		createdAt: epochMs("created_at").notNull(),

@@ -6,7 +6,7 @@ import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
 import { database } from "../db";
 import { attempts, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
 import { newId } from "../ids";
-import { unseal } from "../secrets";
+import { toBase64, unseal } from "../secrets";
 import type { DeliveryMessage } from "./message";
 import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 import { type AttemptOutcome, sendAttempt } from "./send";
@@ -40,17 +40,26 @@ const setStatus = (env: Env, id: string, fields: Partial<NotificationRow>) =>
 		.set({ ...fields, updatedAt: Date.now() })
 		.where(eq(notifications.id, id));
 
+/** Signing secrets in force: the current one, and the previous one during a rotation window. */
+const signingSecrets = async (webhook: WebhookRow, key: string, now: number) => [
+	await unseal(webhook.secretSealed, key),
+	...(webhook.previousSecretSealed && (webhook.previousSecretExpiresAt ?? 0) > now
+		? [await unseal(webhook.previousSecretSealed, key)]
+		: []),
+];
+
 const secretHeaders = async (env: Env, webhook: WebhookRow, request: StoredRequest, notificationId: string) => {
 	const key = readConfig(env).encryptionKey;
+	const now = Date.now();
 	const headers: Record<string, string> = await signatureHeaders(
-		[await unseal(webhook.secretSealed, key)],
+		await signingSecrets(webhook, key, now),
 		notificationId,
 		request.body,
+		now,
 	);
 	if (webhook.authUsername !== null && webhook.authPasswordSealed !== null) {
 		const password = await unseal(webhook.authPasswordSealed, key);
-		const credentials = new TextEncoder().encode(`${webhook.authUsername}:${password}`);
-		headers.authorization = `Basic ${btoa(String.fromCharCode(...credentials))}`;
+		headers.authorization = `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${password}`))}`;
 	}
 	return headers;
 };

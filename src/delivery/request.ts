@@ -97,19 +97,26 @@ export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
 	return body;
 };
 
+/** What fetch accepts in a header value: tab, visible ASCII, space and Latin-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 export const shapeRequest = (
 	templates: RequestTemplates,
 	view: TemplateView,
 	{ allowHttp }: { allowHttp: boolean },
 ): StoredRequest => {
 	const headers: Record<string, string> = {
-		"content-type": templates.contentType,
+		"content-type": templates.contentType === "text/plain" ? "text/plain; charset=utf-8" : templates.contentType,
 		"user-agent": USER_AGENT,
 		[IDEMPOTENCY_HEADER]: view.notification.id,
 	};
 	for (const [name, template] of Object.entries(templates.headers)) {
-		const value = attempt(`headers.${name}`, () => renderHeader(template, view));
+		// fetch trims surrounding whitespace; trim here so the stored value is the one sent.
+		const value = attempt(`headers.${name}`, () => renderHeader(template, view)).replace(/^[\t ]+|[\t ]+$/g, "");
 		if (/[\r\n]/.test(value)) throw new ShapeError(`headers.${name}`, "renders a value with CR or LF");
+		if (!HEADER_VALUE.test(value)) {
+			throw new ShapeError(`headers.${name}`, "renders a value with control characters or characters beyond Latin-1");
+		}
 		headers[name.toLowerCase()] = value;
 	}
 	return {

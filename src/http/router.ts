@@ -21,6 +21,7 @@ const descriptions: Record<number, string> = {
 	401: "Missing or unknown bearer token",
 	403: "The token's role may not do this",
 	404: "Not found",
+	409: "Conflicts with the resource's state",
 	413: "Body over the size limit",
 	415: "Body is not application/json",
 	503: "A required secret is not configured",

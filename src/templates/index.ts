@@ -29,11 +29,39 @@ const asText = (value: unknown) =>
 
 const jsonStringEscape = (value: unknown) => JSON.stringify(asText(value)).slice(1, -1);
 
+/** XML 1.0's Char production: anything else cannot appear in a document, escaped or not. */
+const isXmlChar = (cp: number) =>
+	cp === 0x9 ||
+	cp === 0xa ||
+	cp === 0xd ||
+	(cp >= 0x20 && cp <= 0xd7ff) ||
+	(cp >= 0xe000 && cp <= 0xfffd) ||
+	cp >= 0x10000;
+
+/** Replaces what XML cannot carry (control characters, lone surrogates) so data cannot break the document. */
+const xmlChars = (text: string) => {
+	let out = "";
+	for (const ch of text) out += isXmlChar(ch.codePointAt(0) as number) ? ch : "\uFFFD";
+	return out;
+};
+
 const xmlEscape = (value: unknown) =>
-	asText(value).replace(
-		/[&<>"']/g,
-		(ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[ch] as string,
-	);
+	xmlChars(asText(value))
+		// CR, LF and tab as character references: XML parsers normalise them away otherwise.
+		.replace(
+			/[&<>"'\r\n\t]/g,
+			(ch) =>
+				({
+					"&": "&amp;",
+					"<": "&lt;",
+					">": "&gt;",
+					'"': "&quot;",
+					"'": "&apos;",
+					"\r": "&#13;",
+					"\n": "&#10;",
+					"\t": "&#9;",
+				})[ch] as string,
+		);
 
 const payloadEscapes: Record<ContentType, (value: unknown) => string> = {
 	"application/json": jsonStringEscape,

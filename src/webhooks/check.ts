@@ -1,21 +1,33 @@
-// Checks a webhook's templates when it is created or changed: each must parse,
-// and together they must shape a valid request for a sample event.
-import { type ShapeError, shapeRequest } from "../delivery/request";
+// Checks a webhook's templates when it is created, changed or previewed: each
+// must parse, and together they must shape a valid request for an event.
+import { type ShapeError, type StoredRequest, shapeRequest } from "../delivery/request";
 import { validationProblem } from "../http/problem";
 import { parseTemplate, type TemplateView } from "../templates";
 import type { WebhookFields } from "./schema";
 
-export const sampleView = (webhook: { id: string; name: string; eventTypes: string[] }): TemplateView => {
-	const concrete = webhook.eventTypes.find((t) => !t.includes("*"));
-	return {
-		event: { id: "evt_sample", type: concrete ?? "sample.event", occurredAt: new Date(0).toISOString() },
-		data: {},
-		webhook: { id: webhook.id, name: webhook.name },
-		notification: { id: "ntf_sample" },
-	};
-};
+export type SampleEvent = { id?: string; type?: string; occurredAt?: string; data?: Record<string, unknown> };
 
-export const checkTemplates = (webhook: WebhookFields & { id: string }, { allowHttp }: { allowHttp: boolean }) => {
+export const sampleView = (
+	webhook: { id: string; name: string; eventTypes: string[] },
+	event: SampleEvent = {},
+	notificationId = "ntf_sample",
+): TemplateView => ({
+	event: {
+		id: event.id ?? "evt_sample",
+		type: event.type ?? webhook.eventTypes.find((t) => !t.includes("*")) ?? "sample.event",
+		occurredAt: event.occurredAt ?? new Date(0).toISOString(),
+	},
+	data: event.data ?? {},
+	webhook: { id: webhook.id, name: webhook.name },
+	notification: { id: notificationId },
+});
+
+/** The request these templates shape for `view`, or a 400 problem naming each field at fault. */
+export const shapeOrProblem = (
+	webhook: WebhookFields,
+	view: TemplateView,
+	{ allowHttp, forWhat = "" }: { allowHttp: boolean; forWhat?: string },
+): StoredRequest => {
 	const templates: [string, string | null][] = [
 		["url", webhook.url],
 		["payloadTemplate", webhook.payloadTemplate],
@@ -30,12 +42,19 @@ export const checkTemplates = (webhook: WebhookFields & { id: string }, { allowH
 			return [{ path, message: `template does not parse: ${(err as Error).message}` }];
 		}
 	});
+	if (webhook.auth && Object.keys(webhook.headers).some((h) => h.toLowerCase() === "authorization")) {
+		errors.push({ path: "headers.authorization", message: "conflicts with auth; set one or the other" });
+	}
 	if (errors.length > 0) throw validationProblem(errors);
 	try {
-		shapeRequest(webhook, sampleView(webhook), { allowHttp });
+		return shapeRequest(webhook, view, { allowHttp });
 	} catch (err) {
 		const shapeError = err as ShapeError;
 		if (shapeError.name !== "ShapeError") throw err;
-		throw validationProblem([{ path: shapeError.field, message: `${shapeError.message} (for a sample event)` }]);
+		throw validationProblem([{ path: shapeError.field, message: `${shapeError.message}${forWhat}` }]);
 	}
 };
+
+/** At create and patch: the templates must shape a request for a sample event with empty data. */
+export const checkTemplates = (webhook: WebhookFields & { id: string }, { allowHttp }: { allowHttp: boolean }) =>
+	shapeOrProblem(webhook, sampleView(webhook), { allowHttp, forWhat: " (for a sample event with empty data)" });

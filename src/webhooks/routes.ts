@@ -1,17 +1,21 @@
 // /v1/webhooks: create, list, read, change, delete, rotate the signing secret.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
-import { readConfig } from "../config";
+import { DEFAULT_ROTATION_WINDOW_SECONDS, readConfig } from "../config";
 import { database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
+import { ingestEvent } from "../events/ingest";
+import { EventType, IngestResult } from "../events/schema";
 import { bearerAuth } from "../http/auth";
 import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
-import { ProblemError } from "../http/problem";
+import { ProblemError, validationProblem } from "../http/problem";
 import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
 import { newId } from "../ids";
+import { StoredRequestSchema } from "../notifications/schema";
 import { newSigningSecret, seal } from "../secrets";
-import { checkTemplates } from "./check";
+import { checkTemplates, sampleView, shapeOrProblem } from "./check";
 import {
+	iso,
 	toWebhook,
 	Webhook,
 	WebhookCreate,
@@ -190,6 +194,19 @@ webhookRoutes.openapi(
 	},
 );
 
+const RotateInput = z
+	.object({
+		previousSecretTtlSeconds: z
+			.number()
+			.int()
+			.min(0)
+			.max(7 * 86_400)
+			.default(DEFAULT_ROTATION_WINDOW_SECONDS)
+			.openapi({ description: "How long requests stay signed with the old secret too (0 ends it now)" }),
+	})
+	.strict()
+	.openapi("RotateSecret");
+
 webhookRoutes.openapi(
 	createRoute({
 		method: "post",
@@ -197,19 +214,133 @@ webhookRoutes.openapi(
 		tags,
 		security,
 		summary: "Rotate the signing secret",
-		request: { params: Params },
+		description:
+			"Returns the new whsec_ secret once. Until the window closes, requests carry both signatures, space-separated, so receivers can switch without losing a request.",
+		request: {
+			params: Params,
+			body: { required: false, content: { "application/json": { schema: RotateInput } } },
+		},
 		responses: {
-			200: json(z.object({ secret: z.string() }), "The new whsec_ secret, shown only here"),
-			...problems(401, 403, 404, 503),
+			200: json(
+				z.object({ secret: z.string(), previousSecretExpiresAt: z.string().datetime().nullable() }),
+				"The new whsec_ secret, shown only here",
+			),
+			...problems(400, 401, 403, 404, 415, 503),
 		},
 	}),
 	async (c) => {
 		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const { previousSecretTtlSeconds } = RotateInput.parse(c.req.valid("json") ?? {});
 		const secret = newSigningSecret();
+		const now = Date.now();
+		const expiresAt = previousSecretTtlSeconds > 0 ? now + previousSecretTtlSeconds * 1000 : null;
 		await database(c.env)
 			.update(webhooks)
-			.set({ secretSealed: await seal(secret, readConfig(c.env).encryptionKey), updatedAt: Date.now() })
+			.set({
+				secretSealed: await seal(secret, readConfig(c.env).encryptionKey),
+				previousSecretSealed: expiresAt ? current.secretSealed : null,
+				previousSecretExpiresAt: expiresAt,
+				updatedAt: now,
+			})
 			.where(eq(webhooks.id, current.id));
-		return c.json({ secret }, 200);
+		return c.json({ secret, previousSecretExpiresAt: expiresAt ? iso(expiresAt) : null }, 200);
+	},
+);
+
+webhookRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{id}/test",
+		tags,
+		security,
+		summary: "Send a synthetic webhook.test event to this webhook only",
+		description: "The event goes through the normal pipeline: stored, enqueued, delivered and listed in the history.",
+		request: { params: Params },
+		responses: {
+			202: json(IngestResult, "Accepted: the test event and its one notification"),
+			...problems(401, 403, 404, 409, 503),
+		},
+	}),
+	async (c) => {
+		const webhook = await findWebhook(c.env, c.req.valid("param").id);
+		if (!webhook.enabled)
+			throw new ProblemError(409, `Webhook ${webhook.id} is disabled; enable it to send a test event.`);
+		const { result } = await ingestEvent(
+			c.env,
+			{ type: "webhook.test", data: { webhookId: webhook.id, message: "A test event sent from Hookline." } },
+			{ webhookId: webhook.id },
+		);
+		return c.json(result, 202);
+	},
+);
+
+const PreviewInput = z
+	.object({
+		webhookId: z.string().max(200).optional().openapi({ description: "Start from this webhook's stored fields" }),
+		webhook: WebhookPatch.optional().openapi({
+			description: "Fields to preview (over the stored ones, if webhookId is given)",
+		}),
+		event: z
+			.object({
+				type: EventType.optional(),
+				data: z.record(z.string(), z.unknown()).optional(),
+				occurredAt: z.iso.datetime({ offset: true }).optional(),
+			})
+			.strict()
+			.optional()
+			.openapi({ description: "The sample event; data defaults to {}" }),
+	})
+	.strict()
+	.openapi("PreviewInput");
+
+webhookRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/preview",
+		tags,
+		security,
+		summary: "Render a webhook's templates against a sample event",
+		description:
+			"Returns the request Hookline would store and send, without sending it, or a 400 naming each template error with its position. Signature and Basic-auth headers are added at send time and listed in addedAtSend.",
+		request: { body: jsonBody(PreviewInput) },
+		responses: {
+			200: json(
+				z.object({ request: StoredRequestSchema, addedAtSend: z.array(z.string()) }),
+				"The request a notification for this event would send",
+			),
+			...problems(400, 401, 403, 404, 415, 503),
+		},
+	}),
+	async (c) => {
+		const input = c.req.valid("json");
+		const stored = input.webhookId ? await findWebhook(c.env, input.webhookId) : undefined;
+		const {
+			id: _id,
+			createdAt: _c,
+			updatedAt: _u,
+			...base
+		} = stored
+			? toWebhook(stored)
+			: { ...withDefaults({ name: "preview", eventTypes: ["*"], url: "" }), id: "", createdAt: "", updatedAt: "" };
+		const fields: WebhookFields = {
+			...base,
+			auth: base.auth ? { ...base.auth, password: "" } : null,
+			...Object.fromEntries(Object.entries(input.webhook ?? {}).filter(([, v]) => v !== undefined)),
+		};
+		if (!fields.url) throw validationProblem([{ path: "webhook.url", message: "is required without webhookId" }]);
+		const view = sampleView({ ...fields, id: stored?.id ?? "wh_preview" }, input.event, "ntf_preview");
+		const request = shapeOrProblem(fields, view, { allowHttp: readConfig(c.env).allowPrivateTargets });
+		return c.json(
+			{
+				request,
+				addedAtSend: [
+					"webhook-id",
+					"webhook-timestamp",
+					"webhook-signature",
+					...(fields.auth ? ["authorization"] : []),
+				],
+			},
+			200,
+		);
 	},
 );
