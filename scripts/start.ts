@@ -4,7 +4,10 @@
 // set in the environment wins (e.g. `ADMIN_TOKEN=x npm start`).
 //
 // Environment: PORT (default 8787), HOST (default 127.0.0.1),
-// HOOKLINE_STATE_DIR (where local state is kept; default .wrangler/state).
+// HOOKLINE_STATE_DIR (where local state is kept; default .wrangler/state),
+// HOOKLINE_SWEEP_INTERVAL_MS (default 60000): cron triggers never fire by
+// themselves under wrangler dev, so this script runs the sweeper at start
+// and at that interval, as production's every-minute cron would.
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,9 +43,12 @@ if (migrate.status !== 0) {
 }
 
 const SECRETS = ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"];
-const settings = Object.fromEntries(
-	Object.entries(DEV_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value]),
-);
+/** Plain settings with no development default, passed on only when set in the environment. */
+const OPTIONAL = ["RETENTION_DAYS", "SWEEP_GRACE_SECONDS"];
+const settings: Record<string, string> = Object.fromEntries([
+	...Object.entries(DEV_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value]),
+	...OPTIONAL.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+]);
 // Secrets reach wrangler through its environment, plain settings as --var.
 const vars = Object.entries(settings)
 	.filter(([name]) => !SECRETS.includes(name))
@@ -80,5 +86,19 @@ const announce = async () => {
 	log(`  curl -X POST ${base}/v1/events -H 'authorization: Bearer ${ingest}' \\`);
 	log(`    -H 'content-type: application/json' -d '{"type":"loan.created","data":{"loanId":"L-1"}}'`);
 	log(`API reference: ${base}/openapi.json · README.md walks through creating a webhook`);
+	runSweeper();
+};
+
+const sweepEvery = Number(process.env.HOOKLINE_SWEEP_INTERVAL_MS ?? 60_000);
+const runSweeper = () => {
+	const trigger = async () => {
+		try {
+			await fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`);
+		} catch {
+			// wrangler dev is restarting or gone; the next tick tries again.
+		}
+	};
+	void trigger();
+	setInterval(trigger, sweepEvery).unref();
 };
 void announce();

@@ -3,6 +3,7 @@
 
 export const DEFAULT_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200];
 export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_CONCURRENCY = 10;
 export const MAX_TIMEOUT_MS = 30_000;
 /** Cloudflare Queues' longest `delaySeconds`. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
@@ -26,6 +27,7 @@ export type Config = {
 	/** Local development only: http: and private receivers are allowed. */
 	allowPrivateTargets: boolean;
 	retentionDays: number;
+	sweepGraceSeconds: number;
 };
 
 export const readConfig = (env: Env): Config => ({
@@ -35,6 +37,7 @@ export const readConfig = (env: Env): Config => ({
 	senderIps: splitList(env.SENDER_IPS),
 	allowPrivateTargets: isTrue(env.ALLOW_PRIVATE_TARGETS),
 	retentionDays: Number.parseInt(env.RETENTION_DAYS ?? "", 10) || 30,
+	sweepGraceSeconds: Number.parseInt(env.SWEEP_GRACE_SECONDS ?? "", 10) || 120,
 });
 
 /** Names of required secrets that are missing: a worker without them must not run open. */

@@ -1,9 +1,18 @@
 // Wires the worker's handlers; the logic lives in the modules they name.
 import { app } from "./app";
-import { handleDeliveries } from "./delivery/consumer";
+import { handleDeadLetters, handleDeliveries } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/message";
+import { sweep } from "./delivery/sweeper";
+
+export { EndpointGate } from "./gate";
 
 export default {
 	fetch: app.fetch,
-	queue: (batch, env) => handleDeliveries(batch as MessageBatch<DeliveryMessage>, env),
+	queue: (batch, env) =>
+		batch.queue.endsWith("-dlq")
+			? handleDeadLetters(batch as MessageBatch<DeliveryMessage>, env)
+			: handleDeliveries(batch as MessageBatch<DeliveryMessage>, env),
+	scheduled: async (_controller, env) => {
+		await sweep(env);
+	},
 } satisfies ExportedHandler<Env, DeliveryMessage>;

@@ -30,6 +30,8 @@ export const webhooks = sqliteTable(
 		previousSecretExpiresAt: epochMs("previous_secret_expires_at"),
 		retryDelaysSeconds: text("retry_delays_seconds", { mode: "json" }).$type<number[]>().notNull(),
 		timeoutMs: integer("timeout_ms").notNull(),
+		/** Requests to this receiver in flight at once, bounded by the endpoint gate. */
+		maxConcurrency: integer("max_concurrency").notNull().default(10),
 		createdAt: epochMs("created_at").notNull(),
 		updatedAt: epochMs("updated_at").notNull(),
 		/** Soft delete: history stays readable, pending deliveries stop. */
@@ -72,6 +74,12 @@ export const notifications = sqliteTable(
 		status: text("status", { enum: notificationStatuses }).notNull(),
 		/** Attempts spent in the current series (a manual re-send starts a new one). */
 		attemptCount: integer("attempt_count").notNull().default(0),
+		/** 0 for the automatic series; each manual re-send starts the next. */
+		series: integer("series").notNull().default(0),
+		/** What started the current series. */
+		trigger: text("trigger", { enum: ["auto", "manual"] })
+			.notNull()
+			.default("auto"),
 		/** The request as computed at the first send-out; null until then. */
 		requestMethod: text("request_method"),
 		requestUrl: text("request_url"),
@@ -100,7 +108,9 @@ export const attempts = sqliteTable(
 	{
 		id: text("id").primaryKey(),
 		notificationId: text("notification_id").notNull(),
-		/** 1-based number within the notification's current series. */
+		/** The notification's series this attempt belongs to (0 = automatic). */
+		series: integer("series").notNull().default(0),
+		/** 1-based number within its series. */
 		number: integer("number").notNull(),
 		trigger: text("trigger", { enum: attemptTriggers }).notNull(),
 		startedAt: epochMs("started_at").notNull(),

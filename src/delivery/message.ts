@@ -1,19 +1,34 @@
 // What a deliveries-queue message carries: ids only, so messages stay small.
-export type DeliveryMessage = {
-	notificationId: string;
+// Large sets (bulk re-send, wide fan-out) travel as fan-out messages of up to
+// 100 ids that the consumer turns into one message each, so no single
+// invocation makes more than a few queue calls.
+import { chunk } from "../db";
+
+export type DeliveryMessage = { notificationId: string } | { fanOut: string[] };
+
+/** Cloudflare Queues take at most 100 messages (and 256 KB) per sendBatch call. */
+const SEND_BATCH_SIZE = 100;
+const FAN_OUT_IDS = 100;
+const FAN_OUT_MESSAGES_PER_BATCH = 50;
+
+const sendAll = async (queue: Queue, bodies: DeliveryMessage[], perBatch: number) => {
+	for (const part of chunk(bodies, perBatch)) {
+		await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
+	}
 };
 
-/** Cloudflare Queues take at most 100 messages per sendBatch call. */
-const SEND_BATCH_SIZE = 100;
-
-export const enqueueDeliveries = async (queue: Queue, notificationIds: string[], delaySeconds = 0) => {
-	for (let i = 0; i < notificationIds.length; i += SEND_BATCH_SIZE) {
-		await queue.sendBatch(
-			notificationIds.slice(i, i + SEND_BATCH_SIZE).map((notificationId) => ({
-				body: { notificationId } satisfies DeliveryMessage,
-				contentType: "json" as const,
-				...(delaySeconds > 0 ? { delaySeconds } : {}),
-			})),
+export const enqueueDeliveries = async (queue: Queue, notificationIds: string[]) => {
+	if (notificationIds.length <= SEND_BATCH_SIZE) {
+		await sendAll(
+			queue,
+			notificationIds.map((notificationId) => ({ notificationId })),
+			SEND_BATCH_SIZE,
 		);
+		return;
 	}
+	await sendAll(
+		queue,
+		chunk(notificationIds, FAN_OUT_IDS).map((fanOut) => ({ fanOut })),
+		FAN_OUT_MESSAGES_PER_BATCH,
+	);
 };

@@ -1,6 +1,6 @@
 // Ingest: store an event and one notification per matching webhook in one D1
 // batch, then enqueue one small message per notification.
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull } from "drizzle-orm";
 import { chunk, database, rowsPerInsert } from "../db";
 import { events, ingestKeys, type NewNotificationRow, notifications, webhooks } from "../db/schema";
 import { enqueueDeliveries } from "../delivery/message";
@@ -10,7 +10,8 @@ import type { EventInput, IngestResult } from "./schema";
 
 export type Ingested = { result: IngestResult; repeated: boolean };
 
-const NOTIFICATION_COLUMNS = 9;
+/** drizzle binds every column of a row, defaults included. */
+const NOTIFICATION_COLUMNS = Object.keys(getTableColumns(notifications)).length;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
 const findEarlier = async (env: Env, key: string | undefined, eventId: string | undefined) => {

@@ -1,14 +1,23 @@
 // /v1/notifications: the communication history.
-import { createRoute } from "@hono/zod-openapi";
-import { and, asc, desc, eq, gte, lt } from "drizzle-orm";
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { database } from "../db";
-import { attempts, events, notifications } from "../db/schema";
+import { attempts, events, notifications, webhooks } from "../db/schema";
+import { enqueueDeliveries } from "../delivery/message";
 import { bearerAuth } from "../http/auth";
 import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
 import { ProblemError } from "../http/problem";
-import { IdParam, json, newRouter, problems } from "../http/router";
+import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
 import { iso } from "../webhooks/schema";
-import { Notification, NotificationDetail, NotificationFilter, toAttempt, toNotification } from "./schema";
+import {
+	BulkResend,
+	Notification,
+	NotificationDetail,
+	NotificationFilter,
+	RESENDABLE,
+	toAttempt,
+	toNotification,
+} from "./schema";
 
 export const notificationRoutes = newRouter();
 notificationRoutes.use("*", bearerAuth({ allow: ["admin"] }));
@@ -91,5 +100,106 @@ notificationRoutes.openapi(
 			},
 			200,
 		);
+	},
+);
+
+/** What a manual re-send does to a notification: a fresh series, due now, with the stored request. */
+const restart = (now: number) => ({
+	status: "pending" as const,
+	attemptCount: 0,
+	series: sql`${notifications.series} + 1`,
+	trigger: "manual" as const,
+	nextAttemptAt: now,
+	lastError: null,
+	deliveredAt: null,
+	updatedAt: now,
+});
+
+/** Notifications whose webhook can take deliveries now. */
+const liveWebhook = inArray(
+	notifications.webhookId,
+	sql`(SELECT ${webhooks.id} FROM ${webhooks} WHERE ${webhooks.deletedAt} IS NULL AND ${webhooks.enabled} = 1)`,
+);
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{id}/resend",
+		tags,
+		security,
+		summary: "Re-send a notification now",
+		description:
+			"Starts a fresh series of attempts (trigger `manual`) that sends the stored request byte for byte, with the same idempotency key.",
+		request: { params: IdParam("notification id", "ntf_01JD0Z4N6V7W8X9Y0Z1A2B3C4D") },
+		responses: {
+			202: json(Notification, "Queued for a new series of attempts"),
+			...problems(401, 403, 404, 409, 503),
+		},
+	}),
+	async (c) => {
+		const { id } = c.req.valid("param");
+		const db = database(c.env);
+		const [row] = await db
+			.select({ notification: notifications, webhook: webhooks })
+			.from(notifications)
+			.leftJoin(webhooks, eq(webhooks.id, notifications.webhookId))
+			.where(eq(notifications.id, id));
+		if (!row) throw new ProblemError(404, `No notification ${id}.`);
+		const { notification: n, webhook } = row;
+		if (!webhook || webhook.deletedAt !== null) throw new ProblemError(409, `Its webhook ${n.webhookId} was deleted.`);
+		if (!webhook.enabled) throw new ProblemError(409, `Its webhook ${webhook.id} is disabled; enable it first.`);
+		if (!(RESENDABLE as readonly string[]).includes(n.status)) {
+			throw new ProblemError(409, `Notification ${id} is ${n.status}: it is about to be sent already.`);
+		}
+		const [updated] = await db
+			.update(notifications)
+			.set(restart(Date.now()))
+			.where(and(eq(notifications.id, id), eq(notifications.series, n.series)))
+			.returning();
+		if (!updated) throw new ProblemError(409, `Notification ${id} changed meanwhile; try again.`);
+		await enqueueDeliveries(c.env.DELIVERIES, [id]);
+		return c.json(toNotification(updated), 202);
+	},
+);
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/resend",
+		tags,
+		security,
+		summary: "Re-send many notifications by filter",
+		description:
+			"Every notification matching the filter (default status `failed`) whose webhook exists and is enabled starts a fresh manual series. Large sets are enqueued in fan-out messages, so 10,000 cost a handful of queue calls.",
+		request: { body: jsonBody(BulkResend) },
+		responses: {
+			202: json(z.object({ count: z.number().int() }), "How many were queued"),
+			...problems(400, 401, 403, 415, 503),
+		},
+	}),
+	async (c) => {
+		const q = c.req.valid("json");
+		const now = Date.now();
+		const rows = await database(c.env)
+			.update(notifications)
+			.set(restart(now))
+			.where(
+				and(
+					eq(notifications.status, q.status),
+					liveWebhook,
+					q.ids ? inArray(notifications.id, q.ids) : undefined,
+					q.webhookId ? eq(notifications.webhookId, q.webhookId) : undefined,
+					q.eventType ? eq(notifications.eventType, q.eventType) : undefined,
+					q.since ? gte(notifications.createdAt, Date.parse(q.since)) : undefined,
+					q.until ? lt(notifications.createdAt, Date.parse(q.until)) : undefined,
+				),
+			)
+			.returning({ id: notifications.id });
+		await enqueueDeliveries(
+			c.env.DELIVERIES,
+			rows.map((r) => r.id),
+		);
+		console.log(JSON.stringify({ msg: "bulk resend", filter: q, count: rows.length }));
+		return c.json({ count: rows.length }, 202);
 	},
 );

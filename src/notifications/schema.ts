@@ -12,6 +12,11 @@ export const Notification = z
 		eventType: z.string(),
 		status: z.enum(notificationStatuses),
 		attemptCount: z.number().int().openapi({ description: "Attempts spent in the current series" }),
+		series: z
+			.number()
+			.int()
+			.openapi({ description: "0 for the automatic series; each manual re-send starts the next" }),
+		trigger: z.enum(["auto", "manual"]).openapi({ description: "What started the current series" }),
 		lastError: z.string().nullable(),
 		nextAttemptAt: z.string().datetime().nullable(),
 		deliveredAt: z.string().datetime().nullable(),
@@ -23,6 +28,7 @@ export const Notification = z
 export const Attempt = z
 	.object({
 		id: z.string(),
+		series: z.number().int(),
 		number: z.number().int(),
 		trigger: z.enum(["auto", "manual"]),
 		startedAt: z.string().datetime(),
@@ -76,6 +82,8 @@ export const toNotification = (row: NotificationRow): z.infer<typeof Notificatio
 	eventType: row.eventType,
 	status: row.status,
 	attemptCount: row.attemptCount,
+	series: row.series,
+	trigger: row.trigger,
 	lastError: row.lastError,
 	nextAttemptAt: isoOrNull(row.nextAttemptAt),
 	deliveredAt: isoOrNull(row.deliveredAt),
@@ -85,6 +93,7 @@ export const toNotification = (row: NotificationRow): z.infer<typeof Notificatio
 
 export const toAttempt = (row: AttemptRow): z.infer<typeof Attempt> => ({
 	id: row.id,
+	series: row.series,
 	number: row.number,
 	trigger: row.trigger,
 	startedAt: iso(row.startedAt),
@@ -95,3 +104,18 @@ export const toAttempt = (row: AttemptRow): z.infer<typeof Attempt> => ({
 	error: row.error,
 	responseExcerpt: row.responseExcerpt,
 });
+
+/** Statuses a manual re-send may start from. */
+export const RESENDABLE = ["failed", "skipped", "delivered", "retrying", "paused"] as const;
+
+export const BulkResend = z
+	.object({
+		ids: z.array(z.string().max(200)).min(1).max(1000).optional().openapi({ description: "Only these notifications" }),
+		webhookId: z.string().max(200).optional(),
+		eventType: z.string().max(200).optional(),
+		status: z.enum(RESENDABLE).default("failed"),
+		since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created at or after" }),
+		until: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created before" }),
+	})
+	.strict()
+	.openapi("BulkResend");

@@ -58,6 +58,7 @@ const toColumns = async (fields: WebhookFields, encryptionKey: string, current?:
 		: null,
 	retryDelaysSeconds: fields.retryPolicy.delaysSeconds,
 	timeoutMs: fields.timeoutMs,
+	maxConcurrency: fields.maxConcurrency,
 });
 
 webhookRoutes.openapi(

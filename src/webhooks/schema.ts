@@ -1,6 +1,12 @@
 // The webhook as the API reads and writes it, and its mapping from the row.
 import { z } from "@hono/zod-openapi";
-import { DEFAULT_RETRY_DELAYS_SECONDS, DEFAULT_TIMEOUT_MS, MAX_QUEUE_DELAY_SECONDS, MAX_TIMEOUT_MS } from "../config";
+import {
+	DEFAULT_MAX_CONCURRENCY,
+	DEFAULT_RETRY_DELAYS_SECONDS,
+	DEFAULT_TIMEOUT_MS,
+	MAX_QUEUE_DELAY_SECONDS,
+	MAX_TIMEOUT_MS,
+} from "../config";
 import type { WebhookRow } from "../db/schema";
 
 const MAX_TEMPLATE_CHARS = 64 * 1024;
@@ -88,6 +94,12 @@ const fields = {
 	auth: BasicAuthInput.nullable(),
 	retryPolicy: RetryPolicy,
 	timeoutMs: z.number().int().min(1000).max(MAX_TIMEOUT_MS),
+	maxConcurrency: z
+		.number()
+		.int()
+		.min(1)
+		.max(100)
+		.openapi({ description: "Requests to this receiver in flight at once", example: DEFAULT_MAX_CONCURRENCY }),
 };
 
 export const WebhookCreate = z
@@ -101,6 +113,7 @@ export const WebhookCreate = z
 		auth: fields.auth.optional(),
 		retryPolicy: fields.retryPolicy.optional(),
 		timeoutMs: fields.timeoutMs.optional(),
+		maxConcurrency: fields.maxConcurrency.optional(),
 	})
 	.strict()
 	.openapi("WebhookCreate");
@@ -121,6 +134,7 @@ export const withDefaults = (input: WebhookCreate): WebhookFields => ({
 	auth: null,
 	retryPolicy: { delaysSeconds: DEFAULT_RETRY_DELAYS_SECONDS },
 	timeoutMs: DEFAULT_TIMEOUT_MS,
+	maxConcurrency: DEFAULT_MAX_CONCURRENCY,
 	...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
 	name: input.name,
 	eventTypes: input.eventTypes,
@@ -144,6 +158,7 @@ export const Webhook = z
 			.openapi({ description: "The password is never returned." }),
 		retryPolicy: RetryPolicy,
 		timeoutMs: z.number().int(),
+		maxConcurrency: z.number().int(),
 		createdAt: z.string().datetime(),
 		updatedAt: z.string().datetime(),
 	})
@@ -169,6 +184,7 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
 	auth: row.authUsername === null ? null : { type: "basic", username: row.authUsername },
 	retryPolicy: { delaysSeconds: row.retryDelaysSeconds },
 	timeoutMs: row.timeoutMs,
+	maxConcurrency: row.maxConcurrency,
 	createdAt: iso(row.createdAt),
 	updatedAt: iso(row.updatedAt),
 });
