@@ -1,9 +1,10 @@
 // The sweeper, run by the cron trigger: re-enqueues notifications that were
 // written but never enqueued, or whose queue message was lost (pending or
 // retrying well past their due time), and purges history past retention.
-import { sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
+import { attempts, events, ingestKeys, notifications } from "../db/schema";
 import { enqueueDeliveries } from "./message";
 
 /** Bounds per run keep one invocation well inside its limits; the next run takes the rest. */
@@ -15,31 +16,59 @@ export type SweepResult = { reenqueued: number; purged: { notifications: number;
 export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> => {
 	const config = readConfig(env);
 	const db = database(env);
-	const overdue = await db.all<{ id: string }>(sql`
-		UPDATE notifications SET next_attempt_at = ${now}, updated_at = ${now}
-		WHERE id IN (
-			SELECT id FROM notifications
-			WHERE status IN ('pending', 'retrying') AND next_attempt_at < ${now - config.sweepGraceSeconds * 1000}
-			ORDER BY next_attempt_at LIMIT ${SWEEP_LIMIT}
+	const overdue = await db
+		.update(notifications)
+		.set({ nextAttemptAt: now, updatedAt: now })
+		.where(
+			inArray(
+				notifications.id,
+				db
+					.select({ id: notifications.id })
+					.from(notifications)
+					.where(
+						and(
+							inArray(notifications.status, ["pending", "retrying"]),
+							lt(notifications.nextAttemptAt, now - config.sweepGraceSeconds * 1000),
+						),
+					)
+					.orderBy(notifications.nextAttemptAt)
+					.limit(SWEEP_LIMIT),
+			),
 		)
-		RETURNING id`);
-	if (overdue.length > 0)
+		.returning({ id: notifications.id });
+	if (overdue.length > 0) {
 		await enqueueDeliveries(
 			env.DELIVERIES,
 			overdue.map((r) => r.id),
 		);
+	}
 
 	const cutoff = now - config.retentionDays * 86_400_000;
-	const old = sql`SELECT id FROM notifications
-		WHERE created_at < ${cutoff} AND status IN ('delivered', 'failed', 'skipped') LIMIT ${PURGE_LIMIT}`;
+	const old = db
+		.select({ id: notifications.id })
+		.from(notifications)
+		.where(and(lt(notifications.createdAt, cutoff), inArray(notifications.status, ["delivered", "failed", "skipped"])))
+		.limit(PURGE_LIMIT);
+	const orphanEvents = db
+		.select({ id: events.id })
+		.from(events)
+		.where(
+			and(
+				lt(events.receivedAt, cutoff),
+				notExists(db.select({ one: notifications.id }).from(notifications).where(eq(notifications.eventId, events.id))),
+			),
+		)
+		.limit(PURGE_LIMIT);
+	const oldKeys = db
+		.select({ key: ingestKeys.key })
+		.from(ingestKeys)
+		.where(lt(ingestKeys.createdAt, cutoff))
+		.limit(PURGE_LIMIT);
 	const [, purgedNotifications, purgedEvents] = await db.batch([
-		db.run(sql`DELETE FROM attempts WHERE notification_id IN (${old})`),
-		db.run(sql`DELETE FROM notifications WHERE id IN (${old})`),
-		db.run(sql`DELETE FROM events WHERE id IN (
-			SELECT e.id FROM events e WHERE e.received_at < ${cutoff}
-			AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id) LIMIT ${PURGE_LIMIT})`),
-		db.run(sql`DELETE FROM ingest_keys WHERE key IN (
-			SELECT key FROM ingest_keys WHERE created_at < ${cutoff} LIMIT ${PURGE_LIMIT})`),
+		db.delete(attempts).where(inArray(attempts.notificationId, old)),
+		db.delete(notifications).where(inArray(notifications.id, old)),
+		db.delete(events).where(inArray(events.id, orphanEvents)),
+		db.delete(ingestKeys).where(inArray(ingestKeys.key, oldKeys)),
 	]);
 	const result = {
 		reenqueued: overdue.length,

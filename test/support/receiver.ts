@@ -6,6 +6,9 @@
 //   /status/<code>/<tag>  that status
 //   /slow/<ms>/<tag>      200 after <ms> milliseconds
 //   /redirect/<tag>       302 to /ok/<tag>
+//   /flaky/<n>/<tag>      500 for the first <n> requests of <tag>, then 200
+//   /slow-first/<ms>/<tag> the first request of <tag> after <ms>, then 200 at once
+//   /retry-after/<s>/<tag> 429 with Retry-After: <s> the first time, then 200
 //   GET /__received?tag=  the requests recorded for <tag>, oldest first
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -37,8 +40,9 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 				return;
 			}
 			const [kind = "", ...rest] = url.pathname.split("/").filter(Boolean);
-			const arg = kind === "status" || kind === "slow" ? rest.shift() : undefined;
+			const arg = ["status", "slow", "flaky", "slow-first", "retry-after"].includes(kind) ? rest.shift() : undefined;
 			const tag = tagOf(rest);
+			const seen = received.filter((r) => r.tag === tag).length;
 			received.push({
 				tag,
 				method: req.method ?? "",
@@ -52,6 +56,18 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 				res.end(`status ${arg}`);
 			} else if (kind === "slow") {
 				setTimeout(() => res.end("slow ok"), Number(arg)).unref();
+			} else if (kind === "flaky") {
+				res.statusCode = seen < Number(arg) ? 500 : 200;
+				res.end(res.statusCode === 200 ? "ok" : "flaky");
+			} else if (kind === "slow-first") {
+				if (seen === 0) setTimeout(() => res.end("slow ok"), Number(arg)).unref();
+				else res.end("ok");
+			} else if (kind === "retry-after") {
+				if (seen === 0) {
+					res.statusCode = 429;
+					res.setHeader("retry-after", String(arg));
+					res.end("slow down");
+				} else res.end("ok");
 			} else if (kind === "redirect") {
 				res.statusCode = 302;
 				res.setHeader("location", `/ok/${tag}`);

@@ -1,0 +1,312 @@
+// Assured delivery: the endpoint gate, re-sends, dead letters and the sweeper.
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../../src/db";
+import { events, type NotificationStatus, notifications } from "../../src/db/schema";
+import { deliver, handleDeadLetters } from "../../src/delivery/consumer";
+import type { DeliveryMessage } from "../../src/delivery/message";
+import { sweep } from "../../src/delivery/sweeper";
+import type { EndpointGate, GateSend } from "../../src/gate";
+import { newId } from "../../src/ids";
+import { api, createWebhook, eventually, received, uniqueTag } from "./helpers";
+
+const seed = async (
+	webhookId: string,
+	{
+		status = "pending",
+		at = Date.now(),
+		nextAttemptAt = at,
+	}: { status?: NotificationStatus; at?: number; nextAttemptAt?: number | null } = {},
+) => {
+	const eventId = newId("evt", at);
+	const id = newId("ntf", at);
+	const db = database(env);
+	await db.batch([
+		db.insert(events).values({
+			id: eventId,
+			type: "loan.created",
+			occurredAt: at,
+			data: '{"n":1}',
+			receivedAt: at,
+			notificationCount: 1,
+		}),
+		db.insert(notifications).values({
+			id,
+			eventId,
+			webhookId,
+			eventType: "loan.created",
+			status,
+			nextAttemptAt,
+			createdAt: at,
+			updatedAt: at,
+		}),
+	]);
+	return id;
+};
+
+const detail = async (id: string) =>
+	(await (await api(`/v1/notifications/${id}`)).json()) as {
+		status: string;
+		series: number;
+		trigger: string;
+		lastError: string | null;
+		attempts: { series: number; number: number; trigger: string; succeeded: boolean }[];
+	};
+
+const gateOf = (webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+
+const gateInput = (notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend => ({
+	notificationId,
+	series: 0,
+	number: 1,
+	attemptId: newId("att"),
+	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
+	secretHeaders: {},
+	timeoutMs: 5000,
+	maxConcurrency: 10,
+	...extra,
+});
+
+describe("endpoint gate", () => {
+	it("lets one of two racing sends through and answers the other busy", async () => {
+		const tag = uniqueTag("race");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const input = gateInput("ntf_race", `${env.RECEIVER_URL}/slow/300/${tag}`);
+		const answers = await Promise.all([gate.send(input), gate.send({ ...input, attemptId: newId("att") })]);
+		expect(answers.map((a) => a.kind).sort()).toEqual(["busy", "sent"]);
+		expect(await received(tag)).toHaveLength(1);
+	});
+
+	it("replays instead of sending after success, and for an attempt number already used", async () => {
+		const tag = uniqueTag("replay");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const failing = gateInput("ntf_a", `${env.RECEIVER_URL}/flaky/1/${tag}`);
+		const first = await gate.send(failing);
+		expect(first).toMatchObject({ kind: "sent", number: 1, outcome: { succeeded: false, statusCode: 500 } });
+		const again = await gate.send({ ...failing, attemptId: newId("att") });
+		expect(again).toMatchObject({ kind: "replay", attemptId: failing.attemptId, outcome: { statusCode: 500 } });
+		const second = await gate.send({ ...failing, number: 2, attemptId: newId("att") });
+		expect(second).toMatchObject({ kind: "sent", number: 2, outcome: { succeeded: true } });
+		const afterSuccess = await gate.send({ ...failing, number: 3, attemptId: newId("att") });
+		expect(afterSuccess).toMatchObject({ kind: "replay", number: 2, outcome: { succeeded: true } });
+		expect(await received(tag)).toHaveLength(2);
+	});
+
+	it("sends a newer series again after success, and calls an older one stale", async () => {
+		const tag = uniqueTag("series");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const input = gateInput("ntf_s", `${env.RECEIVER_URL}/ok/${tag}`);
+		expect((await gate.send(input)).kind).toBe("sent");
+		expect((await gate.send({ ...input, series: 1, attemptId: newId("att") })).kind).toBe("sent");
+		expect((await gate.send({ ...input, series: 0, number: 2 })).kind).toBe("stale");
+		expect(await received(tag)).toHaveLength(2);
+	});
+
+	it("bounds the sends in flight to one receiver", async () => {
+		const tag = uniqueTag("bound");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const url = `${env.RECEIVER_URL}/slow/300/${tag}`;
+		const answers = await Promise.all(
+			["n1", "n2", "n3"].map((id) => gate.send(gateInput(id, url, { maxConcurrency: 2 }))),
+		);
+		expect(answers.filter((a) => a.kind === "sent")).toHaveLength(2);
+		expect(answers.filter((a) => a.kind === "busy")).toHaveLength(1);
+	});
+
+	it("retries a send whose lease ran out (its instance died mid-flight)", async () => {
+		const tag = uniqueTag("lease");
+		const stub = gateOf(`wh_gate_${tag}`);
+		await runInDurableObject(stub, (_instance: EndpointGate, state) => {
+			state.storage.sql.exec(
+				"INSERT INTO ledger (notification_id, series, last_number, state, lease_until, last_attempt, updated_at) VALUES ('ntf_l', 0, 1, 'inflight', ?, NULL, ?)",
+				Date.now() - 1,
+				Date.now(),
+			);
+		});
+		const answer = await stub.send(gateInput("ntf_l", `${env.RECEIVER_URL}/ok/${tag}`));
+		expect(answer.kind).toBe("sent");
+		expect((await stub.entry("ntf_l"))?.state).toBe("delivered");
+	});
+});
+
+describe("consumer with the gate", () => {
+	it("does not send twice when two consumers race on one notification", async () => {
+		const tag = uniqueTag("consumers");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/slow/300/${tag}` });
+		const id = await seed(hook.id);
+		const decisions = await Promise.all([deliver(env, id), deliver(env, id)]);
+		expect(decisions.filter((d) => d.ack)).toHaveLength(1);
+		expect(await received(tag)).toHaveLength(1);
+		// The loser comes back later and finds the work done.
+		expect(await deliver(env, id)).toEqual({ ack: true });
+		expect(await received(tag)).toHaveLength(1);
+	});
+
+	it("records a success the database missed, without sending again", async () => {
+		const tag = uniqueTag("missed");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const id = await seed(hook.id);
+		await deliver(env, id);
+		// As if the D1 write after the send was lost: the redelivered message finds it retrying.
+		await env.DB.batch([
+			env.DB.prepare(
+				"update notifications set status = 'retrying', attempt_count = 0, delivered_at = null where id = ?",
+			).bind(id),
+			env.DB.prepare("delete from attempts where notification_id = ?").bind(id),
+		]);
+		expect(await deliver(env, id)).toEqual({ ack: true });
+		expect(await received(tag)).toHaveLength(1);
+		const n = await detail(id);
+		expect(n.status).toBe("delivered");
+		expect(n.attempts).toHaveLength(1);
+	});
+
+	it("honours Retry-After when it asks for longer than the policy", async () => {
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/retry-after/200/${uniqueTag("ra")}`,
+			retryPolicy: { delaysSeconds: [1] },
+		});
+		const decision = await deliver(env, await seed(hook.id));
+		expect(decision).toEqual({ ack: false, delaySeconds: 200 });
+	});
+});
+
+describe("re-send", () => {
+	it("re-sends a failed notification with a manual series, the same key and the same body", async () => {
+		const tag = uniqueTag("resend");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/flaky/1/${tag}`, retryPolicy: { delaysSeconds: [] } });
+		const id = await seed(hook.id);
+		await deliver(env, id);
+		expect((await detail(id)).status).toBe("failed");
+
+		const res = await api(`/v1/notifications/${id}/resend`, { method: "POST" });
+		expect(res.status).toBe(202);
+		expect(await res.json()).toMatchObject({ id, status: "pending", series: 1, trigger: "manual", attemptCount: 0 });
+		await eventually(async () => ((await detail(id)).status === "delivered" ? true : undefined));
+		const n = await detail(id);
+		expect(n.attempts.map((a) => [a.series, a.number, a.trigger, a.succeeded])).toEqual([
+			[0, 1, "auto", false],
+			[1, 1, "manual", true],
+		]);
+		const got = await received(tag);
+		expect(got).toHaveLength(2);
+		expect(got[1]?.body).toBe(got[0]?.body);
+		expect(got[1]?.headers["x-notifications-idempotency-key"]).toBe(id);
+		expect(got[0]?.headers["x-notifications-idempotency-key"]).toBe(id);
+	});
+
+	it("answers 409 for a pending notification or a deleted webhook, 404 for an unknown one", async () => {
+		const hook = await createWebhook();
+		const pending = await seed(hook.id, { nextAttemptAt: Date.now() + 3_600_000 });
+		expect((await api(`/v1/notifications/${pending}/resend`, { method: "POST" })).status).toBe(409);
+		const failed = await seed(hook.id, { status: "failed", nextAttemptAt: null });
+		await api(`/v1/webhooks/${hook.id}`, { method: "DELETE" });
+		const gone = await api(`/v1/notifications/${failed}/resend`, { method: "POST" });
+		expect(gone.status).toBe(409);
+		expect(((await gone.json()) as { detail: string }).detail).toContain("deleted");
+		expect((await api("/v1/notifications/ntf_01JD0Z4N6V7W8X9Y0Z1A2B3C4D/resend", { method: "POST" })).status).toBe(404);
+	});
+
+	it("bulk re-sends the failed notifications of a filter, through fan-out messages, and delivers them all", async () => {
+		const tag = uniqueTag("bulk");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const other = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${uniqueTag("other")}` });
+		const ids = [];
+		for (let i = 0; i < 150; i++) ids.push(await seed(hook.id, { status: "failed", nextAttemptAt: null }));
+		await seed(hook.id, { status: "delivered", nextAttemptAt: null });
+		await seed(other.id, { status: "failed", nextAttemptAt: null });
+
+		const res = await api("/v1/notifications/resend", { method: "POST", body: { webhookId: hook.id } });
+		expect(res.status).toBe(202);
+		expect(await res.json()).toEqual({ count: 150 });
+		await eventually(
+			async () => {
+				const got = await received(tag);
+				return new Set(got.map((r) => r.headers["x-notifications-idempotency-key"])).size === 150 ? got : undefined;
+			},
+			{ timeoutMs: 30_000, intervalMs: 200 },
+		);
+		const keys = (await received(tag)).map((r) => r.headers["x-notifications-idempotency-key"]);
+		expect(new Set(keys)).toEqual(new Set(ids));
+	}, 60_000);
+
+	it("bulk re-sends only the given ids", async () => {
+		const tag = uniqueTag("ids");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const a = await seed(hook.id, { status: "failed", nextAttemptAt: null });
+		await seed(hook.id, { status: "failed", nextAttemptAt: null });
+		const res = await api("/v1/notifications/resend", { method: "POST", body: { ids: [a] } });
+		expect(await res.json()).toEqual({ count: 1 });
+	});
+
+	it("refuses a bulk filter on a status that cannot be re-sent", async () => {
+		const res = await api("/v1/notifications/resend", { method: "POST", body: { status: "pending" } });
+		expect(res.status).toBe(400);
+		expect(((await res.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe("status");
+	});
+});
+
+describe("dead letters", () => {
+	it("marks what the consumer could not handle failed, with the reason, and leaves finished ones alone", async () => {
+		const hook = await createWebhook();
+		const stuck = await seed(hook.id, { status: "retrying" });
+		const done = await seed(hook.id, { status: "delivered", nextAttemptAt: null });
+		const batch = createMessageBatch<DeliveryMessage>("hookline-deliveries-dlq", [
+			{ id: "dl-1", timestamp: new Date(), attempts: 1, body: { notificationId: stuck } },
+			{ id: "dl-2", timestamp: new Date(), attempts: 1, body: { notificationId: done } },
+		]);
+		const ctx = createExecutionContext();
+		await handleDeadLetters(batch, env);
+		expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(["dl-1", "dl-2"]);
+		expect(await detail(stuck)).toMatchObject({
+			status: "failed",
+			lastError: expect.stringContaining("dead-lettered"),
+		});
+		expect((await detail(done)).status).toBe("delivered");
+	});
+});
+
+describe("sweeper", () => {
+	it("re-enqueues a notification that was written but never enqueued", async () => {
+		const tag = uniqueTag("sweep");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const id = await seed(hook.id, { at: Date.now() - 600_000 });
+		const result = await sweep(env);
+		expect(result.reenqueued).toBeGreaterThanOrEqual(1);
+		await eventually(async () => ((await detail(id)).status === "delivered" ? true : undefined));
+		expect(await received(tag)).toHaveLength(1);
+	});
+
+	it("leaves notifications that are not yet overdue alone", async () => {
+		const hook = await createWebhook();
+		const id = await seed(hook.id, { status: "retrying", nextAttemptAt: Date.now() - 10_000 });
+		await sweep(env);
+		const row = await env.DB.prepare("select next_attempt_at t from notifications where id = ?")
+			.bind(id)
+			.first<{ t: number }>();
+		expect(row?.t).toBeLessThan(Date.now() - 9_000);
+	});
+
+	it("purges finished history older than RETENTION_DAYS and keeps the rest", async () => {
+		const hook = await createWebhook();
+		const old = Date.now() - 40 * 86_400_000;
+		const oldDelivered = await seed(hook.id, { status: "delivered", at: old, nextAttemptAt: null });
+		await env.DB.prepare(
+			"insert into attempts (id, notification_id, series, number, trigger, started_at, duration_ms, succeeded) values (?, ?, 0, 1, 'auto', ?, 5, 1)",
+		)
+			.bind(newId("att", old), oldDelivered, old)
+			.run();
+		const oldPending = await seed(hook.id, { status: "retrying", at: old, nextAttemptAt: Date.now() + 3_600_000 });
+		const recent = await seed(hook.id, { status: "delivered", nextAttemptAt: null });
+		const result = await sweep(env);
+		expect(result.purged.notifications).toBeGreaterThanOrEqual(1);
+		expect((await api(`/v1/notifications/${oldDelivered}`)).status).toBe(404);
+		const orphans = await env.DB.prepare("select count(*) n from attempts where notification_id = ?")
+			.bind(oldDelivered)
+			.first<{ n: number }>();
+		expect(orphans?.n).toBe(0);
+		expect((await api(`/v1/notifications/${oldPending}`)).status).toBe(200);
+		expect((await api(`/v1/notifications/${recent}`)).status).toBe(200);
+	});
+});
