@@ -1,6 +1,7 @@
 // Shapes the HTTP request of a notification from its webhook's templates.
 // Computed once at the first send-out and stored; secrets (Basic auth,
 // signatures) are not part of it and are added at send time.
+import { XMLValidator } from "fast-xml-parser";
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import pkg from "../../package.json";
 import { MAX_EVENT_BYTES } from "../config";
@@ -91,14 +92,24 @@ export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
 			throw new ShapeError("payloadTemplate", `renders invalid JSON: ${describeJsonError(body, err as Error)}`);
 		}
 	}
+	if (templates.contentType === "application/xml") {
+		const valid = XMLValidator.validate(body);
+		if (valid !== true) {
+			const { msg, line, col } = valid.err;
+			throw new ShapeError(
+				"payloadTemplate",
+				`renders XML that is not well formed: ${msg} (line ${line}, column ${col})`,
+			);
+		}
+	}
 	if (new TextEncoder().encode(body).byteLength > MAX_EVENT_BYTES) {
 		throw new ShapeError("payloadTemplate", `renders a body over ${MAX_EVENT_BYTES} bytes`);
 	}
 	return body;
 };
 
-/** What fetch accepts in a header value: tab, visible ASCII, space and Latin-1. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Header values Hookline sends: tab, space, visible ASCII and printable Latin-1 (no control characters). */
+const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
 
 export const shapeRequest = (
 	templates: RequestTemplates,

@@ -100,3 +100,12 @@ export const renderPayload = (template: string, view: TemplateView, contentType:
 export const parseTemplate = (template: string) => {
 	Mustache.parse(template);
 };
+
+type Token = [string, string, number, number, Token[]?];
+
+/** Tags that insert a value without escaping ({{{x}}} and {{& x}}), with their positions. */
+export const unescapedTags = (template: string): { name: string; at: number }[] => {
+	const walk = (tokens: Token[]): { name: string; at: number }[] =>
+		tokens.flatMap((t) => [...(t[0] === "&" ? [{ name: t[1], at: t[2] }] : []), ...(t[4] ? walk(t[4]) : [])]);
+	return walk(Mustache.parse(template) as unknown as Token[]);
+};

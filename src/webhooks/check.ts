@@ -2,7 +2,7 @@
 // must parse, and together they must shape a valid request for an event.
 import { type ShapeError, type StoredRequest, shapeRequest } from "../delivery/request";
 import { validationProblem } from "../http/problem";
-import { parseTemplate, type TemplateView } from "../templates";
+import { parseTemplate, type TemplateView, unescapedTags } from "../templates";
 import type { WebhookFields } from "./schema";
 
 export type SampleEvent = { id?: string; type?: string; occurredAt?: string; data?: Record<string, unknown> };
@@ -15,7 +15,7 @@ export const sampleView = (
 	event: {
 		id: event.id ?? "evt_sample",
 		type: event.type ?? webhook.eventTypes.find((t) => !t.includes("*")) ?? "sample.event",
-		occurredAt: event.occurredAt ?? new Date(0).toISOString(),
+		occurredAt: new Date(event.occurredAt ?? 0).toISOString(),
 	},
 	data: event.data ?? {},
 	webhook: { id: webhook.id, name: webhook.name },
@@ -42,7 +42,18 @@ export const shapeOrProblem = (
 			return [{ path, message: `template does not parse: ${(err as Error).message}` }];
 		}
 	});
-	if (webhook.auth && Object.keys(webhook.headers).some((h) => h.toLowerCase() === "authorization")) {
+	if (errors.length === 0) {
+		// Unescaped values in a URL would let event data choose the host or path.
+		for (const tag of unescapedTags(webhook.url)) {
+			errors.push({ path: "url", message: `"${tag.name}" at ${tag.at} is unescaped; URL values must use {{name}}` });
+		}
+	}
+	const names = Object.keys(webhook.headers).map((h) => h.toLowerCase());
+	for (const [i, name] of names.entries()) {
+		if (names.indexOf(name) !== i)
+			errors.push({ path: `headers.${name}`, message: "is given twice (header names ignore case)" });
+	}
+	if (webhook.auth && names.includes("authorization")) {
 		errors.push({ path: "headers.authorization", message: "conflicts with auth; set one or the other" });
 	}
 	if (errors.length > 0) throw validationProblem(errors);

@@ -12,6 +12,8 @@ export type LocalHookline = {
 	adminToken: string;
 	ingestToken: string;
 	output: () => string;
+	/** Kills the service (as a crash would) and starts it again on the same port and state. */
+	restart: () => Promise<void>;
 	stop: () => Promise<void>;
 };
 
@@ -38,50 +40,79 @@ const waitForHealth = async (url: string, child: ChildProcess, timeoutMs: number
 	throw new Error(`hookline was not ready within ${timeoutMs} ms`);
 };
 
-export const startHookline = async ({ timeoutMs = 90_000 } = {}): Promise<LocalHookline> => {
+export const startHookline = async ({
+	timeoutMs = 90_000,
+	env = {},
+}: {
+	timeoutMs?: number;
+	env?: Record<string, string>;
+} = {}): Promise<LocalHookline> => {
 	const port = await freePort();
 	const stateDir = mkdtempSync(join(tmpdir(), "hookline-e2e-"));
 	const root = join(import.meta.dirname, "..", "..");
 	const adminToken = "e2e-admin-token";
 	const ingestToken = "e2e-ingest-token";
-	let output = "";
-	const child = spawn(process.execPath, [join(root, "scripts", "start.ts")], {
-		cwd: root,
-		detached: true,
-		stdio: ["ignore", "pipe", "pipe"],
-		env: {
-			...process.env,
-			PORT: String(port),
-			HOOKLINE_STATE_DIR: stateDir,
-			ADMIN_TOKEN: adminToken,
-			INGEST_TOKEN: ingestToken,
-		},
-	});
-	child.stdout?.on("data", (d: Buffer) => {
-		output += d.toString();
-	});
-	child.stderr?.on("data", (d: Buffer) => {
-		output += d.toString();
-	});
 	const url = `http://127.0.0.1:${port}`;
+	let output = "";
+	let child: ChildProcess | undefined;
+
+	const launch = async () => {
+		const started = spawn(process.execPath, [join(root, "scripts", "start.ts")], {
+			cwd: root,
+			detached: true,
+			stdio: ["ignore", "pipe", "pipe"],
+			env: {
+				...process.env,
+				PORT: String(port),
+				HOOKLINE_STATE_DIR: stateDir,
+				ADMIN_TOKEN: adminToken,
+				INGEST_TOKEN: ingestToken,
+				...env,
+			},
+		});
+		child = started;
+		started.stdout?.on("data", (d: Buffer) => {
+			output += d.toString();
+		});
+		started.stderr?.on("data", (d: Buffer) => {
+			output += d.toString();
+		});
+		await waitForHealth(url, started, timeoutMs);
+	};
+
+	const kill = async (signal: NodeJS.Signals) => {
+		const running = child;
+		if (!running?.pid || running.exitCode !== null) return;
+		const exited = new Promise((r) => running.once("exit", r));
+		try {
+			process.kill(-running.pid, signal);
+		} catch {}
+		await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+		try {
+			process.kill(-running.pid, "SIGKILL");
+		} catch {}
+	};
+
 	const stop = async () => {
-		if (child.exitCode === null && child.pid) {
-			const exited = new Promise((r) => child.once("exit", r));
-			try {
-				process.kill(-child.pid, "SIGTERM");
-			} catch {}
-			await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-			try {
-				process.kill(-child.pid, "SIGKILL");
-			} catch {}
-		}
+		await kill("SIGTERM");
 		rmSync(stateDir, { recursive: true, force: true });
 	};
 	try {
-		await waitForHealth(url, child, timeoutMs);
+		await launch();
 	} catch (err) {
 		await stop();
 		throw new Error(`${(err as Error).message}\n--- output ---\n${output}`);
 	}
-	return { url, adminToken, ingestToken, output: () => output, stop };
+	return {
+		url,
+		adminToken,
+		ingestToken,
+		output: () => output,
+		restart: async () => {
+			await kill("SIGKILL");
+			output += "\n--- killed; restarting ---\n";
+			await launch();
+		},
+		stop,
+	};
 };

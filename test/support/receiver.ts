@@ -20,6 +20,8 @@ export type Received = {
 	headers: Record<string, string>;
 	body: string;
 	at: number;
+	/** The status this receiver answered, once it has. */
+	status?: number;
 };
 
 export type Receiver = { url: string; port: number; received: Received[]; close: () => Promise<void> };
@@ -43,13 +45,17 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 			const arg = ["status", "slow", "flaky", "slow-first", "retry-after"].includes(kind) ? rest.shift() : undefined;
 			const tag = tagOf(rest);
 			const seen = received.filter((r) => r.tag === tag).length;
-			received.push({
+			const entry: Received = {
 				tag,
 				method: req.method ?? "",
 				path: url.pathname + url.search,
 				headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
 				body: Buffer.concat(chunks).toString("utf8"),
 				at: Date.now(),
+			};
+			received.push(entry);
+			res.on("finish", () => {
+				entry.status = res.statusCode;
 			});
 			if (kind === "status") {
 				res.statusCode = Number(arg);

@@ -71,6 +71,10 @@ describe("POST /v1/webhooks", () => {
 		[{ url: "https://example.com/{{#event}}" }, "url"],
 		[{ payloadTemplate: '{"a": {{data.amount}} }' }, "payloadTemplate"],
 		[{ payloadTemplate: "{{#data}}" }, "payloadTemplate"],
+		[{ url: "https://{{{data.host}}}/x" }, "url"],
+		[{ url: "https://example.com/{{& data.path}}" }, "url"],
+		[{ contentType: "application/xml", payloadTemplate: "<a>{{data.x}}" }, "payloadTemplate"],
+		[{ headers: { "X-A": "1", "x-a": "2" } }, "headers.x-a"],
 	])("refuses %j with a 400 naming %s", async (change, path) => {
 		const res = await api("/v1/webhooks", { method: "POST", body: { ...validHook(), ...change } });
 		expect(res.status).toBe(400);
