@@ -4,8 +4,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../package.json";
 import { readConfig } from "./config";
 import { eventRoutes } from "./events/routes";
+import { bearerAuth } from "./http/auth";
 import { onError, ProblemError } from "./http/problem";
-import { json, newRouter } from "./http/router";
+import { json, newRouter, problems } from "./http/router";
+import { metrics } from "./metrics";
 import { notificationRoutes } from "./notifications/routes";
 import { webhookRoutes } from "./webhooks/routes";
 
@@ -36,6 +38,24 @@ app.openapi(
 		responses: { 200: json(z.object({ ips: z.array(z.string()) }), "Configured sender IPs") },
 	}),
 	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
+);
+
+app.use("/v1/metrics", bearerAuth({ allow: ["admin"] }));
+app.openapi(
+	createRoute({
+		method: "get",
+		path: "/v1/metrics",
+		tags: ["meta"],
+		security: [{ bearer: [] }],
+		summary: "Cost counters of this isolate since it started",
+		description:
+			"Queue messages and calls, endpoint-gate calls, D1 reads, write statements and batches, attempts and deliveries, as this isolate counted them. For local measurement (`npm run bench`); a deployed worker runs many isolates.",
+		responses: {
+			200: json(z.record(z.string(), z.number()), "Counters"),
+			...problems(401, 403, 503),
+		},
+	}),
+	(c) => c.json(metrics(), 200),
 );
 
 app.route("/v1/webhooks", webhookRoutes);

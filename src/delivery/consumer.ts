@@ -1,20 +1,33 @@
-// The deliveries-queue consumer: one notification per message. It acks only
-// what it handled; an exception retries the message without spending one of
-// the notification's attempts. Every send goes through the webhook's endpoint
-// gate, which guarantees one attempt per number and nothing after success.
-import { and, eq } from "drizzle-orm";
+// The deliveries-queue consumer. For a batch it loads every notification, its
+// event and the distinct webhooks in a few reads, sends each due attempt
+// through the webhook's endpoint gate (bounded concurrency), and writes all
+// attempts and status changes in one D1 batch. It acks only what it handled;
+// an internal error retries the message without spending an attempt (the gate
+// replays an attempt that was sent but not recorded).
+import { and, eq, inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
-import { database } from "../db";
-import { attempts, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
+import { chunk, database } from "../db";
+import {
+	attempts,
+	type EventRow,
+	events,
+	type NotificationRow,
+	notifications,
+	type WebhookRow,
+	webhooks,
+} from "../db/schema";
 import type { GateRecord } from "../gate";
 import { newId } from "../ids";
+import { count } from "../metrics";
 import { toBase64, unseal } from "../secrets";
 import { type DeliveryMessage, enqueueDeliveries } from "./message";
 import { ShapeError, type StoredRequest, shapeRequest } from "./request";
-import { signatureHeaders } from "./sign";
 
 /** Messages of one batch handled at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 25;
+/** Ids per `IN (...)` list, under D1's 100 bound parameters. */
+const IDS_PER_QUERY = 90;
 
 /** What the consumer does with the message after handling it. */
 export type Decision = { ack: true } | { ack: false; delaySeconds: number };
@@ -29,17 +42,36 @@ const later = (seconds: number): Decision => ({
 export const jittered = (seconds: number, random = Math.random) =>
 	Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.round(seconds * (0.8 + 0.4 * random()))));
 
-const load = async (env: Env, id: string) => {
-	const [row] = await database(env)
-		.select({ notification: notifications, webhook: webhooks, event: events })
-		.from(notifications)
-		.leftJoin(webhooks, eq(webhooks.id, notifications.webhookId))
-		.leftJoin(events, eq(events.id, notifications.eventId))
-		.where(eq(notifications.id, id));
-	return row;
+type Loaded = { notification: NotificationRow; event: EventRow | null; webhook: WebhookRow | undefined };
+
+/** The batch's notifications with their events, and their webhooks read once each. */
+const loadAll = async (env: Env, ids: string[]) => {
+	const db = database(env);
+	const rows = (
+		await Promise.all(
+			chunk([...new Set(ids)], IDS_PER_QUERY).map((part) =>
+				db
+					.select({ notification: notifications, event: events })
+					.from(notifications)
+					.leftJoin(events, eq(events.id, notifications.eventId))
+					.where(inArray(notifications.id, part)),
+			),
+		)
+	).flat();
+	const webhookIds = [...new Set(rows.map((r) => r.notification.webhookId))];
+	const hooks = (
+		await Promise.all(
+			chunk(webhookIds, IDS_PER_QUERY).map((part) => db.select().from(webhooks).where(inArray(webhooks.id, part))),
+		)
+	).flat();
+	count("d1Reads", Math.ceil(ids.length / IDS_PER_QUERY) + Math.ceil(webhookIds.length / IDS_PER_QUERY));
+	const byId = new Map(hooks.map((w) => [w.id, w]));
+	return new Map<string, Loaded>(
+		rows.map((r) => [r.notification.id, { ...r, webhook: byId.get(r.notification.webhookId) }]),
+	);
 };
 
-/** Updates the notification only while it is still in the series this consumer works on. */
+/** An update of the notification that applies only while it is still in the series this consumer works on. */
 const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>) =>
 	database(env)
 		.update(notifications)
@@ -54,29 +86,26 @@ const signingSecrets = async (webhook: WebhookRow, key: string, now: number) => 
 		: []),
 ];
 
-const secretHeaders = async (env: Env, webhook: WebhookRow, request: StoredRequest, notificationId: string) => {
-	const key = readConfig(env).encryptionKey;
-	const now = Date.now();
-	const headers: Record<string, string> = await signatureHeaders(
-		await signingSecrets(webhook, key, now),
-		notificationId,
-		request.body,
-		now,
-	);
-	if (webhook.authUsername !== null && webhook.authPasswordSealed !== null) {
-		const password = await unseal(webhook.authPasswordSealed, key);
-		headers.authorization = `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${password}`))}`;
-	}
-	return headers;
-};
+const basicAuth = async (webhook: WebhookRow, key: string) =>
+	webhook.authUsername !== null && webhook.authPasswordSealed !== null
+		? `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${await unseal(webhook.authPasswordSealed, key)}`))}`
+		: undefined;
 
 const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
 	n.requestMethod === null
 		? undefined
 		: { method: n.requestMethod, url: n.requestUrl ?? "", headers: n.requestHeaders ?? {}, body: n.requestBody ?? "" };
 
-/** Writes an attempt and what it means for the notification, in one D1 batch. */
-const record = async (env: Env, n: NotificationRow, webhook: WebhookRow, attempt: GateRecord): Promise<Decision> => {
+type Planned = { decision: Decision; writes: BatchItem<"sqlite">[] };
+
+/** The attempt's record and what it means for the notification: two statements. */
+const record = (
+	env: Env,
+	n: NotificationRow,
+	webhook: WebhookRow,
+	attempt: GateRecord,
+	{ storeRequest }: { storeRequest: boolean },
+): Planned => {
 	const { outcome } = attempt;
 	const maxAttempts = webhook.retryDelaysSeconds.length + 1;
 	const retryable = !outcome.succeeded && outcome.errorKind !== "invalid_request" && outcome.statusCode !== 410;
@@ -88,33 +117,6 @@ const record = async (env: Env, n: NotificationRow, webhook: WebhookRow, attempt
 				)
 			: undefined;
 	const finished = Date.now();
-	const db = database(env);
-	await db.batch([
-		db
-			.insert(attempts)
-			.values({
-				id: attempt.attemptId,
-				notificationId: n.id,
-				series: n.series,
-				number: attempt.number,
-				trigger: n.trigger,
-				startedAt: attempt.startedAt,
-				durationMs: outcome.durationMs,
-				succeeded: outcome.succeeded,
-				statusCode: outcome.statusCode,
-				errorKind: outcome.errorKind,
-				error: outcome.error,
-				responseExcerpt: outcome.responseExcerpt,
-			})
-			.onConflictDoNothing(),
-		updateSeries(env, n, {
-			status: outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
-			attemptCount: attempt.number,
-			lastError: outcome.error,
-			nextAttemptAt: delaySeconds === undefined ? null : finished + delaySeconds * 1000,
-			deliveredAt: outcome.succeeded ? finished : null,
-		}),
-	]);
 	console.log(
 		JSON.stringify({
 			msg: "attempt",
@@ -129,28 +131,72 @@ const record = async (env: Env, n: NotificationRow, webhook: WebhookRow, attempt
 			nextInSeconds: delaySeconds ?? null,
 		}),
 	);
-	return delaySeconds === undefined ? ACK : later(delaySeconds);
+	count("attempts");
+	if (outcome.succeeded) count("delivered");
+	return {
+		decision: delaySeconds === undefined ? ACK : later(delaySeconds),
+		writes: [
+			database(env)
+				.insert(attempts)
+				.values({
+					id: attempt.attemptId,
+					notificationId: n.id,
+					series: n.series,
+					number: attempt.number,
+					trigger: n.trigger,
+					startedAt: attempt.startedAt,
+					durationMs: outcome.durationMs,
+					succeeded: outcome.succeeded,
+					statusCode: outcome.statusCode,
+					errorKind: outcome.errorKind,
+					error: outcome.error,
+					responseExcerpt: outcome.responseExcerpt,
+				})
+				.onConflictDoNothing(),
+			updateSeries(env, n, {
+				status: outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
+				attemptCount: attempt.number,
+				lastError: outcome.error,
+				nextAttemptAt: delaySeconds === undefined ? null : finished + delaySeconds * 1000,
+				deliveredAt: outcome.succeeded ? finished : null,
+				// The request is stored with the first attempt's record: the gate keeps it meanwhile.
+				...(storeRequest
+					? {
+							requestMethod: attempt.request.method,
+							requestUrl: attempt.request.url,
+							requestHeaders: attempt.request.headers,
+							requestBody: attempt.request.body,
+						}
+					: {}),
+			}),
+		],
+	};
 };
 
-/** Handles one notification; throws only on internal errors (database, crypto, gate). */
-export const deliver = async (env: Env, notificationId: string, now = Date.now()): Promise<Decision> => {
-	const row = await load(env, notificationId);
-	if (!row) {
-		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId }));
-		return ACK;
+/** Decides and, when due, sends one notification's next attempt. Throws only on internal errors. */
+const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: number): Promise<Planned> => {
+	if (!loaded) {
+		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: id }));
+		return { decision: ACK, writes: [] };
 	}
-	const { notification: n, webhook, event } = row;
-	if (n.status === "delivered" || n.status === "failed" || n.status === "skipped") return ACK;
+	const { notification: n, webhook, event } = loaded;
+	if (n.status === "delivered" || n.status === "failed" || n.status === "skipped") return { decision: ACK, writes: [] };
 	if (!webhook || webhook.deletedAt !== null || !event) {
-		await updateSeries(env, n, { status: "failed", lastError: "webhook deleted", nextAttemptAt: null });
-		return ACK;
+		return {
+			decision: ACK,
+			writes: [updateSeries(env, n, { status: "failed", lastError: "webhook deleted", nextAttemptAt: null })],
+		};
 	}
 	if (!webhook.enabled) {
-		await updateSeries(env, n, { status: "skipped", lastError: "webhook disabled", nextAttemptAt: null });
-		return ACK;
+		return {
+			decision: ACK,
+			writes: [updateSeries(env, n, { status: "skipped", lastError: "webhook disabled", nextAttemptAt: null })],
+		};
 	}
 	// A message that arrives before its attempt is due (a duplicate) waits for it.
-	if (n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) return later((n.nextAttemptAt - now) / 1000);
+	if (n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
+		return { decision: later((n.nextAttemptAt - now) / 1000), writes: [] };
+	}
 
 	const number = n.attemptCount + 1;
 	const attemptId = newId("att", now);
@@ -177,67 +223,127 @@ export const deliver = async (env: Env, notificationId: string, now = Date.now()
 				responseExcerpt: null,
 				durationMs: 0,
 			};
-			return record(env, n, webhook, { attemptId, number, startedAt: now, outcome });
+			const nothingSent = { method: "", url: "", headers: {}, body: "" };
+			return record(
+				env,
+				n,
+				webhook,
+				{ attemptId, number, startedAt: now, outcome, request: nothingSent },
+				{ storeRequest: false },
+			);
 		}
-		// Stored before the first send, so every later attempt sends these bytes.
-		await updateSeries(env, n, {
-			requestMethod: request.method,
-			requestUrl: request.url,
-			requestHeaders: request.headers,
-			requestBody: request.body,
-		});
 	}
 
+	const key = readConfig(env).encryptionKey;
 	const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhook.id));
+	count("gateCalls");
 	const answer = await gate.send({
 		notificationId: n.id,
 		series: n.series,
 		number,
 		attemptId,
 		request,
-		secretHeaders: await secretHeaders(env, webhook, request, n.id),
+		signingSecrets: await signingSecrets(webhook, key, now),
+		authorization: await basicAuth(webhook, key),
 		timeoutMs: webhook.timeoutMs,
 		maxConcurrency: webhook.maxConcurrency,
 	});
 	switch (answer.kind) {
 		case "busy":
-			return later(answer.retryInSeconds);
+			return { decision: later(answer.retryInSeconds), writes: [] };
 		case "stale":
-			return later(2);
+			return { decision: later(2), writes: [] };
 		default:
-			return record(env, n, webhook, answer);
+			return record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 	}
 };
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
-const forEachBounded = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) => {
+const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>) => {
+	const results = new Array<R>(items.length);
 	let next = 0;
 	const worker = async () => {
-		while (next < items.length) await fn(items[next++] as T);
+		while (next < items.length) {
+			const i = next++;
+			results[i] = await fn(items[i] as T);
+		}
 	};
 	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+};
+
+/** Handles notifications; each answer is a Decision, or the internal error that kept it from one. */
+export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
+	const loaded = await loadAll(env, ids);
+	const planned = await mapBounded(ids, CONCURRENCY, async (id) => {
+		try {
+			return await plan(env, id, loaded.get(id), now);
+		} catch (err) {
+			return err instanceof Error ? err : new Error(String(err));
+		}
+	});
+	const writes = planned.flatMap((p) => (p instanceof Error ? [] : p.writes));
+	if (writes.length > 0) {
+		try {
+			await database(env).batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+			count("d1Batches");
+			count("d1WriteStatements", writes.length);
+		} catch (err) {
+			// Nothing of this batch was recorded: whatever wrote must run again (sent attempts replay).
+			const error = err instanceof Error ? err : new Error(String(err));
+			return planned.map((p) => (p instanceof Error || p.writes.length > 0 ? error : p.decision));
+		}
+	}
+	return planned.map((p) => (p instanceof Error ? p : p.decision));
+};
+
+/** One notification, start to finish (tests and tools). */
+export const deliver = async (env: Env, id: string, now = Date.now()): Promise<Decision> => {
+	const [result] = await deliverAll(env, [id], now);
+	if (result instanceof Error || !result) throw result ?? new Error("no result");
+	return result;
 };
 
 export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env: Env) => {
-	await forEachBounded(batch.messages, CONCURRENCY, async (message) => {
+	count("queueMessagesHandled", batch.messages.length);
+	const single: Message<{ notificationId: string }>[] = [];
+	for (const message of batch.messages) {
 		const body = message.body;
-		try {
-			if ("fanOut" in body) {
+		if ("fanOut" in body) {
+			try {
 				await enqueueDeliveries(env.DELIVERIES, body.fanOut);
 				message.ack();
-				return;
+			} catch (err) {
+				console.error(JSON.stringify({ msg: "fan-out error", error: String(err) }));
+				message.retry({ delaySeconds: 5 });
 			}
-			const decision = await deliver(env, body.notificationId);
-			if (decision.ack) message.ack();
-			else message.retry({ delaySeconds: decision.delaySeconds });
-		} catch (err) {
-			// Internal failure before or after sending: the queue tries again later;
-			// the notification's attempts are not spent (the gate replays a sent one).
+		} else single.push(message as Message<{ notificationId: string }>);
+	}
+	if (single.length === 0) return;
+	let results: (Decision | Error)[];
+	try {
+		results = await deliverAll(
+			env,
+			single.map((m) => m.body.notificationId),
+		);
+	} catch (err) {
+		results = single.map(() => (err instanceof Error ? err : new Error(String(err))));
+	}
+	single.forEach((message, i) => {
+		const result = results[i];
+		if (result === undefined || result instanceof Error) {
+			// Internal failure: the queue tries again later; the notification's attempts are not spent.
 			console.error(
-				JSON.stringify({ msg: "delivery error", body, error: String(err), queueAttempts: message.attempts }),
+				JSON.stringify({
+					msg: "delivery error",
+					notificationId: message.body.notificationId,
+					error: String(result),
+					queueAttempts: message.attempts,
+				}),
 			);
 			message.retry({ delaySeconds: Math.min(300, 2 ** Math.min(message.attempts, 8)) });
-		}
+		} else if (result.ack) message.ack();
+		else message.retry({ delaySeconds: result.delaySeconds });
 	});
 };
 
@@ -247,15 +353,17 @@ export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, en
 		const body = message.body;
 		const ids = "fanOut" in body ? body.fanOut : [body.notificationId];
 		try {
-			for (const id of ids) {
-				const row = await load(env, id);
-				if (!row || ["delivered", "failed", "skipped"].includes(row.notification.status)) continue;
-				await updateSeries(env, row.notification, {
-					status: "failed",
-					lastError: "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs",
-					nextAttemptAt: null,
-				});
-			}
+			const loaded = await loadAll(env, ids);
+			const writes: BatchItem<"sqlite">[] = [...loaded.values()]
+				.filter(({ notification: n }) => !["delivered", "failed", "skipped"].includes(n.status))
+				.map(({ notification: n }) =>
+					updateSeries(env, n, {
+						status: "failed",
+						lastError: "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs",
+						nextAttemptAt: null,
+					}),
+				);
+			if (writes.length > 0) await database(env).batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 			message.ack();
 		} catch (err) {
 			console.error(JSON.stringify({ msg: "dead letter error", body, error: String(err) }));

@@ -3,6 +3,7 @@
 // 100 ids that the consumer turns into one message each, so no single
 // invocation makes more than a few queue calls.
 import { chunk } from "../db";
+import { count } from "../metrics";
 
 export type DeliveryMessage = { notificationId: string } | { fanOut: string[] };
 
@@ -14,6 +15,8 @@ const FAN_OUT_MESSAGES_PER_BATCH = 50;
 const sendAll = async (queue: Queue, bodies: DeliveryMessage[], perBatch: number) => {
 	for (const part of chunk(bodies, perBatch)) {
 		await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
+		count("queueSendCalls");
+		count("queueMessagesSent", part.length);
 	}
 };
 

@@ -5,6 +5,7 @@ import { chunk, database, rowsPerInsert } from "../db";
 import { events, ingestKeys, type NewNotificationRow, notifications, webhooks } from "../db/schema";
 import { enqueueDeliveries } from "../delivery/message";
 import { newId } from "../ids";
+import { count } from "../metrics";
 import { matchesEventType } from "./match";
 import type { EventInput, IngestResult } from "./schema";
 
@@ -63,6 +64,7 @@ export const ingestEvent = async (
 	}));
 	const result = { id: eventId, type: input.type, notifications: rows.length };
 
+	const notificationInserts = chunk(rows, rowsPerInsert(NOTIFICATION_COLUMNS));
 	try {
 		await db.batch([
 			db.insert(events).values({
@@ -74,8 +76,11 @@ export const ingestEvent = async (
 				notificationCount: rows.length,
 			}),
 			...(key ? [db.insert(ingestKeys).values({ key, eventId, createdAt: now })] : []),
-			...chunk(rows, rowsPerInsert(NOTIFICATION_COLUMNS)).map((part) => db.insert(notifications).values(part)),
+			...notificationInserts.map((part) => db.insert(notifications).values(part)),
 		]);
+		count("d1Batches");
+		count("d1WriteStatements", 1 + (key ? 1 : 0) + notificationInserts.length);
+		count("eventsIngested");
 	} catch (err) {
 		// A concurrent repeat won the race: the batch rolled back whole.
 		if (!isUniqueViolation(err)) throw err;

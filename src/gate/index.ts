@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../delivery/request";
 import { type AttemptOutcome, sendAttempt } from "../delivery/send";
+import { signatureHeaders } from "../delivery/sign";
 
 export type GateSend = {
 	notificationId: string;
@@ -14,13 +15,23 @@ export type GateSend = {
 	number: number;
 	attemptId: string;
 	request: StoredRequest;
-	secretHeaders: Record<string, string>;
+	/** whsec_ secrets to sign with (two during a rotation window). */
+	signingSecrets: string[];
+	/** The Basic-auth header value, when the webhook has credentials. */
+	authorization?: string;
 	timeoutMs: number;
 	maxConcurrency: number;
 };
 
 /** An attempt as the gate recorded it; replayed when the database missed it. */
-export type GateRecord = { attemptId: string; number: number; startedAt: number; outcome: AttemptOutcome };
+export type GateRecord = {
+	attemptId: string;
+	number: number;
+	startedAt: number;
+	outcome: AttemptOutcome;
+	/** The request as first sent for this notification: every later attempt sends these bytes. */
+	request: StoredRequest;
+};
 
 export type GateAnswer =
 	/** This consumer sent the attempt. */
@@ -38,6 +49,7 @@ type LedgerRow = {
 	state: "inflight" | "attempted" | "delivered";
 	lease_until: number | null;
 	last_attempt: string | null;
+	request: string | null;
 };
 
 /** Ledger rows untouched this long are dropped; history lives in D1. */
@@ -56,6 +68,7 @@ export class EndpointGate extends DurableObject<Env> {
 			state TEXT NOT NULL,
 			lease_until INTEGER,
 			last_attempt TEXT,
+			request TEXT,
 			updated_at INTEGER NOT NULL
 		)`);
 		ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS ledger_updated ON ledger (updated_at)");
@@ -67,7 +80,7 @@ export class EndpointGate extends DurableObject<Env> {
 		const now = Date.now();
 		const row = sql
 			.exec<LedgerRow>(
-				"SELECT series, last_number, state, lease_until, last_attempt FROM ledger WHERE notification_id = ?",
+				"SELECT series, last_number, state, lease_until, last_attempt, request FROM ledger WHERE notification_id = ?",
 				input.notificationId,
 			)
 			.toArray()[0];
@@ -87,25 +100,35 @@ export class EndpointGate extends DurableObject<Env> {
 			return { kind: "busy", retryInSeconds: 1 + Math.floor(Math.random() * 3) };
 		}
 
+		// The first request sent for a notification is the one every later attempt sends.
+		const request = row?.request ? (JSON.parse(row.request) as StoredRequest) : input.request;
 		sql.exec(
-			`INSERT INTO ledger (notification_id, series, last_number, state, lease_until, last_attempt, updated_at)
-			 VALUES (?, ?, ?, 'inflight', ?, NULL, ?)
+			`INSERT INTO ledger (notification_id, series, last_number, state, lease_until, last_attempt, request, updated_at)
+			 VALUES (?, ?, ?, 'inflight', ?, NULL, ?, ?)
 			 ON CONFLICT (notification_id) DO UPDATE SET series = excluded.series, last_number = excluded.last_number,
-			   state = 'inflight', lease_until = excluded.lease_until, updated_at = excluded.updated_at`,
+			   state = 'inflight', lease_until = excluded.lease_until, request = excluded.request, updated_at = excluded.updated_at`,
 			input.notificationId,
 			input.series,
 			input.number,
 			now + input.timeoutMs + 15_000,
+			JSON.stringify(request),
 			now,
 		);
 		this.inFlight++;
 		let outcome: AttemptOutcome;
 		try {
-			outcome = await sendAttempt(input.request, input.secretHeaders, input.timeoutMs);
+			// Signed here, over the bytes actually sent, fresh on every attempt.
+			const secretHeaders: Record<string, string> = await signatureHeaders(
+				input.signingSecrets,
+				input.notificationId,
+				request.body,
+			);
+			if (input.authorization) secretHeaders.authorization = input.authorization;
+			outcome = await sendAttempt(request, secretHeaders, input.timeoutMs);
 		} finally {
 			this.inFlight--;
 		}
-		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt: now, outcome };
+		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt: now, outcome, request };
 		sql.exec(
 			"UPDATE ledger SET state = ?, lease_until = NULL, last_attempt = ?, updated_at = ? WHERE notification_id = ?",
 			outcome.succeeded ? "delivered" : "attempted",
@@ -124,7 +147,7 @@ export class EndpointGate extends DurableObject<Env> {
 	async entry(notificationId: string) {
 		return this.ctx.storage.sql
 			.exec<LedgerRow>(
-				"SELECT series, last_number, state, lease_until, last_attempt FROM ledger WHERE notification_id = ?",
+				"SELECT series, last_number, state, lease_until, last_attempt, request FROM ledger WHERE notification_id = ?",
 				notificationId,
 			)
 			.toArray()[0];

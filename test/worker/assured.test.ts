@@ -62,7 +62,7 @@ const gateInput = (notificationId: string, url: string, extra: Partial<GateSend>
 	number: 1,
 	attemptId: newId("att"),
 	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
-	secretHeaders: {},
+	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
 	timeoutMs: 5000,
 	maxConcurrency: 10,
 	...extra,

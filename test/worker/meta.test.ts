@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { api } from "./helpers";
+import { api, INGEST } from "./helpers";
 
 describe("meta routes", () => {
 	it("answers /healthz without auth", async () => {
@@ -37,6 +37,15 @@ describe("meta routes", () => {
 				"GET /healthz",
 			]),
 		);
+	});
+
+	it("counts what ingest costs at /v1/metrics, for admins only", async () => {
+		expect((await api("/v1/metrics", { token: INGEST })).status).toBe(403);
+		const before = (await (await api("/v1/metrics")).json()) as Record<string, number>;
+		await api("/v1/events", { method: "POST", token: INGEST, body: { type: "metrics.checked", data: {} } });
+		const after = (await (await api("/v1/metrics")).json()) as Record<string, number>;
+		expect(after.eventsIngested).toBe((before.eventsIngested ?? 0) + 1);
+		expect(after.d1WriteStatements).toBeGreaterThan(before.d1WriteStatements ?? 0);
 	});
 
 	it("answers an unknown route with a 404 problem", async () => {

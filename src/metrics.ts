@@ -1,0 +1,24 @@
+// What the service spends, in production terms: queue messages, Durable
+// Object calls and D1 statements. Counted in this isolate since it started;
+// `npm run bench` reads them to report the cost per delivery. Production
+// bills are the authority; these exist so a local run can be measured.
+const counters = {
+	queueSendCalls: 0,
+	queueMessagesSent: 0,
+	queueMessagesHandled: 0,
+	gateCalls: 0,
+	d1Reads: 0,
+	d1WriteStatements: 0,
+	d1Batches: 0,
+	attempts: 0,
+	delivered: 0,
+	eventsIngested: 0,
+};
+
+export type Counter = keyof typeof counters;
+
+export const count = (name: Counter, by = 1) => {
+	counters[name] += by;
+};
+
+export const metrics = () => ({ ...counters });
