@@ -29,14 +29,18 @@ const CONCURRENCY = 25;
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
 const IDS_PER_QUERY = 90;
 
-/** What the consumer does with the message after handling it. */
-export type Decision = { ack: true } | { ack: false; delaySeconds: number };
+/**
+ * What the consumer does with the message after handling it: ack it, retry it
+ * after a delay (the next scheduled attempt), or requeue it, that is ack it and
+ * send a fresh delayed message, for waits that are not attempts (busy gate,
+ * early arrival) so they never count toward the queue's max_retries.
+ */
+export type Decision = { ack: true } | { ack: false; delaySeconds: number; requeue?: true };
 
 const ACK: Decision = { ack: true };
-const later = (seconds: number): Decision => ({
-	ack: false,
-	delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(seconds))),
-});
+const clampDelay = (seconds: number) => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(seconds)));
+const later = (seconds: number): Decision => ({ ack: false, delaySeconds: clampDelay(seconds) });
+const wait = (seconds: number): Decision => ({ ack: false, delaySeconds: clampDelay(seconds), requeue: true });
 
 /** ±20 % jitter, capped by the queue's longest delay. */
 export const jittered = (seconds: number, random = Math.random) =>
@@ -195,7 +199,7 @@ const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: numbe
 	}
 	// A message that arrives before its attempt is due (a duplicate) waits for it.
 	if (n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
-		return { decision: later((n.nextAttemptAt - now) / 1000), writes: [] };
+		return { decision: wait((n.nextAttemptAt - now) / 1000), writes: [] };
 	}
 
 	const number = n.attemptCount + 1;
@@ -250,9 +254,9 @@ const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: numbe
 	});
 	switch (answer.kind) {
 		case "busy":
-			return { decision: later(answer.retryInSeconds), writes: [] };
+			return { decision: wait(answer.retryInSeconds), writes: [] };
 		case "stale":
-			return { decision: later(2), writes: [] };
+			return { decision: wait(2), writes: [] };
 		default:
 			return record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 	}
@@ -329,6 +333,21 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 	} catch (err) {
 		results = single.map(() => (err instanceof Error ? err : new Error(String(err))));
 	}
+	const requeued = single.flatMap((message, i) => {
+		const result = results[i];
+		return result && !(result instanceof Error) && !result.ack && result.requeue ? [{ message, result }] : [];
+	});
+	try {
+		for (const { message, result } of requeued) {
+			await env.DELIVERIES.send(message.body, { contentType: "json", delaySeconds: result.delaySeconds });
+			count("queueSendCalls");
+			count("queueMessagesSent");
+		}
+	} catch (err) {
+		// Could not requeue: fall back to retrying those messages.
+		console.error(JSON.stringify({ msg: "requeue failed", error: String(err) }));
+		for (const r of requeued) if (!r.result.ack) r.result.requeue = undefined;
+	}
 	single.forEach((message, i) => {
 		const result = results[i];
 		if (result === undefined || result instanceof Error) {
@@ -342,7 +361,7 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 				}),
 			);
 			message.retry({ delaySeconds: Math.min(300, 2 ** Math.min(message.attempts, 8)) });
-		} else if (result.ack) message.ack();
+		} else if (result.ack || result.requeue) message.ack();
 		else message.retry({ delaySeconds: result.delaySeconds });
 	});
 };

@@ -74,6 +74,9 @@ const describeJsonError = (text: string, err: Error) => {
 };
 
 export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
+	if (templates.payloadTemplate === null && templates.contentType !== "application/json") {
+		throw new ShapeError("payloadTemplate", `is required for ${templates.contentType} (the default body is JSON)`);
+	}
 	const body =
 		templates.payloadTemplate === null
 			? JSON.stringify({

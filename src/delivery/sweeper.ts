@@ -47,7 +47,8 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 	const old = db
 		.select({ id: notifications.id })
 		.from(notifications)
-		.where(and(lt(notifications.createdAt, cutoff), inArray(notifications.status, ["delivered", "failed", "skipped"])))
+		// Last touched, not created: a notification re-sent yesterday keeps its history.
+		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, ["delivered", "failed", "skipped"])))
 		.limit(PURGE_LIMIT);
 	const orphanEvents = db
 		.select({ id: events.id })

@@ -85,10 +85,11 @@ export class EndpointGate extends DurableObject<Env> {
 			)
 			.toArray()[0];
 		if (row && row.series > input.series) return { kind: "stale" };
+		// One send per notification at a time, whatever the series (a re-send waits for the send in flight).
+		if (row && row.state === "inflight" && (row.lease_until ?? 0) > now) {
+			return { kind: "busy", retryInSeconds: Math.max(1, Math.ceil(((row.lease_until ?? now) - now) / 1000)) };
+		}
 		if (row && row.series === input.series) {
-			if (row.state === "inflight" && (row.lease_until ?? 0) > now) {
-				return { kind: "busy", retryInSeconds: Math.max(1, Math.ceil(((row.lease_until ?? now) - now) / 1000)) };
-			}
 			const last = row.last_attempt ? (JSON.parse(row.last_attempt) as GateRecord) : undefined;
 			if (row.state === "delivered" && last) return { kind: "replay", ...last };
 			if (row.state === "attempted" && last && row.last_number >= input.number) {
@@ -130,11 +131,12 @@ export class EndpointGate extends DurableObject<Env> {
 		}
 		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt: now, outcome, request };
 		sql.exec(
-			"UPDATE ledger SET state = ?, lease_until = NULL, last_attempt = ?, updated_at = ? WHERE notification_id = ?",
+			"UPDATE ledger SET state = ?, lease_until = NULL, last_attempt = ?, updated_at = ? WHERE notification_id = ? AND series = ?",
 			outcome.succeeded ? "delivered" : "attempted",
 			JSON.stringify(record),
 			Date.now(),
 			input.notificationId,
+			input.series,
 		);
 		sql.exec(
 			"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT 50)",

@@ -115,6 +115,9 @@ const restart = (now: number) => ({
 	updatedAt: now,
 });
 
+/** One bulk re-send moves at most this many; the answer's count tells whether to call again. */
+const MAX_BULK_RESEND = 10_000;
+
 /** Notifications whose webhook can take deliveries now. */
 const liveWebhook = inArray(
 	notifications.webhookId,
@@ -170,7 +173,7 @@ notificationRoutes.openapi(
 		security,
 		summary: "Re-send many notifications by filter",
 		description:
-			"Every notification matching the filter (default status `failed`) whose webhook exists and is enabled starts a fresh manual series. Large sets are enqueued in fan-out messages, so 10,000 cost a handful of queue calls.",
+			"Every notification matching the filter (default status `failed`) whose webhook exists and is enabled starts a fresh manual series, up to 10,000 per call (call again while count is 10,000). Large sets are enqueued in fan-out messages, so 10,000 cost a handful of queue calls.",
 		request: { body: jsonBody(BulkResend) },
 		responses: {
 			202: json(z.object({ count: z.number().int() }), "How many were queued"),
@@ -180,9 +183,10 @@ notificationRoutes.openapi(
 	async (c) => {
 		const q = c.req.valid("json");
 		const now = Date.now();
-		const rows = await database(c.env)
-			.update(notifications)
-			.set(restart(now))
+		const db = database(c.env);
+		const matching = db
+			.select({ id: notifications.id })
+			.from(notifications)
 			.where(
 				and(
 					eq(notifications.status, q.status),
@@ -194,6 +198,11 @@ notificationRoutes.openapi(
 					q.until ? lt(notifications.createdAt, Date.parse(q.until)) : undefined,
 				),
 			)
+			.limit(MAX_BULK_RESEND);
+		const rows = await db
+			.update(notifications)
+			.set(restart(now))
+			.where(inArray(notifications.id, matching))
 			.returning({ id: notifications.id });
 		await enqueueDeliveries(
 			c.env.DELIVERIES,

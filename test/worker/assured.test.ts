@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
-import { deliver, handleDeadLetters } from "../../src/delivery/consumer";
+import { deliver, handleDeadLetters, handleDeliveries } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
 import { sweep } from "../../src/delivery/sweeper";
 import type { EndpointGate, GateSend } from "../../src/gate";
@@ -103,6 +103,24 @@ describe("endpoint gate", () => {
 		expect(await received(tag)).toHaveLength(2);
 	});
 
+	it("holds a re-send (newer series) while the older send is in flight", async () => {
+		const tag = uniqueTag("inflight-series");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const input = gateInput("ntf_is", `${env.RECEIVER_URL}/slow/300/${tag}`);
+		const [older, newer] = await Promise.all([
+			gate.send(input),
+			(async () => {
+				await new Promise((r) => setTimeout(r, 50));
+				return gate.send({ ...input, series: 1, attemptId: newId("att") });
+			})(),
+		]);
+		expect(older.kind).toBe("sent");
+		expect(newer.kind).toBe("busy");
+		expect(await received(tag)).toHaveLength(1);
+		// The older send's result does not overwrite the newer series' entry.
+		expect((await gate.send({ ...input, series: 1, attemptId: newId("att") })).kind).toBe("sent");
+	});
+
 	it("bounds the sends in flight to one receiver", async () => {
 		const tag = uniqueTag("bound");
 		const gate = gateOf(`wh_gate_${tag}`);
@@ -160,6 +178,24 @@ describe("consumer with the gate", () => {
 		const n = await detail(id);
 		expect(n.status).toBe("delivered");
 		expect(n.attempts).toHaveLength(1);
+	});
+
+	it("requeues instead of retrying when the gate is busy, so waits never count toward max_retries", async () => {
+		const tag = uniqueTag("busy");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/slow/300/${tag}`, maxConcurrency: 1 });
+		const a = await seed(hook.id);
+		const b = await seed(hook.id);
+		const batch = createMessageBatch<DeliveryMessage>("hookline-deliveries", [
+			{ id: "m-a", timestamp: new Date(), attempts: 1, body: { notificationId: a } },
+			{ id: "m-b", timestamp: new Date(), attempts: 1, body: { notificationId: b } },
+		]);
+		const ctx = createExecutionContext();
+		await handleDeliveries(batch, env);
+		const result = await getQueueResult(batch, ctx);
+		expect(result.explicitAcks.sort()).toEqual(["m-a", "m-b"]);
+		expect(result.retryMessages).toEqual([]);
+		// One was sent now; the other is requeued and delivered by the real queue shortly.
+		await eventually(async () => ((await received(tag)).length === 2 ? true : undefined), { timeoutMs: 15_000 });
 	});
 
 	it("honours Retry-After when it asks for longer than the policy", async () => {

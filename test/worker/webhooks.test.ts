@@ -75,6 +75,7 @@ describe("POST /v1/webhooks", () => {
 		[{ url: "https://example.com/{{& data.path}}" }, "url"],
 		[{ contentType: "application/xml", payloadTemplate: "<a>{{data.x}}" }, "payloadTemplate"],
 		[{ headers: { "X-A": "1", "x-a": "2" } }, "headers.x-a"],
+		[{ contentType: "application/xml" }, "payloadTemplate"],
 	])("refuses %j with a 400 naming %s", async (change, path) => {
 		const res = await api("/v1/webhooks", { method: "POST", body: { ...validHook(), ...change } });
 		expect(res.status).toBe(400);

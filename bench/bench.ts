@@ -1,0 +1,256 @@
+// `npm run bench`: measures Hookline against the runtime's own ceilings, all
+// under `wrangler dev` on this machine (wrangler's front proxy, inspector on:
+// the path `npm start` serves), with a keep-alive receiver on 127.0.0.1.
+//
+//   1. ceilings: a no-op worker (POST → 202) and a raw-fetch worker (each POST
+//      makes one fetch to the receiver), 50 connections for BENCH_SECONDS;
+//   2. ingest: POST /v1/events at 50 connections for BENCH_SECONDS, one
+//      matching webhook; then the deliveries it caused drain (peak deliveries/s);
+//   3. end to end: BENCH_E2E_EVENTS events at half the peak delivery rate:
+//      ingest→arrival latency, lost, duplicates, and the cost per delivery
+//      from Hookline's own counters (GET /v1/metrics);
+//   4. fan-out: one event to 100 webhooks, time until all arrived.
+// Writes .artifacts/bench/bench-<time>.json and prints a summary.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { Agent, request } from "undici";
+import pkg from "../package.json" with { type: "json" };
+import { startHookline } from "../test/support/local-hookline.ts";
+import { log, percentile, root, sleep, startArrivalReceiver, startCeiling, waitFor } from "./lib.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONNECTIONS = 50;
+const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 5000);
+const FAN_OUT = 100;
+
+const load = async (url: string, headers: Record<string, string>, body: string) => {
+	const result = await autocannon({ url, method: "POST", connections: CONNECTIONS, duration: SECONDS, headers, body });
+	return {
+		requestsPerSecond: result.requests.average,
+		latencyP50Ms: result.latency.p50,
+		latencyP99Ms: result.latency.p99,
+		ok: result["2xx"],
+		non2xx: result.non2xx,
+		errors: result.errors,
+	};
+};
+
+const main = async () => {
+	const started = Date.now();
+	const receiver = await startArrivalReceiver();
+	log(`receiver on ${receiver.url}`);
+	const json = { "content-type": "application/json" };
+	const sample = JSON.stringify({ type: "bench.load", data: { loanId: "L-1", amount: 2500 } });
+
+	log(`ceiling: no-op worker, ${CONNECTIONS} connections for ${SECONDS} s…`);
+	const noop = await startCeiling("noop");
+	const noopResult = await load(noop.url, json, sample);
+	await noop.stop();
+	log(`  ${noopResult.requestsPerSecond.toFixed(0)} req/s`);
+
+	log(`ceiling: raw-fetch worker, ${CONNECTIONS} connections for ${SECONDS} s…`);
+	const raw = await startCeiling("raw-fetch", { TARGET_URL: `${receiver.url}/raw` });
+	const rawResult = await load(raw.url, json, sample);
+	await raw.stop();
+	log(`  ${rawResult.requestsPerSecond.toFixed(0)} req/s`);
+	receiver.arrivals.length = 0;
+
+	log("starting Hookline (npm start path, temporary state)…");
+	const hookline = await startHookline();
+	const admin = { authorization: `Bearer ${hookline.adminToken}`, ...json };
+	const ingest = { authorization: `Bearer ${hookline.ingestToken}`, ...json };
+	const api = async (method: string, path: string, body?: unknown) => {
+		const res = await fetch(`${hookline.url}${path}`, {
+			method,
+			headers: admin,
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		return (await res.json()) as Record<string, unknown>;
+	};
+	const result: Record<string, unknown> = {};
+	try {
+		await api("POST", "/v1/webhooks", {
+			name: "bench",
+			eventTypes: ["bench.load"],
+			url: `${receiver.url}/load`,
+			maxConcurrency: 50,
+		});
+
+		log(`ingest: POST /v1/events, ${CONNECTIONS} connections for ${SECONDS} s…`);
+		const ingestStart = Date.now();
+		const ingestResult = await load(`${hookline.url}/v1/events`, ingest, sample);
+		log(
+			`  ${ingestResult.requestsPerSecond.toFixed(0)} events/s accepted, p50 ${ingestResult.latencyP50Ms} ms, p99 ${ingestResult.latencyP99Ms} ms`,
+		);
+		log(`draining the ${ingestResult.ok} deliveries it caused…`);
+		const drained = await waitFor(() => receiver.arrivals.length >= ingestResult.ok, 300_000, 250);
+		const lastArrival = receiver.arrivals.at(-1)?.at ?? Date.now();
+		const peakDeliveries = receiver.arrivals.length / ((lastArrival - ingestStart) / 1000);
+		log(
+			`  ${receiver.arrivals.length}/${ingestResult.ok} arrived${drained ? "" : " (timed out)"}: ${peakDeliveries.toFixed(0)} deliveries/s from the start of ingest to the last arrival`,
+		);
+
+		const rate = Math.max(1, Math.floor(peakDeliveries / 2));
+		log(`end to end: ${E2E_EVENTS} events at ${rate}/s (half the peak)…`);
+		receiver.arrivals.length = 0;
+		const before = await api("GET", "/v1/metrics");
+		const agent = new Agent({ connections: 50, pipelining: 1 });
+		const sentAt = new Map<string, number>();
+		const e2eStart = Date.now();
+		const inflight = new Set<Promise<void>>();
+		let refused = 0;
+		for (let i = 0; i < E2E_EVENTS; i++) {
+			const due = e2eStart + (i * 1000) / rate;
+			if (due > Date.now()) await sleep(due - Date.now());
+			const id = `bench-e2e-${e2eStart}-${i}`;
+			const p = request(`${hookline.url}/v1/events`, {
+				method: "POST",
+				headers: ingest,
+				body: JSON.stringify({ id, type: "bench.load", data: { i } }),
+				dispatcher: agent,
+			})
+				.then(async (res) => {
+					await res.body.dump();
+					if (res.statusCode === 202) sentAt.set(id, Date.now());
+					else refused++;
+				})
+				.catch(() => {
+					refused++;
+				})
+				.finally(() => inflight.delete(p));
+			inflight.add(p);
+			if (i % 1000 === 999) log(`  ${i + 1} sent, ${receiver.arrivals.length} arrived`);
+		}
+		await Promise.all(inflight);
+		await waitFor(() => receiver.arrivals.length >= sentAt.size, 120_000, 250);
+		await sleep(2000); // a late duplicate would show up here
+		await agent.close();
+		const after = await api("GET", "/v1/metrics");
+		const arrivedKeys = new Map<string, number>();
+		const latencies: number[] = [];
+		for (const a of receiver.arrivals) {
+			arrivedKeys.set(a.key, (arrivedKeys.get(a.key) ?? 0) + 1);
+			const sent = sentAt.get(a.eventId);
+			if (sent !== undefined && arrivedKeys.get(a.key) === 1) latencies.push(a.at - sent);
+		}
+		const arrivedEvents = new Set(receiver.arrivals.map((a) => a.eventId));
+		const delta = (name: string) => Number(after[name] ?? 0) - Number(before[name] ?? 0);
+		const delivered = delta("delivered") || 1;
+		const e2eSeconds = ((receiver.arrivals.at(-1)?.at ?? Date.now()) - e2eStart) / 1000;
+		const e2e = {
+			events: E2E_EVENTS,
+			ratePerSecond: rate,
+			accepted: sentAt.size,
+			refused,
+			deliveriesPerSecond: receiver.arrivals.length / e2eSeconds,
+			latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+			lost: [...sentAt.keys()].filter((id) => !arrivedEvents.has(id)).length,
+			duplicates: [...arrivedKeys.values()].filter((n) => n > 1).length,
+			costPerDelivery: {
+				queueMessages: delta("queueMessagesSent") / delivered,
+				durableObjectCalls: delta("gateCalls") / delivered,
+				d1WriteStatements: delta("d1WriteStatements") / delivered,
+				d1Reads: delta("d1Reads") / delivered,
+			},
+		};
+		log(
+			`  p50 ${e2e.latencyMs.p50} ms, p95 ${e2e.latencyMs.p95} ms, p99 ${e2e.latencyMs.p99} ms; lost ${e2e.lost}, duplicates ${e2e.duplicates}`,
+		);
+
+		log(`fan-out: one event to ${FAN_OUT} webhooks…`);
+		for (let i = 0; i < FAN_OUT; i++) {
+			await api("POST", "/v1/webhooks", {
+				name: `fan ${i}`,
+				eventTypes: ["bench.fanout"],
+				url: `${receiver.url}/fan/${i}`,
+			});
+		}
+		receiver.arrivals.length = 0;
+		const fanStart = Date.now();
+		await fetch(`${hookline.url}/v1/events`, {
+			method: "POST",
+			headers: ingest,
+			body: JSON.stringify({ type: "bench.fanout", data: {} }),
+		});
+		const fanned = await waitFor(() => new Set(receiver.arrivals.map((a) => a.key)).size >= FAN_OUT, 60_000, 20);
+		const fanOutMs = (receiver.arrivals.at(-1)?.at ?? Date.now()) - fanStart;
+		log(`  all ${FAN_OUT} arrived in ${fanOutMs} ms${fanned ? "" : " (timed out)"}`);
+
+		Object.assign(result, {
+			machine: { cores: (await import("node:os")).cpus().length, node: process.version, platform: process.platform },
+			versions: { hookline: pkg.version, wrangler: pkg.devDependencies.wrangler },
+			path: "wrangler dev (front proxy, inspector on), loopback",
+			seconds: SECONDS,
+			connections: CONNECTIONS,
+			ceilings: { noop: noopResult, rawFetch: rawResult },
+			ingest: ingestResult,
+			peakDeliveriesPerSecond: peakDeliveries,
+			endToEnd: e2e,
+			fanOut: { webhooks: FAN_OUT, allArrivedMs: fanOutMs, complete: fanned },
+			ratios: {
+				ingestOfNoop: ingestResult.requestsPerSecond / noopResult.requestsPerSecond,
+				deliveriesOfRawFetch: peakDeliveries / rawResult.requestsPerSecond,
+			},
+		});
+	} finally {
+		await hookline.stop();
+		await receiver.close();
+	}
+
+	const ratios = result.ratios as { ingestOfNoop: number; deliveriesOfRawFetch: number };
+	const e2e = result.endToEnd as {
+		latencyMs: { p50: number; p99: number };
+		lost: number;
+		duplicates: number;
+		costPerDelivery: { queueMessages: number; durableObjectCalls: number; d1WriteStatements: number };
+	};
+	const targets = [
+		["ingest ≥ 60 % of no-op", ratios.ingestOfNoop >= 0.6, `${(ratios.ingestOfNoop * 100).toFixed(0)} %`],
+		[
+			"deliveries ≥ 50 % of raw-fetch",
+			ratios.deliveriesOfRawFetch >= 0.5,
+			`${(ratios.deliveriesOfRawFetch * 100).toFixed(0)} %`,
+		],
+		["p50 ≤ 50 ms at half peak", e2e.latencyMs.p50 <= 50, `${e2e.latencyMs.p50} ms`],
+		["p99 ≤ 500 ms at half peak", e2e.latencyMs.p99 <= 500, `${e2e.latencyMs.p99} ms`],
+		[
+			"≤ 1 queue message / delivery",
+			e2e.costPerDelivery.queueMessages <= 1,
+			e2e.costPerDelivery.queueMessages.toFixed(2),
+		],
+		[
+			"≤ 1 DO call / delivery",
+			e2e.costPerDelivery.durableObjectCalls <= 1,
+			e2e.costPerDelivery.durableObjectCalls.toFixed(2),
+		],
+		[
+			"≤ 2 D1 writes / delivery",
+			e2e.costPerDelivery.d1WriteStatements <= 2,
+			e2e.costPerDelivery.d1WriteStatements.toFixed(2),
+		],
+		["0 lost, 0 duplicates", e2e.lost === 0 && e2e.duplicates === 0, `${e2e.lost} lost, ${e2e.duplicates} duplicates`],
+	] as const;
+	Object.assign(result, { targets: Object.fromEntries(targets.map(([name, met, value]) => [name, { met, value }])) });
+
+	const dir = join(root, ".artifacts", "bench");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+	writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+	console.log("\nHookline benchmark (loopback, wrangler dev)");
+	console.log(
+		`  no-op ceiling        ${(result.ceilings as { noop: { requestsPerSecond: number } }).noop.requestsPerSecond.toFixed(0)} req/s`,
+	);
+	console.log(
+		`  raw-fetch ceiling    ${(result.ceilings as { rawFetch: { requestsPerSecond: number } }).rawFetch.requestsPerSecond.toFixed(0)} req/s`,
+	);
+	for (const [name, met, value] of targets) console.log(`  ${met ? "met " : "MISS"}  ${name.padEnd(32)} ${value}`);
+	console.log(`  fan-out to ${FAN_OUT}        ${(result.fanOut as { allArrivedMs: number }).allArrivedMs} ms`);
+	console.log(`\n  result: ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+};
+
+main().catch((err) => {
+	console.error(err);
+	process.exit(1);
+});
