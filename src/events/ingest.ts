@@ -1,18 +1,34 @@
 // Ingest: store an event and one notification per matching webhook in one D1
-// batch, then enqueue one small message per notification.
-import { and, eq, getTableColumns, isNull } from "drizzle-orm";
-import { chunk, database, rowsPerInsert } from "../db";
-import { events, ingestKeys, type NewNotificationRow, notifications, webhooks } from "../db/schema";
+// batch, then enqueue one small message per notification. Matching happens in
+// SQL inside the batch (INSERT … SELECT … RETURNING), so an ingest costs one
+// D1 call and one queue call, whatever the number of webhooks.
+import { eq } from "drizzle-orm";
+import { encodeTime } from "ulid";
+import { database } from "../db";
+import { events, ingestKeys } from "../db/schema";
 import { enqueueDeliveries } from "../delivery/message";
 import { newId } from "../ids";
 import { count } from "../metrics";
-import { matchesEventType } from "./match";
 import type { EventInput, IngestResult } from "./schema";
 
 export type Ingested = { result: IngestResult; repeated: boolean };
 
-/** drizzle binds every column of a row, defaults included. */
-const NOTIFICATION_COLUMNS = Object.keys(getTableColumns(notifications)).length;
+/**
+ * One notification per live webhook whose filter matches: "*", the exact type,
+ * or a "prefix.*" whose prefix (with its dot) starts the type; or only the
+ * given webhook. Ids are ULID-shaped: the event's time, then 16 random hex digits.
+ */
+const FAN_OUT_SQL = `
+INSERT INTO notifications (id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, created_at, updated_at)
+SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?2, w.id, ?3, 'pending', 0, 0, 'auto', ?4, ?4, ?4
+FROM webhooks w
+WHERE w.deleted_at IS NULL AND w.enabled = 1
+  AND CASE WHEN ?5 IS NOT NULL THEN w.id = ?5 ELSE EXISTS (
+    SELECT 1 FROM json_each(w.event_types) p
+    WHERE p.value = '*' OR p.value = ?3
+       OR (substr(p.value, -2) = '.*' AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))
+  ) END
+RETURNING id`;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
 const findEarlier = async (env: Env, key: string | undefined, eventId: string | undefined) => {
@@ -37,66 +53,40 @@ export const ingestEvent = async (
 	{ idempotencyKey, webhookId }: { idempotencyKey?: string; webhookId?: string } = {},
 ): Promise<Ingested> => {
 	const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : undefined;
-	const earlier = key || input.id ? await findEarlier(env, key, input.id) : undefined;
-	if (earlier) return { result: earlier, repeated: true };
-
-	const db = database(env);
-	const live = await db
-		.select({ id: webhooks.id, eventTypes: webhooks.eventTypes })
-		.from(webhooks)
-		.where(
-			and(isNull(webhooks.deletedAt), eq(webhooks.enabled, true), webhookId ? eq(webhooks.id, webhookId) : undefined),
-		);
-	const targets = webhookId ? live : live.filter((w) => matchesEventType(w.eventTypes, input.type));
-
+	// A repeat is caught by the batch's unique keys; looking first only saves work on repeats.
 	const now = Date.now();
 	const eventId = input.id ?? newId("evt", now);
-	const rows: NewNotificationRow[] = targets.map((w) => ({
-		id: newId("ntf", now),
-		eventId,
-		webhookId: w.id,
-		eventType: input.type,
-		status: "pending",
-		attemptCount: 0,
-		nextAttemptAt: now,
-		createdAt: now,
-		updatedAt: now,
-	}));
-	const result = { id: eventId, type: input.type, notifications: rows.length };
-
-	const notificationInserts = chunk(rows, rowsPerInsert(NOTIFICATION_COLUMNS));
+	// Notifications first (no foreign keys), then the event with their count: two statements.
+	const statements = [
+		...(key
+			? [env.DB.prepare("INSERT INTO ingest_keys (key, event_id, created_at) VALUES (?, ?, ?)").bind(key, eventId, now)]
+			: []),
+		env.DB.prepare(FAN_OUT_SQL).bind(encodeTime(now, 10), eventId, input.type, now, webhookId ?? null),
+		env.DB.prepare(
+			`INSERT INTO events (id, type, occurred_at, data, received_at, notification_count)
+			 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE event_id = ?1))`,
+		).bind(eventId, input.type, input.occurredAt ? Date.parse(input.occurredAt) : now, JSON.stringify(input.data), now),
+	];
+	let ids: string[];
 	try {
-		await db.batch([
-			db.insert(events).values({
-				id: eventId,
-				type: input.type,
-				occurredAt: input.occurredAt ? Date.parse(input.occurredAt) : now,
-				data: JSON.stringify(input.data),
-				receivedAt: now,
-				notificationCount: rows.length,
-			}),
-			...(key ? [db.insert(ingestKeys).values({ key, eventId, createdAt: now })] : []),
-			...notificationInserts.map((part) => db.insert(notifications).values(part)),
-		]);
+		const results = await env.DB.batch<{ id: string }>(statements);
+		ids = (results[key ? 1 : 0]?.results ?? []).map((r) => r.id);
 		count("d1Batches");
-		count("d1WriteStatements", 1 + (key ? 1 : 0) + notificationInserts.length);
+		count("d1WriteStatements", statements.length);
 		count("eventsIngested");
 	} catch (err) {
-		// A concurrent repeat won the race: the batch rolled back whole.
+		// A repeat (or a concurrent repeat that won the race): the batch rolled back whole.
 		if (!isUniqueViolation(err)) throw err;
-		const winner = await findEarlier(env, key, input.id ?? eventId);
-		if (!winner) throw err;
-		return { result: winner, repeated: true };
+		const earlier = await findEarlier(env, key, eventId);
+		if (!earlier) throw err;
+		return { result: earlier, repeated: true };
 	}
 
 	try {
-		await enqueueDeliveries(
-			env.DELIVERIES,
-			rows.map((r) => r.id as string),
-		);
+		await enqueueDeliveries(env.DELIVERIES, ids);
 	} catch (err) {
 		// Stored but not enqueued: the sweeper re-enqueues overdue pending notifications.
 		console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
 	}
-	return { result, repeated: false };
+	return { result: { id: eventId, type: input.type, notifications: ids.length }, repeated: false };
 };
