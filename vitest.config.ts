@@ -47,6 +47,8 @@ export default defineConfig(async () => {
 						name: "e2e",
 						include: ["test/e2e/**/*.test.ts"],
 						environment: "node",
+						// Each file starts wrangler dev; one at a time on a 2-core machine.
+						fileParallelism: false,
 						testTimeout: 120_000,
 						hookTimeout: 120_000,
 					},

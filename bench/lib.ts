@@ -1,7 +1,7 @@
 // Shared parts of `npm run bench` and `npm run chaos`: a lean keep-alive
 // receiver that logs arrivals, wrangler dev for the ceiling workers, timing
 // helpers and a paced sender. Loopback only; every loop is bounded.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -64,43 +64,41 @@ export const startArrivalReceiver = async (behaviour: Behaviour = () => ({ statu
 	};
 };
 
-/** A ceiling worker under `wrangler dev`, the same path and runtime Hookline runs on. */
-export const startCeiling = async (name: "noop" | "raw-fetch", vars: Record<string, string> = {}) => {
+/**
+ * A worker started in this process through wrangler's `unstable_startWorker`
+ * with the DevTools inspector off: the same local runtime (workerd, local D1,
+ * Queues and Durable Objects) as `wrangler dev`, without the inspector tracing
+ * every subrequest. Hookline and both ceilings run on this one path.
+ */
+export const startInProcess = async (
+	configPath: string,
+	{ vars = {}, persist }: { vars?: Record<string, string>; persist?: string } = {},
+) => {
+	const { unstable_startWorker } = await import("wrangler");
 	const port = await freePort();
-	const child: ChildProcess = spawn(
-		join(root, "node_modules", ".bin", "wrangler"),
-		[
-			"dev",
-			"-c",
-			join(root, "bench", "ceilings", `${name}.toml`),
-			"--local",
-			"--ip",
-			"127.0.0.1",
-			"--port",
-			String(port),
-			"--show-interactive-dev-session=false",
-			...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-		],
-		{ cwd: root, detached: true, stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-	);
-	const url = `http://127.0.0.1:${port}`;
-	const until = Date.now() + 60_000;
-	for (;;) {
-		try {
-			if ((await fetch(url, { method: "POST", body: "{}" })).status === 202) break;
-		} catch {}
-		if (Date.now() > until || child.exitCode !== null) throw new Error(`ceiling ${name} did not start`);
-		await new Promise((r) => setTimeout(r, 250));
-	}
-	return {
-		url,
-		stop: async () => {
-			try {
-				if (child.pid) process.kill(-child.pid, "SIGKILL");
-			} catch {}
-			await new Promise((r) => setTimeout(r, 500));
+	const worker = await unstable_startWorker({
+		config: configPath,
+		bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
+		dev: {
+			server: { hostname: "127.0.0.1", port },
+			inspector: false,
+			watch: false,
+			...(persist ? { persist } : {}),
+			structuredLogsHandler: () => {},
 		},
-	};
+	});
+	await worker.ready;
+	return { url: `http://127.0.0.1:${port}`, stop: () => worker.dispose() };
+};
+
+/** Applies Hookline's D1 migrations to local state in `persist`. */
+export const migrateLocal = (persist: string) => {
+	const result = spawnSync(
+		join(root, "node_modules", ".bin", "wrangler"),
+		["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+		{ cwd: root, stdio: "ignore", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
+	);
+	if (result.status !== 0) throw new Error("could not apply the D1 migrations");
 };
 
 export const percentile = (values: number[], p: number) => {

@@ -8,7 +8,10 @@ const counters = {
 	queueMessagesHandled: 0,
 	gateCalls: 0,
 	d1Reads: 0,
-	d1WriteStatements: 0,
+	/** Written by ingest (events, notifications, idempotency keys). */
+	d1IngestWriteStatements: 0,
+	/** Written by delivery (attempts, notification status). */
+	d1DeliveryWriteStatements: 0,
 	d1Batches: 0,
 	attempts: 0,
 	delivered: 0,

@@ -50,9 +50,14 @@ const isUniqueViolation = (err: unknown) =>
 export const ingestEvent = async (
 	env: Env,
 	input: EventInput,
-	{ idempotencyKey, webhookId }: { idempotencyKey?: string; webhookId?: string } = {},
+	{
+		idempotencyKey,
+		webhookId,
+		waitUntil,
+	}: { idempotencyKey?: string; webhookId?: string; waitUntil?: (promise: Promise<unknown>) => void } = {},
 ): Promise<Ingested> => {
-	const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : undefined;
+	// A body id needs no key row: the event's primary key already refuses a repeat.
+	const key = idempotencyKey ? `key:${idempotencyKey}` : undefined;
 	// A repeat is caught by the batch's unique keys; looking first only saves work on repeats.
 	const now = Date.now();
 	const eventId = input.id ?? newId("evt", now);
@@ -72,7 +77,7 @@ export const ingestEvent = async (
 		const results = await env.DB.batch<{ id: string }>(statements);
 		ids = (results[key ? 1 : 0]?.results ?? []).map((r) => r.id);
 		count("d1Batches");
-		count("d1WriteStatements", statements.length);
+		count("d1IngestWriteStatements", statements.length);
 		count("eventsIngested");
 	} catch (err) {
 		// A repeat (or a concurrent repeat that won the race): the batch rolled back whole.
@@ -82,11 +87,12 @@ export const ingestEvent = async (
 		return { result: earlier, repeated: true };
 	}
 
-	try {
-		await enqueueDeliveries(env.DELIVERIES, ids);
-	} catch (err) {
-		// Stored but not enqueued: the sweeper re-enqueues overdue pending notifications.
+	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is
+	// stored but never enqueued, the sweeper re-enqueues once it is overdue.
+	const enqueue = enqueueDeliveries(env.DELIVERIES, ids).catch((err) => {
 		console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
-	}
+	});
+	if (waitUntil) waitUntil(enqueue);
+	else await enqueue;
 	return { result: { id: eventId, type: input.type, notifications: ids.length }, repeated: false };
 };

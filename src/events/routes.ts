@@ -41,6 +41,7 @@ eventRoutes.openapi(
 	async (c) => {
 		const { result, repeated } = await ingestEvent(c.env, c.req.valid("json"), {
 			idempotencyKey: c.req.valid("header")["idempotency-key"],
+			waitUntil: (promise) => c.executionCtx.waitUntil(promise),
 		});
 		return repeated ? c.json(result, 200) : c.json(result, 202);
 	},

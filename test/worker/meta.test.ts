@@ -45,7 +45,7 @@ describe("meta routes", () => {
 		await api("/v1/events", { method: "POST", token: INGEST, body: { type: "metrics.checked", data: {} } });
 		const after = (await (await api("/v1/metrics")).json()) as Record<string, number>;
 		expect(after.eventsIngested).toBe((before.eventsIngested ?? 0) + 1);
-		expect(after.d1WriteStatements).toBeGreaterThan(before.d1WriteStatements ?? 0);
+		expect(after.d1IngestWriteStatements).toBeGreaterThan(before.d1IngestWriteStatements ?? 0);
 	});
 
 	it("answers an unknown route with a 404 problem", async () => {
