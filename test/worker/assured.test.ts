@@ -2,48 +2,15 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db";
-import { events, type NotificationStatus, notifications } from "../../src/db/schema";
 import { deliver, handleDeadLetters, handleDeliveries } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
 import { sweep } from "../../src/delivery/sweeper";
 import type { EndpointGate, GateSend } from "../../src/gate";
 import { newId } from "../../src/ids";
-import { api, createWebhook, eventually, received, uniqueTag } from "./helpers";
+import { api, createWebhook, eventually, received, seedNotification, uniqueTag } from "./helpers";
 
-const seed = async (
-	webhookId: string,
-	{
-		status = "pending",
-		at = Date.now(),
-		nextAttemptAt = at,
-	}: { status?: NotificationStatus; at?: number; nextAttemptAt?: number | null } = {},
-) => {
-	const eventId = newId("evt", at);
-	const id = newId("ntf", at);
-	const db = database(env);
-	await db.batch([
-		db.insert(events).values({
-			id: eventId,
-			type: "loan.created",
-			occurredAt: at,
-			data: '{"n":1}',
-			receivedAt: at,
-			notificationCount: 1,
-		}),
-		db.insert(notifications).values({
-			id,
-			eventId,
-			webhookId,
-			eventType: "loan.created",
-			status,
-			nextAttemptAt,
-			createdAt: at,
-			updatedAt: at,
-		}),
-	]);
-	return id;
-};
+const seed = async (webhookId: string, options: Parameters<typeof seedNotification>[1] = {}) =>
+	(await seedNotification(webhookId, options)).id;
 
 const detail = async (id: string) =>
 	(await (await api(`/v1/notifications/${id}`)).json()) as {

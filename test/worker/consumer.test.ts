@@ -3,40 +3,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { database } from "../../src/db";
-import { events, notifications } from "../../src/db/schema";
 import { deliver, handleDeliveries, jittered } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
-import { newId } from "../../src/ids";
-import { api, createWebhook, received, uniqueTag } from "./helpers";
+import { api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
 
-const seed = async (webhookId: string, data: Record<string, unknown> = { amount: 10 }) => {
-	const now = Date.now();
-	const eventId = newId("evt");
-	const id = newId("ntf");
-	const db = database(env);
-	await db.batch([
-		db.insert(events).values({
-			id: eventId,
-			type: "loan.created",
-			occurredAt: now,
-			data: JSON.stringify(data),
-			receivedAt: now,
-			notificationCount: 1,
-		}),
-		db.insert(notifications).values({
-			id,
-			eventId,
-			webhookId,
-			eventType: "loan.created",
-			status: "pending",
-			nextAttemptAt: now,
-			createdAt: now,
-			updatedAt: now,
-		}),
-	]);
-	return { id, eventId };
-};
+const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });
 
 const run = async (notificationId: string) => {
 	const batch = createMessageBatch<DeliveryMessage>("hookline-deliveries", [

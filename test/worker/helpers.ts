@@ -1,6 +1,9 @@
 // Shared helpers for the worker tests: calls into the worker, fixtures and
 // reading back what the real receiver got.
 import { env, exports } from "cloudflare:workers";
+import { database } from "../../src/db";
+import { events, type NotificationStatus, notifications } from "../../src/db/schema";
+import { newId } from "../../src/ids";
 
 export const ADMIN = "Bearer test-admin-token";
 export const INGEST = "Bearer test-ingest-token";
@@ -52,4 +55,40 @@ export const eventually = async <T>(
 		if (Date.now() > until) throw new Error("condition not met in time");
 		await new Promise((r) => setTimeout(r, intervalMs));
 	}
+};
+
+/** Writes an event and one notification for it straight to D1, so no queue message races the test. */
+export const seedNotification = async (
+	webhookId: string,
+	{
+		status = "pending",
+		at = Date.now(),
+		nextAttemptAt = at,
+		data = { amount: 10 },
+	}: { status?: NotificationStatus; at?: number; nextAttemptAt?: number | null; data?: Record<string, unknown> } = {},
+) => {
+	const eventId = newId("evt", at);
+	const id = newId("ntf", at);
+	const db = database(env);
+	await db.batch([
+		db.insert(events).values({
+			id: eventId,
+			type: "loan.created",
+			occurredAt: at,
+			data: JSON.stringify(data),
+			receivedAt: at,
+			notificationCount: 1,
+		}),
+		db.insert(notifications).values({
+			id,
+			eventId,
+			webhookId,
+			eventType: "loan.created",
+			status,
+			nextAttemptAt,
+			createdAt: at,
+			updatedAt: at,
+		}),
+	]);
+	return { id, eventId };
 };
