@@ -6,8 +6,8 @@
 //   1. ceilings: a no-op worker (POST → 202) and a raw-fetch worker (each POST
 //      makes one fetch to the receiver), 50 connections for BENCH_SECONDS;
 //   2. ingest: POST /v1/events at 50 connections for BENCH_SECONDS, one
-//      matching webhook whose receiver answers 503 (Retry-After: 1 h) for now,
-//      so the notifications pile up; then a bulk re-send releases the backlog
+//      matching webhook whose receiver answers 503 for now (its retry policy
+//      waits an hour), so the notifications pile up; then a bulk re-send releases the backlog
 //      and its drain gives the peak deliveries/s;
 //   3. end to end: the peak rate of ingest and delivery together (50
 //      connections, receiver up), then BENCH_E2E_EVENTS events at half of it:
@@ -168,6 +168,7 @@ const main = async () => {
 			const due = e2eStart + (i * 1000) / rate;
 			if (due > Date.now()) await sleep(due - Date.now());
 			const id = `bench-e2e-${e2eStart}-${i}`;
+			const postedAt = Date.now();
 			const p = request(`${hookline.url}/v1/events`, {
 				method: "POST",
 				headers: ingest,
@@ -176,7 +177,8 @@ const main = async () => {
 			})
 				.then(async (res) => {
 					await res.body.dump();
-					if (res.statusCode === 202) sentAt.set(id, Date.now());
+					// Latency counts from when the producer sent the event.
+					if (res.statusCode === 202) sentAt.set(id, postedAt);
 					else refused++;
 				})
 				.catch(() => {

@@ -18,7 +18,10 @@ export type ChaosReport = {
 	failed: number;
 	lost: string[];
 	duplicateSuccesses: string[];
-	/** A 2xx the receiver gave just before the kill, which the killed process never read: re-sent with the same key. */
+	/** When the receiver answered 2xx, for each duplicate (milliseconds since the run started). */
+	duplicateTimes: Record<string, string[]>;
+	restartedAtMs: number;
+	/** A 2xx the receiver gave before the kill that the killed process never recorded: re-sent with the same key. */
 	crashWindowDuplicates: string[];
 	deliveredWithoutReceiverSuccess: string[];
 	attemptsOverPolicy: string[];
@@ -165,8 +168,17 @@ export const runChaos = async ({
 			return !x || (x.status !== "delivered" && x.status !== "failed");
 		});
 		const twice = [...successes.entries()].filter(([, at]) => at.length > 1);
-		const inCrashWindow = ([, at]: [string, number[]]) =>
-			restartedAt > 0 && (at[0] ?? 0) <= restartedAt && restartedAt - (at[0] ?? 0) < 2000;
+		// The one second 2xx no sender can rule out: the receiver answered before the kill, and
+		// the killed process never recorded it (Hookline's recorded success started after the
+		// restart). The re-send carries the same idempotency key, so the receiver can drop it.
+		const crashWindow = new Set<string>();
+		for (const [key, at] of twice) {
+			if (!restartedAt || (at[0] ?? 0) > restartedAt) continue;
+			const detail = await call("GET", `/v1/notifications/${key}`);
+			const success = (detail.attempts as { succeeded: boolean; startedAt: string }[]).find((a) => a.succeeded);
+			if (success && Date.parse(success.startedAt) >= restartedAt) crashWindow.add(key);
+		}
+		const inCrashWindow = ([key]: [string, number[]]) => crashWindow.has(key);
 		const failed = all.filter((x) => x.status === "failed");
 		const failedWithoutAllAttempts: string[] = [];
 		for (const x of failed) {
@@ -180,6 +192,13 @@ export const runChaos = async ({
 			failed: failed.length,
 			lost,
 			duplicateSuccesses: twice.filter((t) => !inCrashWindow(t)).map(([key]) => key),
+			duplicateTimes: Object.fromEntries(
+				twice.map(([key]) => [
+					key,
+					receiver.arrivals.filter((a) => a.key === key).map((a) => `${a.at - started}:${a.status}`),
+				]),
+			),
+			restartedAtMs: restartedAt ? restartedAt - started : 0,
 			crashWindowDuplicates: twice.filter(inCrashWindow).map(([key]) => key),
 			deliveredWithoutReceiverSuccess: all
 				.filter((x) => x.status === "delivered" && !successes.has(x.id))

@@ -1,6 +1,6 @@
 // Shared parts of `npm run bench` and `npm run chaos`: a lean keep-alive
-// receiver that logs arrivals, wrangler dev for the ceiling workers, timing
-// helpers and a paced sender. Loopback only; every loop is bounded.
+// receiver that logs arrivals, workers started in-process for the bench,
+// local migrations and timing helpers. Loopback only; every loop is bounded.
 import { spawnSync } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

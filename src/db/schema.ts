@@ -98,6 +98,7 @@ export const notifications = sqliteTable(
 		index("notifications_status_idx").on(t.status, t.id),
 		index("notifications_type_idx").on(t.eventType, t.id),
 		index("notifications_due_idx").on(t.status, t.nextAttemptAt),
+		index("notifications_retention_idx").on(t.status, t.updatedAt),
 	],
 );
 

@@ -1,5 +1,5 @@
-// The deliveries-queue consumer. For a batch it loads every notification, its
-// event and the distinct webhooks in a few reads, sends each due attempt
+// The deliveries-queue consumer. For a batch it loads every notification with
+// its event and webhook in one read per 90 messages, sends each due attempt
 // through the webhook's endpoint gate (bounded concurrency), and writes all
 // attempts and status changes in one D1 batch. It acks only what it handled;
 // an internal error retries the message without spending an attempt (the gate
@@ -335,16 +335,22 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 		const result = results[i];
 		return result && !(result instanceof Error) && !result.ack && result.requeue ? [{ message, result }] : [];
 	});
-	try {
-		for (const { message, result } of requeued) {
-			await env.DELIVERIES.send(message.body, { contentType: "json", delaySeconds: result.delaySeconds });
+	for (const part of chunk(requeued, 100)) {
+		try {
+			await env.DELIVERIES.sendBatch(
+				part.map(({ message, result }) => ({
+					body: message.body,
+					contentType: "json" as const,
+					delaySeconds: result.delaySeconds,
+				})),
+			);
 			count("queueSendCalls");
-			count("queueMessagesSent");
+			count("queueMessagesSent", part.length);
+		} catch (err) {
+			// Could not requeue these: retry them instead (the others were requeued already).
+			console.error(JSON.stringify({ msg: "requeue failed", error: String(err) }));
+			for (const { result } of part) result.requeue = undefined;
 		}
-	} catch (err) {
-		// Could not requeue: fall back to retrying those messages.
-		console.error(JSON.stringify({ msg: "requeue failed", error: String(err) }));
-		for (const r of requeued) if (!r.result.ack) r.result.requeue = undefined;
 	}
 	single.forEach((message, i) => {
 		const result = results[i];

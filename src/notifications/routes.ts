@@ -198,6 +198,7 @@ notificationRoutes.openapi(
 					q.until ? lt(notifications.createdAt, Date.parse(q.until)) : undefined,
 				),
 			)
+			.orderBy(notifications.id)
 			.limit(MAX_BULK_RESEND);
 		const rows = await db
 			.update(notifications)
