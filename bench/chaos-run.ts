@@ -5,6 +5,7 @@
 // every notification has settled, then checks the receiver's own log against
 // the API: nothing lost, no second 2xx for a notification, attempts within
 // the retry policy.
+import { writeFileSync } from "node:fs";
 import { Agent, request } from "undici";
 import { startHookline } from "../test/support/local-hookline.ts";
 import { log as defaultLog, sleep, startArrivalReceiver, waitFor } from "./lib.ts";
@@ -48,7 +49,9 @@ export const runChaos = async ({
 		if (roll < 0.25) return { reset: true };
 		return { status: 200 };
 	});
-	log(`flapping receiver on ${receiver.url}: 15 % 500, 5 % slower than the timeout, 5 % reset`);
+	log(
+		`flapping receiver on ${receiver.url}: 15 % 500, 5 % answered after the 1 s timeout (late, not a success), 5 % reset`,
+	);
 	const hookline = await startHookline({ env: { HOOKLINE_SWEEP_INTERVAL_MS: "2000", SWEEP_GRACE_SECONDS: "5" } });
 	log(`Hookline on ${hookline.url}`);
 	const admin = { authorization: `Bearer ${hookline.adminToken}`, "content-type": "application/json" };
@@ -219,6 +222,7 @@ export const runChaos = async ({
 			(report.accepted === n ? 0 : 1);
 		return report;
 	} finally {
+		if (process.env.CHAOS_SERVICE_LOG) writeFileSync(process.env.CHAOS_SERVICE_LOG, hookline.output());
 		await agent.close();
 		await hookline.stop();
 		await receiver.close();

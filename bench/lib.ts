@@ -11,7 +11,13 @@ export const root = join(import.meta.dirname, "..");
 
 export const log = (line: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-export type Arrival = { key: string; eventId: string; at: number; status: number | "reset" | "timeout" };
+/**
+ * What the receiver did: a status it answered at once; "reset" (dropped the
+ * connection); "timeout" (still waiting, or the sender hung up first); or
+ * "late", a status answered after a deliberate delay longer than the sender's
+ * timeout, which by the contract is not a success even when it is 2xx.
+ */
+export type Arrival = { key: string; eventId: string; at: number; status: number | "reset" | "timeout" | "late" };
 
 /** How the receiver answers one request: a status, a dropped connection, or a delay before a status. */
 export type Behaviour = (
@@ -45,7 +51,10 @@ export const startArrivalReceiver = async (behaviour: Behaviour = () => ({ statu
 			if ("delayMs" in answer) {
 				arrival.status = "timeout";
 				setTimeout(() => {
-					if (!res.destroyed) respond();
+					if (res.destroyed) return;
+					res.statusCode = answer.status;
+					res.end("late");
+					arrival.status = "late";
 				}, answer.delayMs).unref();
 			} else respond();
 		});
