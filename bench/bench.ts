@@ -6,16 +6,17 @@
 //   1. ceilings: a no-op worker (POST → 202) and a raw-fetch worker (each POST
 //      makes one fetch to the receiver), 50 connections for BENCH_SECONDS;
 //   2. ingest: POST /v1/events at 50 connections for BENCH_SECONDS, one
-//      matching webhook whose receiver answers 503 for now (its retry policy
-//      waits an hour), so the notifications pile up; then a bulk re-send releases the backlog
-//      and its drain gives the peak deliveries/s;
+//      matching webhook, with the queue consumers off (accept and enqueue
+//      alone); then, consumers on, the same load with the receiver answering
+//      503 (the retry policy waits an hour) builds a backlog that a bulk
+//      re-send releases: its drain gives the peak deliveries/s;
 //   3. end to end: the peak rate of ingest and delivery together (50
 //      connections, receiver up), then BENCH_E2E_EVENTS events at half of it:
 //      ingest→arrival latency, lost, duplicates, and the cost per delivery
 //      from Hookline's own counters (GET /v1/metrics);
 //   4. fan-out: one event to 100 webhooks, time until all arrived.
 // Writes .artifacts/bench/bench-<time>.json and prints a summary.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -66,36 +67,69 @@ const main = async () => {
 	log(`  ${rawResult.requestsPerSecond.toFixed(0)} req/s`);
 	receiver.arrivals.length = 0;
 
-	log("starting Hookline (temporary state, migrations applied)…");
-	const state = mkdtempSync(join(tmpdir(), "hookline-bench-"));
-	migrateLocal(state);
 	const tokens = { admin: "bench-admin-token", ingest: "bench-ingest-token" };
-	const worker = await startInProcess(join(root, "wrangler.toml"), {
-		persist: state,
-		vars: {
-			ADMIN_TOKEN: tokens.admin,
-			INGEST_TOKEN: tokens.ingest,
-			ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-			ALLOW_PRIVATE_TARGETS: "true",
-		},
-	});
-	const hookline = {
-		url: worker.url,
-		stop: async () => {
-			await worker.stop();
-			rmSync(state, { recursive: true, force: true });
-		},
-	};
 	const admin = { authorization: `Bearer ${tokens.admin}`, ...json };
 	const ingest = { authorization: `Bearer ${tokens.ingest}`, ...json };
-	const api = async (method: string, path: string, body?: unknown) => {
-		const res = await fetch(`${hookline.url}${path}`, {
-			method,
-			headers: admin,
-			body: body === undefined ? undefined : JSON.stringify(body),
+	/** Hookline with fresh temporary state and the migrations applied, from `configPath`. */
+	const startHookline = async (configPath: string) => {
+		const state = mkdtempSync(join(tmpdir(), "hookline-bench-"));
+		migrateLocal(state);
+		const worker = await startInProcess(configPath, {
+			persist: state,
+			vars: {
+				ADMIN_TOKEN: tokens.admin,
+				INGEST_TOKEN: tokens.ingest,
+				ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
+				ALLOW_PRIVATE_TARGETS: "true",
+			},
 		});
-		return (await res.json()) as Record<string, unknown>;
+		const api = async (method: string, path: string, body?: unknown) => {
+			const res = await fetch(`${worker.url}${path}`, {
+				method,
+				headers: admin,
+				body: body === undefined ? undefined : JSON.stringify(body),
+			});
+			return (await res.json()) as Record<string, unknown>;
+		};
+		return {
+			url: worker.url,
+			api,
+			stop: async () => {
+				await worker.stop();
+				rmSync(state, { recursive: true, force: true });
+			},
+		};
 	};
+
+	// Ingest alone: the same worker without its queue consumers, so the figure is the
+	// accept-and-enqueue path and not also the deliveries it causes, which in production
+	// run in other isolates but here share the same two cores.
+	log(`ingest: POST /v1/events, ${CONNECTIONS} connections for ${SECONDS} s (queue consumers off)…`);
+	const ingestConfig = join(root, ".bench-ingest.wrangler.toml");
+	writeFileSync(
+		ingestConfig,
+		readFileSync(join(root, "wrangler.toml"), "utf8").replace(/\[\[queues\.consumers\]\][\s\S]*?(?=\n\[)/g, ""),
+	);
+	let ingestResult: Awaited<ReturnType<typeof load>>;
+	const ingestOnly = await startHookline(ingestConfig);
+	try {
+		await ingestOnly.api("POST", "/v1/webhooks", {
+			name: "bench",
+			eventTypes: ["bench.load"],
+			url: `${receiver.url}/load`,
+		});
+		ingestResult = await load(`${ingestOnly.url}/v1/events`, ingest, sample);
+	} finally {
+		await ingestOnly.stop();
+		rmSync(ingestConfig, { force: true });
+	}
+	log(
+		`  ${ingestResult.requestsPerSecond.toFixed(0)} events/s accepted, p50 ${ingestResult.latencyP50Ms} ms, p99 ${ingestResult.latencyP99Ms} ms`,
+	);
+
+	log("starting Hookline with its consumers (temporary state, migrations applied)…");
+	const hookline = await startHookline(join(root, "wrangler.toml"));
+	const api = hookline.api;
 	const result: Record<string, unknown> = {};
 	try {
 		await api("POST", "/v1/webhooks", {
@@ -107,12 +141,10 @@ const main = async () => {
 			retryPolicy: { delaysSeconds: [3600] },
 		});
 
-		log(`ingest: POST /v1/events, ${CONNECTIONS} connections for ${SECONDS} s (receiver answering 503 for now)…`);
+		log(`backlog: POST /v1/events, ${CONNECTIONS} connections for ${SECONDS} s, the receiver answering 503 for now…`);
 		receiverDown = true;
-		const ingestResult = await load(`${hookline.url}/v1/events`, ingest, sample);
-		log(
-			`  ${ingestResult.requestsPerSecond.toFixed(0)} events/s accepted, p50 ${ingestResult.latencyP50Ms} ms, p99 ${ingestResult.latencyP99Ms} ms`,
-		);
+		const ingestWithDeliveries = await load(`${hookline.url}/v1/events`, ingest, sample);
+		log(`  ${ingestWithDeliveries.requestsPerSecond.toFixed(0)} events/s accepted while their first attempts ran`);
 		const backlog = await waitFor(
 			async () => {
 				const page = await api("GET", "/v1/notifications?status=pending&limit=1");
@@ -252,6 +284,7 @@ const main = async () => {
 			connections: CONNECTIONS,
 			ceilings: { noop: noopResult, rawFetch: rawResult },
 			ingest: ingestResult,
+			ingestWithDeliveriesOnTheSameCores: ingestWithDeliveries,
 			peakDeliveriesPerSecond: peakDeliveries,
 			peakEndToEndPerSecond: peakEndToEnd,
 			endToEnd: e2e,

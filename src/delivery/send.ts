@@ -62,6 +62,20 @@ export const sendAttempt = async (
 			redirect: "manual",
 			signal: AbortSignal.timeout(timeoutMs),
 		});
+		// A busy event loop can run the abort timer late: an answer that came after the
+		// timeout is a timeout all the same (the contract counts 2xx within it only).
+		const answeredAfter = Date.now() - started;
+		if (answeredAfter > timeoutMs) {
+			await response.body?.cancel().catch(() => {});
+			return {
+				succeeded: false,
+				statusCode: null,
+				errorKind: "timeout",
+				error: `answered HTTP ${response.status} after ${answeredAfter} ms, past the ${timeoutMs} ms timeout`,
+				responseExcerpt: null,
+				durationMs: answeredAfter,
+			};
+		}
 		const responseExcerpt = await readExcerpt(response).catch(() => null);
 		const status = response.status;
 		const succeeded = status >= 200 && status < 300;
