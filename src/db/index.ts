@@ -4,12 +4,7 @@ import * as schema from "./schema";
 export const database = (env: Env) => drizzle(env.DB, { schema });
 export type Database = ReturnType<typeof database>;
 
-/**
- * D1 allows 100 bound parameters per statement: rows of a multi-row insert
- * are chunked to stay under it.
- */
-export const rowsPerInsert = (columns: number) => Math.max(1, Math.floor(100 / columns));
-
+/** Splits `items` into runs of `size` (D1 allows 100 bound parameters per statement; queues 100 messages per call). */
 export const chunk = <T>(items: T[], size: number): T[][] => {
 	const out: T[][] = [];
 	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
