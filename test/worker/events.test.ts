@@ -34,6 +34,20 @@ describe("POST /v1/events", () => {
 		expect((await api(`/v1/webhooks/${all.id}`, { method: "DELETE" })).status).toBe(204);
 	});
 
+	it("matches a prefix only at a dot boundary", async () => {
+		const type = uniqueType("edge");
+		const [prefix] = type.split(".");
+		const hook = await createWebhook({ eventTypes: [`${prefix}.*`] });
+		const count = async (t: string) => {
+			const res = await api("/v1/events", { method: "POST", token: INGEST, body: { type: t, data: {} } });
+			const { id } = (await res.json()) as { id: string };
+			return (await notificationsOf(id)).filter((n) => n.webhookId === hook.id).length;
+		};
+		expect(await count(`${prefix}.a.b`)).toBe(1);
+		expect(await count(`${prefix}s.created`)).toBe(0);
+		expect(await count(`${prefix}`)).toBe(0);
+	});
+
 	it("delivers through the queue to the receiver, once, signed and with the idempotency key", async () => {
 		const tag = uniqueTag("deliver");
 		const type = uniqueType("deliver");
