@@ -191,7 +191,8 @@ notificationRoutes.openapi(
 				and(
 					eq(notifications.status, q.status),
 					liveWebhook,
-					q.ids ? inArray(notifications.id, q.ids) : undefined,
+					// One bound parameter for up to 1,000 ids (D1 allows 100 per statement).
+					q.ids ? sql`${notifications.id} IN (SELECT value FROM json_each(${JSON.stringify(q.ids)}))` : undefined,
 					q.webhookId ? eq(notifications.webhookId, q.webhookId) : undefined,
 					q.eventType ? eq(notifications.eventType, q.eventType) : undefined,
 					q.since ? gte(notifications.createdAt, Date.parse(q.since)) : undefined,

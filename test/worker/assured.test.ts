@@ -243,6 +243,16 @@ describe("re-send", () => {
 		expect(await res.json()).toEqual({ count: 1 });
 	});
 
+	it("bulk re-sends a list of ids longer than D1's bound-parameter limit", async () => {
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${uniqueTag("many-ids")}` });
+		const ids = [];
+		for (let i = 0; i < 5; i++) ids.push(await seed(hook.id, { status: "failed", nextAttemptAt: null }));
+		const padding = Array.from({ length: 995 }, (_, i) => `ntf_missing_${i}`);
+		const res = await api("/v1/notifications/resend", { method: "POST", body: { ids: [...ids, ...padding] } });
+		expect(res.status).toBe(202);
+		expect(await res.json()).toEqual({ count: 5 });
+	});
+
 	it("refuses a bulk filter on a status that cannot be re-sent", async () => {
 		const res = await api("/v1/notifications/resend", { method: "POST", body: { status: "pending" } });
 		expect(res.status).toBe(400);
