@@ -4,7 +4,7 @@
 // attempts and status changes in one D1 batch. It acks only what it handled;
 // an internal error retries the message without spending an attempt (the gate
 // replays an attempt that was sent but not recorded).
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, lt } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
 import { chunk, database } from "../db";
@@ -73,12 +73,22 @@ const loadAll = async (env: Env, ids: string[]) => {
 	);
 };
 
-/** An update of the notification that applies only while it is still in the series this consumer works on. */
-const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>) =>
+/**
+ * An update of the notification that applies only while it is still in the
+ * series this consumer works on (and, for an attempt's record, only if it moves
+ * the attempt count forward, so a late write never takes the record back).
+ */
+const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>, beforeAttempt?: number) =>
 	database(env)
 		.update(notifications)
 		.set({ ...fields, updatedAt: Date.now() })
-		.where(and(eq(notifications.id, n.id), eq(notifications.series, n.series)));
+		.where(
+			and(
+				eq(notifications.id, n.id),
+				eq(notifications.series, n.series),
+				beforeAttempt === undefined ? undefined : lt(notifications.attemptCount, beforeAttempt),
+			),
+		);
 
 /** Signing secrets in force: the current one, and the previous one during a rotation window. */
 const signingSecrets = async (webhook: WebhookRow, key: string, now: number) => [
@@ -155,22 +165,27 @@ const record = (
 					responseExcerpt: outcome.responseExcerpt,
 				})
 				.onConflictDoNothing(),
-			updateSeries(env, n, {
-				status: outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
-				attemptCount: attempt.number,
-				lastError: outcome.error,
-				nextAttemptAt: delaySeconds === undefined ? null : finished + delaySeconds * 1000,
-				deliveredAt: outcome.succeeded ? finished : null,
-				// The request is stored with the first attempt's record: the gate keeps it meanwhile.
-				...(storeRequest
-					? {
-							requestMethod: attempt.request.method,
-							requestUrl: attempt.request.url,
-							requestHeaders: attempt.request.headers,
-							requestBody: attempt.request.body,
-						}
-					: {}),
-			}),
+			updateSeries(
+				env,
+				n,
+				{
+					status: outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
+					attemptCount: attempt.number,
+					lastError: outcome.error,
+					nextAttemptAt: delaySeconds === undefined ? null : finished + delaySeconds * 1000,
+					deliveredAt: outcome.succeeded ? finished : null,
+					// The request is stored with the first attempt's record: the gate keeps it meanwhile.
+					...(storeRequest
+						? {
+								requestMethod: attempt.request.method,
+								requestUrl: attempt.request.url,
+								requestHeaders: attempt.request.headers,
+								requestBody: attempt.request.body,
+							}
+						: {}),
+				},
+				attempt.number,
+			),
 		],
 	};
 };
@@ -252,9 +267,14 @@ const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: numbe
 	});
 	switch (answer.kind) {
 		case "busy":
-			return { decision: wait(answer.retryInSeconds), writes: [] };
-		case "stale":
-			return { decision: wait(2), writes: [] };
+		case "stale": {
+			// Moving the due time keeps the sweeper from adding copies of a waiting notification.
+			const seconds = answer.kind === "busy" ? answer.retryInSeconds : 2;
+			return {
+				decision: wait(seconds),
+				writes: [updateSeries(env, n, { nextAttemptAt: now + seconds * 1000 })],
+			};
+		}
 		default:
 			return record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 	}
@@ -374,9 +394,13 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, env: Env) => {
 	for (const message of batch.messages) {
 		const body = message.body;
-		const ids = "fanOut" in body ? body.fanOut : [body.notificationId];
+		if ("fanOut" in body) {
+			// Nothing was attempted for these yet: the sweeper re-enqueues them once overdue.
+			message.ack();
+			continue;
+		}
 		try {
-			const loaded = await loadAll(env, ids);
+			const loaded = await loadAll(env, [body.notificationId]);
 			const writes: BatchItem<"sqlite">[] = [...loaded.values()]
 				.filter(({ notification: n }) => !["delivered", "failed", "skipped"].includes(n.status))
 				.map(({ notification: n }) =>

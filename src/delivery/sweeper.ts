@@ -49,6 +49,8 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 		.from(notifications)
 		// Last touched, not created: a notification re-sent yesterday keeps its history.
 		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, ["delivered", "failed", "skipped"])))
+		// Ordered, so the attempts and the notifications deletes pick the same rows.
+		.orderBy(notifications.id)
 		.limit(PURGE_LIMIT);
 	const orphanEvents = db
 		.select({ id: events.id })

@@ -54,7 +54,13 @@ export const ingestEvent = async (
 		idempotencyKey,
 		webhookId,
 		waitUntil,
-	}: { idempotencyKey?: string; webhookId?: string; waitUntil?: (promise: Promise<unknown>) => void } = {},
+		retried = false,
+	}: {
+		idempotencyKey?: string;
+		webhookId?: string;
+		waitUntil?: (promise: Promise<unknown>) => void;
+		retried?: boolean;
+	} = {},
 ): Promise<Ingested> => {
 	// A body id needs no key row: the event's primary key already refuses a repeat.
 	const key = idempotencyKey ? `key:${idempotencyKey}` : undefined;
@@ -83,8 +89,11 @@ export const ingestEvent = async (
 		// A repeat (or a concurrent repeat that won the race): the batch rolled back whole.
 		if (!isUniqueViolation(err)) throw err;
 		const earlier = await findEarlier(env, key, eventId);
-		if (!earlier) throw err;
-		return { result: earlier, repeated: true };
+		if (earlier) return { result: earlier, repeated: true };
+		if (!key || retried) throw err;
+		// The key outlived its event (retention purges them apart): it answers for nothing now.
+		await database(env).delete(ingestKeys).where(eq(ingestKeys.key, key));
+		return ingestEvent(env, input, { idempotencyKey, webhookId, waitUntil, retried: true });
 	}
 
 	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is

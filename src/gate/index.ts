@@ -92,10 +92,10 @@ export class EndpointGate extends DurableObject<Env> {
 		if (row && row.series === input.series) {
 			const last = row.last_attempt ? (JSON.parse(row.last_attempt) as GateRecord) : undefined;
 			if (row.state === "delivered" && last) return { kind: "replay", ...last };
-			if (row.state === "attempted" && last && row.last_number >= input.number) {
-				return last.number === input.number ? { kind: "replay", ...last } : { kind: "stale" };
-			}
-			// An in-flight row whose lease ran out: that send died with its instance; try again.
+			// The caller is behind: hand it the newest recorded attempt so its record catches up.
+			if (row.last_number > input.number) return last ? { kind: "replay", ...last } : { kind: "stale" };
+			if (row.state === "attempted" && last && last.number === input.number) return { kind: "replay", ...last };
+			// An in-flight row of this number whose lease ran out: that send died with its instance; try again.
 		}
 		if (this.inFlight >= input.maxConcurrency) {
 			return { kind: "busy", retryInSeconds: 1 + Math.floor(Math.random() * 3) };

@@ -60,6 +60,21 @@ describe("endpoint gate", () => {
 		expect(await received(tag)).toHaveLength(2);
 	});
 
+	it("hands a caller that is behind the newest attempt instead of sending an old number again", async () => {
+		const tag = uniqueTag("behind");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const input = gateInput("ntf_b", `${env.RECEIVER_URL}/status/500/${tag}`);
+		await gate.send(input);
+		const second = await gate.send({ ...input, number: 2, attemptId: newId("att") });
+		const behind = await gate.send({ ...input, number: 1, attemptId: newId("att") });
+		expect(behind).toMatchObject({
+			kind: "replay",
+			number: 2,
+			attemptId: second.kind === "sent" ? second.attemptId : "",
+		});
+		expect(await received(tag)).toHaveLength(2);
+	});
+
 	it("sends a newer series again after success, and calls an older one stale", async () => {
 		const tag = uniqueTag("series");
 		const gate = gateOf(`wh_gate_${tag}`);

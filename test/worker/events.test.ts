@@ -96,6 +96,23 @@ describe("POST /v1/events", () => {
 		expect(count?.n).toBe(1);
 	});
 
+	it("accepts a key again once retention purged its event", async () => {
+		const type = uniqueType("purged");
+		const key = crypto.randomUUID();
+		const send = () =>
+			api("/v1/events", {
+				method: "POST",
+				token: INGEST,
+				body: { type, data: {} },
+				headers: { "idempotency-key": key },
+			});
+		const first = (await (await send()).json()) as { id: string };
+		await env.DB.prepare("delete from events where id = ?").bind(first.id).run();
+		const again = await send();
+		expect(again.status).toBe(202);
+		expect(((await again.json()) as { id: string }).id).not.toBe(first.id);
+	});
+
 	it("treats the body id as the idempotency key, also under concurrent repeats", async () => {
 		const type = uniqueType("race");
 		await createWebhook({ eventTypes: [type] });
