@@ -7,6 +7,9 @@ const uniqueType = (label: string) => `${label}${crypto.randomUUID().slice(0, 8)
 
 type Listed = { data: { id: string; webhookId: string; status: string }[] };
 
+const eventsOfType = async (type: string) =>
+	(await env.DB.prepare("select count(*) n from events where type = ?").bind(type).first<{ n: number }>())?.n;
+
 const notificationsOf = async (eventId: string) =>
 	((await (await api(`/v1/notifications?eventId=${eventId}`)).json()) as Listed).data;
 
@@ -90,10 +93,7 @@ describe("POST /v1/events", () => {
 		const again = await send();
 		expect(again.status).toBe(200);
 		expect(await again.json()).toEqual(await first.json());
-		const count = await env.DB.prepare("select count(*) n from events where type = ?")
-			.bind(type)
-			.first<{ n: number }>();
-		expect(count?.n).toBe(1);
+		expect(await eventsOfType(type)).toBe(1);
 	});
 
 	it("accepts a key again once retention purged its event", async () => {
@@ -165,10 +165,7 @@ describe("POST /v1/events", () => {
 		});
 		expect(res.status).toBe(413);
 		expect(res.headers.get("content-type")).toBe("application/problem+json");
-		const count = await env.DB.prepare("select count(*) n from events where type = ?")
-			.bind(type)
-			.first<{ n: number }>();
-		expect(count?.n).toBe(0);
+		expect(await eventsOfType(type)).toBe(0);
 	});
 
 	it("fans one event out to more webhooks than one insert statement holds", async () => {
