@@ -15,7 +15,9 @@ import { StoredRequestSchema } from "../notifications/schema";
 import { newSigningSecret, seal } from "../secrets";
 import { checkTemplates, sampleView, shapeOrProblem } from "./check";
 import {
+	definedOnly,
 	iso,
+	patchedFields,
 	toWebhook,
 	Webhook,
 	WebhookCreate,
@@ -147,13 +149,7 @@ webhookRoutes.openapi(
 	async (c) => {
 		const config = readConfig(c.env);
 		const current = await findWebhook(c.env, c.req.valid("param").id);
-		const patch = c.req.valid("json");
-		const { id: _id, createdAt: _c, updatedAt: _u, ...currentFields } = toWebhook(current);
-		const fields: WebhookFields = {
-			...currentFields,
-			auth: current.authUsername === null ? null : { type: "basic", username: current.authUsername, password: "" },
-			...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
-		};
+		const fields = patchedFields(current, c.req.valid("json"));
 		checkTemplates({ ...fields, id: current.id }, { allowHttp: config.allowPrivateTargets });
 		const [row] = await database(c.env)
 			.update(webhooks)
@@ -315,19 +311,9 @@ webhookRoutes.openapi(
 	async (c) => {
 		const input = c.req.valid("json");
 		const stored = input.webhookId ? await findWebhook(c.env, input.webhookId) : undefined;
-		const {
-			id: _id,
-			createdAt: _c,
-			updatedAt: _u,
-			...base
-		} = stored
-			? toWebhook(stored)
-			: { ...withDefaults({ name: "preview", eventTypes: ["*"], url: "" }), id: "", createdAt: "", updatedAt: "" };
-		const fields: WebhookFields = {
-			...base,
-			auth: base.auth ? { ...base.auth, password: "" } : null,
-			...Object.fromEntries(Object.entries(input.webhook ?? {}).filter(([, v]) => v !== undefined)),
-		};
+		const fields: WebhookFields = stored
+			? patchedFields(stored, input.webhook)
+			: withDefaults({ name: "preview", eventTypes: ["*"], url: "", ...definedOnly(input.webhook ?? {}) });
 		if (!fields.url) throw validationProblem([{ path: "webhook.url", message: "is required without webhookId" }]);
 		const view = sampleView({ ...fields, id: stored?.id ?? "wh_preview" }, input.event, "ntf_preview");
 		const request = shapeOrProblem(fields, view, { allowHttp: readConfig(c.env).allowPrivateTargets });

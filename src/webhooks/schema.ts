@@ -125,6 +125,10 @@ export type WebhookPatch = z.infer<typeof WebhookPatch>;
 /** The full, defaulted set of fields a webhook is stored with. */
 export type WebhookFields = z.infer<z.ZodObject<typeof fields>>;
 
+/** The fields that were given (JSON has no undefined, but optional zod fields do). */
+export const definedOnly = <T extends object>(fields: T): Partial<T> =>
+	Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+
 export const withDefaults = (input: WebhookCreate): WebhookFields => ({
 	enabled: true,
 	method: "POST",
@@ -135,7 +139,7 @@ export const withDefaults = (input: WebhookCreate): WebhookFields => ({
 	retryPolicy: { delaysSeconds: DEFAULT_RETRY_DELAYS_SECONDS },
 	timeoutMs: DEFAULT_TIMEOUT_MS,
 	maxConcurrency: DEFAULT_MAX_CONCURRENCY,
-	...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+	...definedOnly(input),
 	name: input.name,
 	eventTypes: input.eventTypes,
 	url: input.url,
@@ -188,3 +192,12 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
 	createdAt: iso(row.createdAt),
 	updatedAt: iso(row.updatedAt),
 });
+
+/**
+ * A stored webhook's fields with `patch` over them. The stored password stays
+ * sealed: it reads as "", which toColumns takes as "keep the stored one".
+ */
+export const patchedFields = (row: WebhookRow, patch: WebhookPatch = {}): WebhookFields => {
+	const { id: _id, createdAt: _c, updatedAt: _u, auth, ...stored } = toWebhook(row);
+	return { ...stored, auth: auth ? { ...auth, password: "" } : null, ...definedOnly(patch) };
+};

@@ -10,6 +10,10 @@ type Listed = { data: { id: string; webhookId: string; status: string }[] };
 const eventsOfType = async (type: string) =>
 	(await env.DB.prepare("select count(*) n from events where type = ?").bind(type).first<{ n: number }>())?.n;
 
+/** Posts an empty event of `type` with an Idempotency-Key header. */
+const postWithKey = (type: string, key: string) =>
+	api("/v1/events", { method: "POST", token: INGEST, body: { type, data: {} }, headers: { "idempotency-key": key } });
+
 const notificationsOf = async (eventId: string) =>
 	((await (await api(`/v1/notifications?eventId=${eventId}`)).json()) as Listed).data;
 
@@ -81,13 +85,7 @@ describe("POST /v1/events", () => {
 		const type = uniqueType("idem");
 		await createWebhook({ eventTypes: [type] });
 		const key = crypto.randomUUID();
-		const send = () =>
-			api("/v1/events", {
-				method: "POST",
-				token: INGEST,
-				body: { type, data: {} },
-				headers: { "idempotency-key": key },
-			});
+		const send = () => postWithKey(type, key);
 		const first = await send();
 		expect(first.status).toBe(202);
 		const again = await send();
@@ -99,13 +97,7 @@ describe("POST /v1/events", () => {
 	it("accepts a key again once retention purged its event", async () => {
 		const type = uniqueType("purged");
 		const key = crypto.randomUUID();
-		const send = () =>
-			api("/v1/events", {
-				method: "POST",
-				token: INGEST,
-				body: { type, data: {} },
-				headers: { "idempotency-key": key },
-			});
+		const send = () => postWithKey(type, key);
 		const first = (await (await send()).json()) as { id: string };
 		await env.DB.prepare("delete from events where id = ?").bind(first.id).run();
 		const again = await send();
