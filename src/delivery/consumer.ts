@@ -90,18 +90,38 @@ const updateSeries = (env: Env, n: NotificationRow, fields: Partial<Notification
 			),
 		);
 
-/** Signing secrets in force: the current one, and the previous one during a rotation window. */
-const signingSecrets = async (webhook: WebhookRow, key: string, now: number) => [
-	await unseal(webhook.secretSealed, key),
-	...(webhook.previousSecretSealed && (webhook.previousSecretExpiresAt ?? 0) > now
-		? [await unseal(webhook.previousSecretSealed, key)]
-		: []),
-];
+type Credentials = { signingSecrets: string[]; authorization?: string };
 
-const basicAuth = async (webhook: WebhookRow, key: string) =>
-	webhook.authUsername !== null && webhook.authPasswordSealed !== null
-		? `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${await unseal(webhook.authPasswordSealed, key)}`))}`
-		: undefined;
+/**
+ * A webhook's signing secrets in force (the current one, and the previous one
+ * during a rotation window) and its Basic-auth header, unsealed once per batch
+ * and webhook rather than once per message.
+ */
+const credentialsCache = (key: string, now: number) => {
+	const cache = new Map<string, Promise<Credentials>>();
+	const unsealAll = async (webhook: WebhookRow): Promise<Credentials> => ({
+		signingSecrets: [
+			await unseal(webhook.secretSealed, key),
+			...(webhook.previousSecretSealed && (webhook.previousSecretExpiresAt ?? 0) > now
+				? [await unseal(webhook.previousSecretSealed, key)]
+				: []),
+		],
+		authorization:
+			webhook.authUsername !== null && webhook.authPasswordSealed !== null
+				? `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${await unseal(webhook.authPasswordSealed, key)}`))}`
+				: undefined,
+	});
+	return (webhook: WebhookRow) => {
+		let credentials = cache.get(webhook.id);
+		if (!credentials) {
+			credentials = unsealAll(webhook);
+			// A failed unseal is not kept: the next message of the batch tries again.
+			credentials.catch(() => cache.delete(webhook.id));
+			cache.set(webhook.id, credentials);
+		}
+		return credentials;
+	};
+};
 
 const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
 	n.requestMethod === null
@@ -191,7 +211,13 @@ const record = (
 };
 
 /** Decides and, when due, sends one notification's next attempt. Throws only on internal errors. */
-const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: number): Promise<Planned> => {
+const plan = async (
+	env: Env,
+	id: string,
+	loaded: Loaded | undefined,
+	now: number,
+	credentials: (webhook: WebhookRow) => Promise<Credentials>,
+): Promise<Planned> => {
 	if (!loaded) {
 		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: id }));
 		return { decision: ACK, writes: [] };
@@ -251,7 +277,6 @@ const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: numbe
 		}
 	}
 
-	const key = readConfig(env).encryptionKey;
 	const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhook.id));
 	count("gateCalls");
 	const answer = await gate.send({
@@ -260,8 +285,7 @@ const plan = async (env: Env, id: string, loaded: Loaded | undefined, now: numbe
 		number,
 		attemptId,
 		request,
-		signingSecrets: await signingSecrets(webhook, key, now),
-		authorization: await basicAuth(webhook, key),
+		...(await credentials(webhook)),
 		timeoutMs: webhook.timeoutMs,
 		maxConcurrency: webhook.maxConcurrency,
 	});
@@ -297,9 +321,10 @@ const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 /** Handles notifications; each answer is a Decision, or the internal error that kept it from one. */
 export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
 	const loaded = await loadAll(env, ids);
+	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
 	const planned = await mapBounded(ids, CONCURRENCY, async (id) => {
 		try {
-			return await plan(env, id, loaded.get(id), now);
+			return await plan(env, id, loaded.get(id), now, credentials);
 		} catch (err) {
 			return err instanceof Error ? err : new Error(String(err));
 		}
