@@ -21,7 +21,7 @@ import type { GateRecord } from "../gate";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { toBase64, unseal } from "../secrets";
-import { type DeliveryMessage, enqueueDeliveries } from "./message";
+import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages } from "./message";
 import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 
 /** Messages of one batch handled at once; the local queue hands over one batch at a time. */
@@ -380,17 +380,12 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 		const result = results[i];
 		return result && !(result instanceof Error) && !result.ack && result.requeue ? [{ message, result }] : [];
 	});
-	for (const part of chunk(requeued, 100)) {
+	for (const part of chunk(requeued, SEND_BATCH_SIZE)) {
 		try {
-			await env.DELIVERIES.sendBatch(
-				part.map(({ message, result }) => ({
-					body: message.body,
-					contentType: "json" as const,
-					delaySeconds: result.delaySeconds,
-				})),
+			await sendMessages(
+				env.DELIVERIES,
+				part.map(({ message, result }) => ({ body: message.body, delaySeconds: result.delaySeconds })),
 			);
-			count("queueSendCalls");
-			count("queueMessagesSent", part.length);
 		} catch (err) {
 			// Could not requeue these: retry them instead (the others were requeued already).
 			console.error(JSON.stringify({ msg: "requeue failed", error: String(err) }));

@@ -8,16 +8,23 @@ import { count } from "../metrics";
 export type DeliveryMessage = { notificationId: string } | { fanOut: string[] };
 
 /** Cloudflare Queues take at most 100 messages (and 256 KB) per sendBatch call. */
-const SEND_BATCH_SIZE = 100;
+export const SEND_BATCH_SIZE = 100;
 const FAN_OUT_IDS = 100;
 const FAN_OUT_MESSAGES_PER_BATCH = 50;
 
+/** One sendBatch call (at most SEND_BATCH_SIZE messages), counted. */
+export const sendMessages = async (queue: Queue, messages: { body: DeliveryMessage; delaySeconds?: number }[]) => {
+	await queue.sendBatch(messages.map((m) => ({ ...m, contentType: "json" as const })));
+	count("queueSendCalls");
+	count("queueMessagesSent", messages.length);
+};
+
 const sendAll = async (queue: Queue, bodies: DeliveryMessage[], perBatch: number) => {
-	for (const part of chunk(bodies, perBatch)) {
-		await queue.sendBatch(part.map((body) => ({ body, contentType: "json" as const })));
-		count("queueSendCalls");
-		count("queueMessagesSent", part.length);
-	}
+	for (const part of chunk(bodies, perBatch))
+		await sendMessages(
+			queue,
+			part.map((body) => ({ body })),
+		);
 };
 
 export const enqueueDeliveries = async (queue: Queue, notificationIds: string[]) => {
