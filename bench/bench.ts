@@ -111,6 +111,7 @@ const main = async () => {
 		readFileSync(join(root, "wrangler.toml"), "utf8").replace(/\[\[queues\.consumers\]\][\s\S]*?(?=\n\[)/g, ""),
 	);
 	let ingestResult: Awaited<ReturnType<typeof load>>;
+	let ingestGrouping = { ingestsPerD1Batch: 0, eventsPerQueueSend: 0 };
 	const ingestOnly = await startHookline(ingestConfig);
 	try {
 		await ingestOnly.api("POST", "/v1/webhooks", {
@@ -119,13 +120,26 @@ const main = async () => {
 			url: `${receiver.url}/load`,
 		});
 		ingestResult = await load(`${ingestOnly.url}/v1/events`, ingest, sample);
+		const m = (await ingestOnly.api("GET", "/v1/metrics")) as Record<string, number>;
+		ingestGrouping = {
+			ingestsPerD1Batch: (m.d1GroupedIngests ?? 0) / Math.max(1, m.d1IngestRounds ?? 0),
+			eventsPerQueueSend: (m.queueMessagesSent ?? 0) / Math.max(1, m.queueSendCalls ?? 0),
+		};
 	} finally {
 		await ingestOnly.stop();
 		rmSync(ingestConfig, { force: true });
 	}
 	log(
-		`  ${ingestResult.requestsPerSecond.toFixed(0)} events/s accepted, p50 ${ingestResult.latencyP50Ms} ms, p99 ${ingestResult.latencyP99Ms} ms`,
+		`  ${ingestResult.requestsPerSecond.toFixed(0)} events/s accepted (${ingestResult.non2xx} not 2xx, ${ingestResult.errors} errors), p50 ${ingestResult.latencyP50Ms} ms, p99 ${ingestResult.latencyP99Ms} ms`,
 	);
+
+	log(
+		`  ${ingestGrouping.ingestsPerD1Batch.toFixed(1)} ingests per D1 batch, ${ingestGrouping.eventsPerQueueSend.toFixed(1)} messages per queue send; ${((100 * ingestResult.requestsPerSecond) / noopResult.requestsPerSecond).toFixed(0)} % of no-op`,
+	);
+	if (process.env.BENCH_ONLY === "ingest") {
+		await receiver.close();
+		return;
+	}
 
 	log("starting Hookline with its consumers (temporary state, migrations applied)…");
 	const hookline = await startHookline(join(root, "wrangler.toml"));

@@ -13,6 +13,9 @@ const counters = {
 	/** Written by delivery (attempts, notification status). */
 	d1DeliveryWriteStatements: 0,
 	d1Batches: 0,
+	/** Ingests written by a group-commit round (so ingests per D1 batch = this / rounds). */
+	d1GroupedIngests: 0,
+	d1IngestRounds: 0,
 	attempts: 0,
 	delivered: 0,
 	eventsIngested: 0,

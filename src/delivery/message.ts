@@ -42,3 +42,68 @@ export const enqueueDeliveries = async (queue: Queue, notificationIds: string[])
 		FAN_OUT_MESSAGES_PER_BATCH,
 	);
 };
+
+// Coalesced enqueueing for ingest. Concurrent ingests in one isolate share a
+// buffer: the first starts a drain (kept alive by its own waitUntil) that sends
+// whatever has gathered, up to 100 messages per sendBatch, until the buffer is
+// empty. Under load each queue call carries many events; alone, an event is sent
+// at once, with no timer in the way. No request awaits another request's promise.
+// A drain hands over after DRAIN_HANDOVER_MS so no single request's waitUntil
+// runs for long; anything lost with the isolate is re-enqueued by the sweeper.
+const DRAIN_HANDOVER_MS = 5_000;
+const buffered: string[] = [];
+let draining = false;
+
+const drain = async (queue: Queue) => {
+	const started = Date.now();
+	try {
+		while (buffered.length > 0 && Date.now() - started < DRAIN_HANDOVER_MS) {
+			const part = buffered.splice(0, SEND_BATCH_SIZE);
+			await sendMessages(
+				queue,
+				part.map((notificationId) => ({ body: { notificationId } })),
+			).catch((err) => {
+				console.error(
+					JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
+				);
+			});
+		}
+	} finally {
+		draining = false;
+	}
+	// Handing over: what is left goes out from here; new arrivals start a new drain.
+	const rest = buffered.splice(0);
+	for (const part of chunk(rest, SEND_BATCH_SIZE))
+		await sendMessages(
+			queue,
+			part.map((notificationId) => ({ body: { notificationId } })),
+		).catch((err) => {
+			console.error(
+				JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
+			);
+		});
+};
+
+/**
+ * Enqueue an ingest's notifications after the answer. A wide fan-out goes out on
+ * its own as fan-out messages; everything else joins the shared buffer.
+ */
+export const enqueueAfterAnswer = (
+	queue: Queue,
+	notificationIds: string[],
+	waitUntil: (promise: Promise<unknown>) => void,
+) => {
+	if (notificationIds.length === 0) return;
+	if (notificationIds.length > SEND_BATCH_SIZE) {
+		waitUntil(
+			enqueueDeliveries(queue, notificationIds).catch((err) => {
+				console.error(JSON.stringify({ msg: "enqueue failed after ingest", error: String(err) }));
+			}),
+		);
+		return;
+	}
+	buffered.push(...notificationIds);
+	if (draining) return;
+	draining = true;
+	waitUntil(drain(queue));
+};

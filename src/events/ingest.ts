@@ -5,8 +5,9 @@
 import { eq } from "drizzle-orm";
 import { encodeTime } from "ulid";
 import { database } from "../db";
+import { ingestCommits } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
-import { enqueueDeliveries } from "../delivery/message";
+import { enqueueAfterAnswer, enqueueDeliveries } from "../delivery/message";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import type { EventInput, IngestResult } from "./schema";
@@ -80,9 +81,11 @@ export const ingestEvent = async (
 	];
 	let ids: string[];
 	try {
-		const results = await env.DB.batch<{ id: string }>(statements);
+		const results = (await (waitUntil
+			? ingestCommits.batch(env.DB, statements, waitUntil)
+			: env.DB.batch(statements))) as D1Result<{ id: string }>[];
 		ids = (results[key ? 1 : 0]?.results ?? []).map((r) => r.id);
-		count("d1Batches");
+		if (!waitUntil) count("d1Batches");
 		count("d1IngestWriteStatements", statements.length);
 		count("eventsIngested");
 	} catch (err) {
@@ -98,10 +101,10 @@ export const ingestEvent = async (
 
 	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is
 	// stored but never enqueued, the sweeper re-enqueues once it is overdue.
-	const enqueue = enqueueDeliveries(env.DELIVERIES, ids).catch((err) => {
-		console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
-	});
-	if (waitUntil) waitUntil(enqueue);
-	else await enqueue;
+	if (waitUntil) enqueueAfterAnswer(env.DELIVERIES, ids, waitUntil);
+	else
+		await enqueueDeliveries(env.DELIVERIES, ids).catch((err) => {
+			console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
+		});
 	return { result: { id: eventId, type: input.type, notifications: ids.length }, repeated: false };
 };

@@ -122,6 +122,35 @@ describe("POST /v1/events", () => {
 		expect(rows?.n).toBe(1);
 	});
 
+	it("writes concurrent ingests together, and a repeat in the group changes no one else's answer", async () => {
+		const type = uniqueType("group");
+		await createWebhook({ eventTypes: [type] });
+		const repeated = `order-${crypto.randomUUID()}`;
+		const metrics = async () => (await (await api("/v1/metrics")).json()) as Record<string, number>;
+		const before = await metrics();
+		const bodies = Array.from({ length: 40 }, (_, i) =>
+			i % 8 === 0 ? { id: repeated, type, data: { i } } : { id: `${repeated}-${i}`, type, data: { i } },
+		);
+		const answers = await Promise.all(bodies.map((body) => api("/v1/events", { method: "POST", token: INGEST, body })));
+		const after = await metrics();
+		// 35 distinct ids and 5 copies of one: 36 events stored, the copies answered 200 but one.
+		expect(answers.filter((r) => r.status === 202)).toHaveLength(36);
+		expect(answers.filter((r) => r.status === 200)).toHaveLength(4);
+		for (const [i, r] of answers.entries())
+			expect(await r.json()).toEqual({ id: bodies[i]?.id, type, notifications: 1 });
+		expect(await eventsOfType(type)).toBe(36);
+		const rows = await env.DB.prepare(
+			"select count(*) n, count(distinct event_id) e from notifications where event_type = ?",
+		)
+			.bind(type)
+			.first<{ n: number; e: number }>();
+		expect(rows).toEqual({ n: 36, e: 36 });
+		// Some rounds carried more than one ingest.
+		const rounds = (after.d1IngestRounds ?? 0) - (before.d1IngestRounds ?? 0);
+		const grouped = (after.d1GroupedIngests ?? 0) - (before.d1GroupedIngests ?? 0);
+		expect(grouped).toBeGreaterThan(rounds);
+	});
+
 	it.each([
 		[{ data: {} }, "type"],
 		[{ type: "bad type!", data: {} }, "type"],
