@@ -44,7 +44,14 @@ if (migrate.status !== 0) {
 
 const SECRETS = ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"];
 /** Plain settings with no development default, passed on only when set in the environment. */
-const OPTIONAL = ["RETENTION_DAYS", "SWEEP_GRACE_SECONDS"];
+const OPTIONAL = [
+	"RETENTION_DAYS",
+	"SWEEP_GRACE_SECONDS",
+	"ALLOW_HTTP",
+	"EGRESS_PROXY_URL",
+	// An optional secret; locally it travels as a --var like the plain settings.
+	"EGRESS_PROXY_SECRET",
+];
 const settings: Record<string, string> = Object.fromEntries([
 	...Object.entries(DEV_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value]),
 	...OPTIONAL.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),

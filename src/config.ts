@@ -19,13 +19,21 @@ export const splitList = (value: string | undefined) =>
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
+import type { TargetPolicy } from "./security/target";
+
+/** Settings that are optional secrets, so `wrangler types` does not declare them. */
+type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
+
 export type Config = {
 	adminTokens: string[];
 	ingestTokens: string[];
 	encryptionKey: string;
 	senderIps: string[];
-	/** Local development only: http: and private receivers are allowed. */
-	allowPrivateTargets: boolean;
+	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
+	targetPolicy: TargetPolicy;
+	/** Where deliveries go through the egress proxy, if anywhere (EGRESS_PROXY_URL). */
+	egressProxyUrl: string;
+	egressProxySecret: string;
 	retentionDays: number;
 	sweepGraceSeconds: number;
 };
@@ -35,7 +43,9 @@ export const readConfig = (env: Env): Config => ({
 	ingestTokens: splitList(env.INGEST_TOKEN),
 	encryptionKey: env.ENCRYPTION_KEY ?? "",
 	senderIps: splitList(env.SENDER_IPS),
-	allowPrivateTargets: isTrue(env.ALLOW_PRIVATE_TARGETS),
+	targetPolicy: { allowPrivate: isTrue(env.ALLOW_PRIVATE_TARGETS), allowHttp: isTrue(env.ALLOW_HTTP) },
+	egressProxyUrl: (env.EGRESS_PROXY_URL ?? "").trim(),
+	egressProxySecret: ((env as OptionalSecrets).EGRESS_PROXY_SECRET ?? "").trim(),
 	retentionDays: Number.parseInt(env.RETENTION_DAYS ?? "", 10) || 30,
 	sweepGraceSeconds: Number.parseInt(env.SWEEP_GRACE_SECONDS ?? "", 10) || 120,
 });
@@ -46,4 +56,5 @@ export const missingSecrets = (config: Config) =>
 		config.adminTokens.length === 0 && "ADMIN_TOKEN",
 		config.ingestTokens.length === 0 && "INGEST_TOKEN",
 		config.encryptionKey === "" && "ENCRYPTION_KEY",
+		config.egressProxyUrl !== "" && config.egressProxySecret === "" && "EGRESS_PROXY_SECRET",
 	].filter((name): name is string => Boolean(name));

@@ -118,7 +118,7 @@ export const attempts = sqliteTable(
 		durationMs: integer("duration_ms").notNull(),
 		succeeded: integer("succeeded", { mode: "boolean" }).notNull(),
 		statusCode: integer("status_code"),
-		/** What kind of failure: http, redirect, timeout, network, invalid_request. Null on success. */
+		/** What kind of failure: http, redirect, timeout, network, invalid_request, blocked, proxy. Null on success. */
 		errorKind: text("error_kind"),
 		error: text("error"),
 		responseExcerpt: text("response_excerpt"),

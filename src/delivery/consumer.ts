@@ -140,7 +140,11 @@ const record = (
 ): Planned => {
 	const { outcome } = attempt;
 	const maxAttempts = webhook.retryDelaysSeconds.length + 1;
-	const retryable = !outcome.succeeded && outcome.errorKind !== "invalid_request" && outcome.statusCode !== 410;
+	const retryable =
+		!outcome.succeeded &&
+		outcome.errorKind !== "invalid_request" &&
+		outcome.errorKind !== "blocked" &&
+		outcome.statusCode !== 410;
 	const delaySeconds =
 		retryable && attempt.number < maxAttempts
 			? Math.min(
@@ -254,14 +258,14 @@ const plan = async (
 					webhook: { id: webhook.id, name: webhook.name },
 					notification: { id: n.id },
 				},
-				{ allowHttp: readConfig(env).allowPrivateTargets },
+				{ policy: readConfig(env).targetPolicy },
 			);
 		} catch (err) {
 			if (!(err instanceof ShapeError)) throw err;
 			const outcome = {
 				succeeded: false,
 				statusCode: null,
-				errorKind: "invalid_request" as const,
+				errorKind: err.blocked ? ("blocked" as const) : ("invalid_request" as const),
 				error: `${err.field}: ${err.message}`,
 				responseExcerpt: null,
 				durationMs: 0,

@@ -5,6 +5,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import pkg from "../../package.json";
 import { MAX_EVENT_BYTES } from "../config";
+import { checkTarget, type TargetPolicy } from "../security/target";
 import { type ContentType, renderHeader, renderPayload, renderUrl, type TemplateView } from "../templates";
 
 export const USER_AGENT = `Hookline/${pkg.version}`;
@@ -27,12 +28,16 @@ export type RequestTemplates = {
 
 /** A request that cannot be shaped; `field` names the webhook field at fault. */
 export class ShapeError extends Error {
+	/** True when the target policy refused the URL (an SSRF guard), not a template fault. */
+	readonly blocked: boolean;
 	constructor(
 		readonly field: string,
 		message: string,
+		{ blocked = false }: { blocked?: boolean } = {},
 	) {
 		super(message);
 		this.name = "ShapeError";
+		this.blocked = blocked;
 	}
 }
 
@@ -45,21 +50,17 @@ const attempt = <T>(field: string, fn: () => T): T => {
 	}
 };
 
-export const shapeUrl = (template: string, view: TemplateView, allowHttp: boolean) => {
+export const shapeUrl = (template: string, view: TemplateView, policy: TargetPolicy) => {
 	const rendered = attempt("url", () => renderUrl(template, view));
-	let url: URL;
-	try {
-		url = new URL(rendered);
-	} catch {
+	if (!URL.canParse(rendered))
 		throw new ShapeError("url", `renders to "${rendered.slice(0, 200)}", which is not an absolute URL`);
+	const verdict = checkTarget(rendered, policy);
+	if (!verdict.ok) {
+		throw new ShapeError("url", `renders to "${rendered.slice(0, 200)}", which is refused: ${verdict.reason}`, {
+			blocked: true,
+		});
 	}
-	if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:")) {
-		throw new ShapeError("url", `must be an https: URL${allowHttp ? " (or http:)" : ""}, not ${url.protocol}`);
-	}
-	if (url.username || url.password) {
-		throw new ShapeError("url", "must not carry credentials; use auth instead");
-	}
-	return url.toString();
+	return verdict.url.toString();
 };
 
 /** Where rendered JSON breaks, as "ValueExpected at position 11 (line 1, column 12)". */
@@ -117,7 +118,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
 export const shapeRequest = (
 	templates: RequestTemplates,
 	view: TemplateView,
-	{ allowHttp }: { allowHttp: boolean },
+	{ policy }: { policy: TargetPolicy },
 ): StoredRequest => {
 	const headers: Record<string, string> = {
 		"content-type": templates.contentType === "text/plain" ? "text/plain; charset=utf-8" : templates.contentType,
@@ -135,7 +136,7 @@ export const shapeRequest = (
 	}
 	return {
 		method: templates.method,
-		url: shapeUrl(templates.url, view, allowHttp),
+		url: shapeUrl(templates.url, view, policy),
 		headers,
 		body: shapeBody(templates, view),
 	};

@@ -1,9 +1,19 @@
 // One HTTP attempt: send, time it, classify the outcome. Never throws.
+import type { Config } from "../config";
+import { EGRESS, relayHeaders } from "../security/egress";
+import { checkTarget, type TargetPolicy } from "../security/target";
 import type { StoredRequest } from "./request";
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
 
-export type ErrorKind = "http" | "redirect" | "timeout" | "network" | "invalid_request";
+/**
+ * http: the receiver answered outside 2xx; redirect: a 3xx (never followed);
+ * timeout; network: DNS, connect or reset; invalid_request: the templates could
+ * not shape a request; blocked: the target policy refused the URL (in the worker
+ * or the egress proxy); proxy: the egress proxy could not be used (unreachable,
+ * or it refused the worker's signature).
+ */
+export type ErrorKind = "http" | "redirect" | "timeout" | "network" | "invalid_request" | "blocked" | "proxy";
 
 export type AttemptOutcome = {
 	succeeded: boolean;
@@ -48,61 +58,139 @@ const parseRetryAfter = (value: string | null, now: number) => {
 	return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 };
 
+/** How a send leaves: the target policy, and the egress proxy when one is configured. */
+export type Route = { policy: TargetPolicy; egress?: { url: string; secret: string } };
+
+/** The proxy's own time on top of the receiver's timeout (which the proxy enforces). */
+const EGRESS_MARGIN_MS = 5_000;
+
+const failed = (errorKind: ErrorKind, error: string, durationMs: number): AttemptOutcome => ({
+	succeeded: false,
+	statusCode: null,
+	errorKind,
+	error,
+	responseExcerpt: null,
+	durationMs,
+});
+
+/** The receiver's answer, classified. */
+const classify = async (response: Response, started: number, timeoutMs: number): Promise<AttemptOutcome> => {
+	// A busy event loop can run the abort timer late: an answer that came after the
+	// timeout is a timeout all the same (the contract counts 2xx within it only).
+	const answeredAfter = Date.now() - started;
+	if (answeredAfter > timeoutMs) {
+		await response.body?.cancel().catch(() => {});
+		return failed(
+			"timeout",
+			`answered HTTP ${response.status} after ${answeredAfter} ms, past the ${timeoutMs} ms timeout`,
+			answeredAfter,
+		);
+	}
+	const responseExcerpt = await readExcerpt(response).catch(() => null);
+	const status = response.status;
+	const succeeded = status >= 200 && status < 300;
+	return {
+		succeeded,
+		statusCode: status,
+		errorKind: succeeded ? null : status >= 300 && status < 400 ? "redirect" : "http",
+		error: succeeded
+			? null
+			: status >= 300 && status < 400
+				? `redirect to ${response.headers.get("location") ?? "(no location)"} not followed`
+				: `HTTP ${status}`,
+		responseExcerpt,
+		durationMs: Date.now() - started,
+		...(status === 429 || status === 503
+			? { retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), Date.now()) }
+			: {}),
+	};
+};
+
+const thrown = (err: unknown, started: number, timeoutMs: number, via = ""): AttemptOutcome => {
+	const timedOut = (err as Error)?.name === "TimeoutError" || (err as Error)?.name === "AbortError";
+	return failed(
+		timedOut ? "timeout" : via ? "proxy" : "network",
+		timedOut ? `no answer within ${timeoutMs} ms${via}` : `${String((err as Error)?.message ?? err)}${via}`,
+		Date.now() - started,
+	);
+};
+
+/** What the proxy's own failures become in the attempt's record. */
+const EGRESS_KINDS: Record<string, ErrorKind> = {
+	blocked: "blocked",
+	timeout: "timeout",
+	dns: "network",
+	connect: "network",
+};
+
+const sendThroughProxy = async (
+	request: StoredRequest,
+	headers: Record<string, string>,
+	timeoutMs: number,
+	egress: { url: string; secret: string },
+	started: number,
+): Promise<AttemptOutcome> => {
+	if (!egress.secret) return failed("proxy", "EGRESS_PROXY_URL is set but EGRESS_PROXY_SECRET is not", 0);
+	const body = new TextEncoder().encode(request.body);
+	try {
+		const relay = await relayHeaders(egress.secret, { method: request.method, target: request.url, timeoutMs, body });
+		const response = await fetch(egress.url, {
+			method: request.method,
+			headers: { ...headers, ...relay },
+			body,
+			redirect: "manual",
+			signal: AbortSignal.timeout(timeoutMs + EGRESS_MARGIN_MS),
+		});
+		if (response.headers.get(EGRESS.relayed) === "relayed") {
+			// The proxy enforced the receiver's timeout; its own hop may add a little.
+			return classify(response, started, timeoutMs + EGRESS_MARGIN_MS);
+		}
+		const kind = response.headers.get(EGRESS.error) ?? "";
+		const detail = await response
+			.json<{ detail?: string }>()
+			.then((p) => p.detail)
+			.catch(() => undefined);
+		return failed(
+			EGRESS_KINDS[kind] ?? "proxy",
+			`egress proxy: ${kind || `HTTP ${response.status}`}${detail ? `: ${detail}` : ""}`,
+			Date.now() - started,
+		);
+	} catch (err) {
+		return thrown(err, started, timeoutMs, " (egress proxy)");
+	}
+};
+
+/**
+ * Sends one attempt directly or through the egress proxy. The target policy is
+ * checked here too, so a request stored under an older policy is never sent.
+ */
 export const sendAttempt = async (
 	request: StoredRequest,
 	secretHeaders: Record<string, string>,
 	timeoutMs: number,
+	route: Route,
 ): Promise<AttemptOutcome> => {
 	const started = Date.now();
+	const verdict = checkTarget(request.url, route.policy);
+	if (!verdict.ok) return failed("blocked", `target refused: ${verdict.reason}`, 0);
+	const headers = { ...request.headers, ...secretHeaders };
+	if (route.egress) return sendThroughProxy(request, headers, timeoutMs, route.egress, started);
 	try {
 		const response = await fetch(request.url, {
 			method: request.method,
-			headers: { ...request.headers, ...secretHeaders },
+			headers,
 			body: request.body,
 			redirect: "manual",
 			signal: AbortSignal.timeout(timeoutMs),
 		});
-		// A busy event loop can run the abort timer late: an answer that came after the
-		// timeout is a timeout all the same (the contract counts 2xx within it only).
-		const answeredAfter = Date.now() - started;
-		if (answeredAfter > timeoutMs) {
-			await response.body?.cancel().catch(() => {});
-			return {
-				succeeded: false,
-				statusCode: null,
-				errorKind: "timeout",
-				error: `answered HTTP ${response.status} after ${answeredAfter} ms, past the ${timeoutMs} ms timeout`,
-				responseExcerpt: null,
-				durationMs: answeredAfter,
-			};
-		}
-		const responseExcerpt = await readExcerpt(response).catch(() => null);
-		const status = response.status;
-		const succeeded = status >= 200 && status < 300;
-		return {
-			succeeded,
-			statusCode: status,
-			errorKind: succeeded ? null : status >= 300 && status < 400 ? "redirect" : "http",
-			error: succeeded
-				? null
-				: status >= 300 && status < 400
-					? `redirect to ${response.headers.get("location") ?? "(no location)"} not followed`
-					: `HTTP ${status}`,
-			responseExcerpt,
-			durationMs: Date.now() - started,
-			...(status === 429 || status === 503
-				? { retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after"), Date.now()) }
-				: {}),
-		};
+		return await classify(response, started, timeoutMs);
 	} catch (err) {
-		const timedOut = (err as Error)?.name === "TimeoutError" || (err as Error)?.name === "AbortError";
-		return {
-			succeeded: false,
-			statusCode: null,
-			errorKind: timedOut ? "timeout" : "network",
-			error: timedOut ? `no answer within ${timeoutMs} ms` : String((err as Error)?.message ?? err),
-			responseExcerpt: null,
-			durationMs: Date.now() - started,
-		};
+		return thrown(err, started, timeoutMs);
 	}
 };
+
+/** The route deliveries take under this configuration. */
+export const routeOf = (config: Config): Route => ({
+	policy: config.targetPolicy,
+	...(config.egressProxyUrl ? { egress: { url: config.egressProxyUrl, secret: config.egressProxySecret } } : {}),
+});

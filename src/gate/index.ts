@@ -5,8 +5,9 @@
 // same number or a send after success; it also bounds the requests in flight
 // to one receiver.
 import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
 import type { StoredRequest } from "../delivery/request";
-import { type AttemptOutcome, sendAttempt } from "../delivery/send";
+import { type AttemptOutcome, routeOf, sendAttempt } from "../delivery/send";
 import { signatureHeaders } from "../delivery/sign";
 
 export type GateSend = {
@@ -125,7 +126,7 @@ export class EndpointGate extends DurableObject<Env> {
 				request.body,
 			);
 			if (input.authorization) secretHeaders.authorization = input.authorization;
-			outcome = await sendAttempt(request, secretHeaders, input.timeoutMs);
+			outcome = await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(readConfig(this.env)));
 		} finally {
 			this.inFlight--;
 		}

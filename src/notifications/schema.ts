@@ -35,10 +35,10 @@ export const Attempt = z
 		durationMs: z.number().int(),
 		succeeded: z.boolean(),
 		statusCode: z.number().int().nullable(),
-		errorKind: z
-			.string()
-			.nullable()
-			.openapi({ description: "http, redirect, timeout, network or invalid_request; null on success" }),
+		errorKind: z.string().nullable().openapi({
+			description:
+				"http, redirect, timeout, network, invalid_request, blocked (the target policy refused the URL) or proxy (the egress proxy could not be used); null on success",
+		}),
 		error: z.string().nullable(),
 		responseExcerpt: z.string().nullable().openapi({ description: "The first 4 KiB of the answer" }),
 	})

@@ -2,6 +2,7 @@
 // must parse, and together they must shape a valid request for an event.
 import { type ShapeError, type StoredRequest, shapeRequest } from "../delivery/request";
 import { validationProblem } from "../http/problem";
+import type { TargetPolicy } from "../security/target";
 import { parseTemplate, type TemplateView, unescapedTags } from "../templates";
 import type { WebhookFields } from "./schema";
 
@@ -26,7 +27,7 @@ export const sampleView = (
 export const shapeOrProblem = (
 	webhook: WebhookFields,
 	view: TemplateView,
-	{ allowHttp, forWhat = "" }: { allowHttp: boolean; forWhat?: string },
+	{ policy, forWhat = "" }: { policy: TargetPolicy; forWhat?: string },
 ): StoredRequest => {
 	const templates: [string, string | null][] = [
 		["url", webhook.url],
@@ -58,7 +59,7 @@ export const shapeOrProblem = (
 	}
 	if (errors.length > 0) throw validationProblem(errors);
 	try {
-		return shapeRequest(webhook, view, { allowHttp });
+		return shapeRequest(webhook, view, { policy });
 	} catch (err) {
 		const shapeError = err as ShapeError;
 		if (shapeError.name !== "ShapeError") throw err;
@@ -67,5 +68,5 @@ export const shapeOrProblem = (
 };
 
 /** At create and patch: the templates must shape a request for a sample event with empty data. */
-export const checkTemplates = (webhook: WebhookFields & { id: string }, { allowHttp }: { allowHttp: boolean }) =>
-	shapeOrProblem(webhook, sampleView(webhook), { allowHttp, forWhat: " (for a sample event with empty data)" });
+export const checkTemplates = (webhook: WebhookFields & { id: string }, { policy }: { policy: TargetPolicy }) =>
+	shapeOrProblem(webhook, sampleView(webhook), { policy, forWhat: " (for a sample event with empty data)" });

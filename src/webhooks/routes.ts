@@ -80,7 +80,7 @@ webhookRoutes.openapi(
 		const config = readConfig(c.env);
 		const fields = withDefaults(c.req.valid("json"));
 		const id = newId("wh");
-		checkTemplates({ ...fields, id }, { allowHttp: config.allowPrivateTargets });
+		checkTemplates({ ...fields, id }, { policy: config.targetPolicy });
 		const secret = newSigningSecret();
 		const now = Date.now();
 		const [row] = await database(c.env)
@@ -150,7 +150,7 @@ webhookRoutes.openapi(
 		const config = readConfig(c.env);
 		const current = await findWebhook(c.env, c.req.valid("param").id);
 		const fields = patchedFields(current, c.req.valid("json"));
-		checkTemplates({ ...fields, id: current.id }, { allowHttp: config.allowPrivateTargets });
+		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
 		const [row] = await database(c.env)
 			.update(webhooks)
 			.set({ ...(await toColumns(fields, config.encryptionKey, current)), updatedAt: Date.now() })
@@ -316,7 +316,7 @@ webhookRoutes.openapi(
 			: withDefaults({ name: "preview", eventTypes: ["*"], url: "", ...definedOnly(input.webhook ?? {}) });
 		if (!fields.url) throw validationProblem([{ path: "webhook.url", message: "is required without webhookId" }]);
 		const view = sampleView({ ...fields, id: stored?.id ?? "wh_preview" }, input.event, "ntf_preview");
-		const request = shapeOrProblem(fields, view, { allowHttp: readConfig(c.env).allowPrivateTargets });
+		const request = shapeOrProblem(fields, view, { policy: readConfig(c.env).targetPolicy });
 		return c.json(
 			{
 				request,

@@ -9,6 +9,7 @@
 //   /flaky/<n>/<tag>      500 for the first <n> requests of <tag>, then 200
 //   /slow-first/<ms>/<tag> the first request of <tag> after <ms>, then 200 at once
 //   /retry-after/<s>/<tag> 429 with Retry-After: <s> the first time, then 200
+//   /big/<bytes>/<tag>    200 with a body of <bytes> bytes
 //   GET /__received?tag=  the requests recorded for <tag>, oldest first
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,6 +21,8 @@ export type Received = {
 	headers: Record<string, string>;
 	body: string;
 	at: number;
+	/** The address the request came from (the sender IP a receiver would allow-list). */
+	remoteAddress: string;
 	/** The status this receiver answered, once it has. */
 	status?: number;
 };
@@ -42,7 +45,9 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 				return;
 			}
 			const [kind = "", ...rest] = url.pathname.split("/").filter(Boolean);
-			const arg = ["status", "slow", "flaky", "slow-first", "retry-after"].includes(kind) ? rest.shift() : undefined;
+			const arg = ["status", "slow", "flaky", "slow-first", "retry-after", "big"].includes(kind)
+				? rest.shift()
+				: undefined;
 			const tag = tagOf(rest);
 			const seen = received.filter((r) => r.tag === tag).length;
 			const entry: Received = {
@@ -51,6 +56,7 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 				path: url.pathname + url.search,
 				headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
 				body: Buffer.concat(chunks).toString("utf8"),
+				remoteAddress: req.socket.remoteAddress ?? "",
 				at: Date.now(),
 			};
 			received.push(entry);
@@ -74,6 +80,8 @@ export const startReceiver = async (port = 0): Promise<Receiver> => {
 					res.setHeader("retry-after", String(arg));
 					res.end("slow down");
 				} else res.end("ok");
+			} else if (kind === "big") {
+				res.end("x".repeat(Number(arg)));
 			} else if (kind === "redirect") {
 				res.statusCode = 302;
 				res.setHeader("location", `/ok/${tag}`);

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { ShapeError, shapeRequest } from "../../src/delivery/request";
+import { STRICT_POLICY } from "../../src/security/target";
 import { renderPayload, renderUrl, type TemplateView } from "../../src/templates";
 
 const HOSTILE = [
@@ -147,18 +148,18 @@ describe("shapeRequest", () => {
 	it("refuses a header value with CR/LF or beyond Latin-1, naming the header", () => {
 		for (const id of ["a\r\nInjected: yes", "rocket 🚀"]) {
 			try {
-				shapeRequest(templates, view({ id }), { allowHttp: false });
+				shapeRequest(templates, view({ id }), { policy: STRICT_POLICY });
 				expect.unreachable();
 			} catch (err) {
 				expect(err).toBeInstanceOf(ShapeError);
 				expect((err as ShapeError).field).toBe("headers.X-Loan");
 			}
 		}
-		expect(shapeRequest(templates, view({ id: "café" }), { allowHttp: false }).headers["x-loan"]).toBe("café");
+		expect(shapeRequest(templates, view({ id: "café" }), { policy: STRICT_POLICY }).headers["x-loan"]).toBe("café");
 	});
 
 	it("sets the content type with charset for text and the idempotency key", () => {
-		const request = shapeRequest(templates, view({ id: "L-1" }), { allowHttp: false });
+		const request = shapeRequest(templates, view({ id: "L-1" }), { policy: STRICT_POLICY });
 		expect(request).toEqual({
 			method: "PUT",
 			url: "https://example.com/L-1",
@@ -173,14 +174,16 @@ describe("shapeRequest", () => {
 	});
 
 	it("refuses a rendered body over 256 KiB", () => {
-		expect(() => shapeRequest(templates, view({ id: "x".repeat(300_000) }), { allowHttp: false })).toThrow(
+		expect(() => shapeRequest(templates, view({ id: "x".repeat(300_000) }), { policy: STRICT_POLICY })).toThrow(
 			/over 262144 bytes/,
 		);
 	});
 
 	it("refuses http: unless allowed", () => {
 		const http = { ...templates, url: "http://example.com/" };
-		expect(() => shapeRequest(http, view({}), { allowHttp: false })).toThrow(/https:/);
-		expect(shapeRequest(http, view({}), { allowHttp: true }).url).toBe("http://example.com/");
+		expect(() => shapeRequest(http, view({}), { policy: STRICT_POLICY })).toThrow(/https:/);
+		expect(shapeRequest(http, view({}), { policy: { allowPrivate: false, allowHttp: true } }).url).toBe(
+			"http://example.com/",
+		);
 	});
 });

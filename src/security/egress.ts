@@ -1,0 +1,78 @@
+// The relay protocol between the worker and the egress proxy
+// (egress-proxy/server.ts). The worker sends the attempt's own method, headers
+// and body to the proxy, plus the headers below; the signature is an
+// HMAC-SHA256, keyed by EGRESS_PROXY_SECRET, over
+//
+//   v1 \n timestamp \n nonce \n METHOD \n target \n timeoutMs \n sha256(body) hex
+//
+// The proxy refuses anything unsigned, mis-signed, more than 60 s old (or from
+// the future) or replayed (a nonce seen before). Its answer carries
+// `x-hookline-egress: relayed` when it is the receiver's own answer, or
+// `x-hookline-egress-error: <kind>` when the proxy itself gave up.
+//
+// Shared by the worker and the proxy (Node), so it imports nothing.
+
+export const EGRESS = {
+	target: "x-hookline-egress-target",
+	timestamp: "x-hookline-egress-timestamp",
+	nonce: "x-hookline-egress-nonce",
+	timeout: "x-hookline-egress-timeout-ms",
+	signature: "x-hookline-egress-signature",
+	/** On the proxy's answer: "relayed" when the status, headers and body are the receiver's. */
+	relayed: "x-hookline-egress",
+	/** On the proxy's answer when it gave up: one of EgressErrorKind. */
+	error: "x-hookline-egress-error",
+	/** On a relayed answer whose body the proxy cut at its cap. */
+	truncated: "x-hookline-egress-truncated",
+} as const;
+
+/** Proxy-side failures, told apart from the receiver's own answers. */
+export type EgressErrorKind = "unauthorized" | "blocked" | "dns" | "connect" | "timeout" | "invalid";
+
+/** How old (or how far ahead) a signed relay request may be. */
+export const EGRESS_MAX_AGE_MS = 60_000;
+
+export type RelaySigned = {
+	timestamp: string;
+	nonce: string;
+	method: string;
+	target: string;
+	timeoutMs: string;
+	body: Uint8Array;
+};
+
+const encoder = new TextEncoder();
+
+const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const hmacKey = (secret: string) =>
+	crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+
+export const relaySignature = async (secret: string, r: RelaySigned) => {
+	const bodyDigest = hex(await crypto.subtle.digest("SHA-256", r.body));
+	const text = ["v1", r.timestamp, r.nonce, r.method.toUpperCase(), r.target, r.timeoutMs, bodyDigest].join("\n");
+	return `v1=${hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text)))}`;
+};
+
+/** The headers the worker adds to an attempt it sends through the proxy. */
+export const relayHeaders = async (
+	secret: string,
+	{ method, target, timeoutMs, body }: { method: string; target: string; timeoutMs: number; body: Uint8Array },
+	now = Date.now(),
+) => {
+	const signed: RelaySigned = {
+		timestamp: String(now),
+		nonce: crypto.randomUUID(),
+		method,
+		target,
+		timeoutMs: String(timeoutMs),
+		body,
+	};
+	return {
+		[EGRESS.target]: target,
+		[EGRESS.timestamp]: signed.timestamp,
+		[EGRESS.nonce]: signed.nonce,
+		[EGRESS.timeout]: signed.timeoutMs,
+		[EGRESS.signature]: await relaySignature(secret, signed),
+	};
+};

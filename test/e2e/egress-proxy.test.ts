@@ -1,0 +1,238 @@
+// The egress proxy over real HTTP on loopback: a real receiver, the proxy as
+// `npm run egress-proxy` runs it, and relay requests signed the way the worker
+// signs them. DNS is the one part replaced: names that would need the network
+// resolve through a table here (hostile ones to loopback, as a rebinding
+// attacker would arrange).
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ResolvedAddress, startEgressProxy } from "../../egress-proxy/server.ts";
+import { EGRESS, relayHeaders } from "../../src/security/egress.ts";
+import { freePort } from "../support/local-hookline.ts";
+import { type Receiver, startReceiver } from "../support/receiver.ts";
+
+const SECRET = "egress-test-secret";
+const OLD_SECRET = "egress-test-secret-before-rotation";
+const encoder = new TextEncoder();
+
+const dns: Record<string, ResolvedAddress[]> = {
+	"rebind.test": [{ address: "127.0.0.1", family: 4 }],
+	"metadata.test": [{ address: "169.254.169.254", family: 4 }],
+	"mixed.test": [
+		{ address: "93.184.216.34", family: 4 },
+		{ address: "10.0.0.5", family: 4 },
+	],
+	"mapped.test": [{ address: "::ffff:127.0.0.1", family: 6 }],
+};
+const resolve = async (hostname: string) => {
+	const found = dns[hostname];
+	if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+	return found;
+};
+
+let receiver: Receiver;
+/** Development policy (loopback allowed), sending from 127.0.0.2: the relay itself. */
+let open: Awaited<ReturnType<typeof startEgressProxy>>;
+/** Production policy: private targets refused, also when DNS points there. */
+let strict: Awaited<ReturnType<typeof startEgressProxy>>;
+const logs: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+	receiver = await startReceiver();
+	open = await startEgressProxy({
+		secrets: [SECRET, OLD_SECRET],
+		policy: { allowPrivate: true, allowHttp: true },
+		bindAddress: "127.0.0.2",
+		maxResponseBytes: 1024,
+		resolve,
+		log: (entry) => logs.push(entry),
+	});
+	strict = await startEgressProxy({
+		secrets: [SECRET],
+		policy: { allowPrivate: false, allowHttp: true },
+		resolve,
+		log: (entry) => logs.push(entry),
+	});
+});
+
+afterAll(async () => {
+	await open?.close();
+	await strict?.close();
+	await receiver?.close();
+});
+
+type Relay = {
+	proxy?: string;
+	target: string;
+	method?: string;
+	body?: string;
+	headers?: Record<string, string>;
+	timeoutMs?: number;
+	secret?: string;
+	now?: number;
+};
+
+/** Signs a relay request as the worker does. */
+const signed = async ({ target, method = "POST", body = '{"n":1}', timeoutMs = 5000, secret = SECRET, now }: Relay) =>
+	relayHeaders(secret, { method, target, timeoutMs, body: encoder.encode(body) }, now);
+
+const relay = async (r: Relay, headers?: Record<string, string>) => {
+	const res = await fetch(r.proxy ?? open.url, {
+		method: r.method ?? "POST",
+		headers: {
+			"content-type": "application/json",
+			"x-notifications-idempotency-key": "ntf_egress",
+			...r.headers,
+			...(headers ?? (await signed(r))),
+		},
+		body: r.body ?? '{"n":1}',
+		redirect: "manual",
+	});
+	return { status: res.status, headers: res.headers, text: await res.text() };
+};
+
+const receivedFor = (tag: string) => receiver.received.filter((r) => r.tag === tag);
+
+describe("egress proxy", () => {
+	it("relays a signed request unchanged, from its own address, and marks the answer as relayed", async () => {
+		const res = await relay({
+			target: `${receiver.url}/ok/egress/plain`,
+			method: "PUT",
+			body: '{"loan":"L-1"}',
+			headers: { "webhook-signature": "v1,abc", "x-custom": "kept" },
+		});
+		expect(res.status).toBe(200);
+		expect(res.text).toBe("ok");
+		expect(res.headers.get(EGRESS.relayed)).toBe("relayed");
+		const [seen] = receivedFor("egress/plain");
+		expect(seen?.remoteAddress).toBe("127.0.0.2");
+		expect(seen?.method).toBe("PUT");
+		expect(seen?.body).toBe('{"loan":"L-1"}');
+		expect(seen?.headers["x-notifications-idempotency-key"]).toBe("ntf_egress");
+		expect(seen?.headers["webhook-signature"]).toBe("v1,abc");
+		expect(seen?.headers["x-custom"]).toBe("kept");
+		// The relay protocol stays between the worker and the proxy.
+		expect(Object.keys(seen?.headers ?? {}).filter((h) => h.startsWith("x-hookline-egress"))).toEqual([]);
+	});
+
+	it("accepts the previous secret during a rotation", async () => {
+		const res = await relay({ target: `${receiver.url}/ok/egress/rotation`, secret: OLD_SECRET });
+		expect(res.status).toBe(200);
+	});
+
+	it.each([
+		["unsigned", async () => ({})],
+		["signed with another secret", () => signed({ target: "", secret: "not-the-secret" })],
+		["older than 60 s", () => signed({ target: "", now: Date.now() - 61_000 })],
+		["from the future", () => signed({ target: "", now: Date.now() + 61_000 })],
+	])("refuses a request %s with 401 and sends nothing", async (_case, headersFor) => {
+		const tag = `egress/refused/${crypto.randomUUID()}`;
+		const target = `${receiver.url}/ok/${tag}`;
+		const base = await headersFor();
+		// Re-sign for this target where the case signs at all, keeping its flaw.
+		const headers = EGRESS.signature in base ? { ...base, [EGRESS.target]: target } : (base as Record<string, string>);
+		const res = await relay({ target }, headers as Record<string, string>);
+		expect(res.status).toBe(401);
+		expect(res.headers.get(EGRESS.error)).toBe("unauthorized");
+		expect(res.headers.get(EGRESS.relayed)).toBeNull();
+		expect(receivedFor(tag)).toHaveLength(0);
+	});
+
+	it("refuses a signature whose target, method or body was changed", async () => {
+		const tag = `egress/tampered/${crypto.randomUUID()}`;
+		const target = `${receiver.url}/ok/${tag}`;
+		const headers = await signed({ target: `${receiver.url}/ok/elsewhere` });
+		expect((await relay({ target }, { ...headers, [EGRESS.target]: target })).status).toBe(401);
+		expect((await relay({ target, method: "PATCH" }, await signed({ target }))).status).toBe(401);
+		expect((await relay({ target, body: '{"n":2}' }, await signed({ target }))).status).toBe(401);
+		expect(receivedFor(tag)).toHaveLength(0);
+	});
+
+	it("refuses a replay of a request it relayed", async () => {
+		const tag = `egress/replay/${crypto.randomUUID()}`;
+		const target = `${receiver.url}/ok/${tag}`;
+		const headers = await signed({ target });
+		expect((await relay({ target }, headers)).status).toBe(200);
+		const again = await relay({ target }, headers);
+		expect(again.status).toBe(401);
+		expect(again.text).toMatch(/replayed/);
+		expect(receivedFor(tag)).toHaveLength(1);
+	});
+
+	it.each([
+		["a loopback address", (port: number) => `http://127.0.0.1:${port}/ok/egress/blocked-ip`],
+		["a name resolving to loopback (DNS rebinding)", (port: number) => `http://rebind.test:${port}/ok/egress/rebind`],
+		["a name resolving to the metadata address", (port: number) => `http://metadata.test:${port}/latest`],
+		["a name with one private address among public ones", (port: number) => `http://mixed.test:${port}/ok/x`],
+		["a name resolving to an IPv4-mapped loopback", (port: number) => `http://mapped.test:${port}/ok/x`],
+		["localhost", (port: number) => `http://localhost:${port}/ok/egress/localhost`],
+	])("refuses %s with 403 blocked, and connects nowhere", async (_case, targetFor) => {
+		const before = receiver.received.length;
+		const res = await relay({ proxy: strict.url, target: targetFor(receiver.port) });
+		expect(res.status).toBe(403);
+		expect(res.headers.get(EGRESS.error)).toBe("blocked");
+		expect(receiver.received.length).toBe(before);
+	});
+
+	it("does not follow a redirect: the receiver's 302 comes back as it is", async () => {
+		const tag = `egress/redirect/${crypto.randomUUID()}`;
+		const res = await relay({ target: `${receiver.url}/redirect/${tag}` });
+		expect(res.status).toBe(302);
+		expect(res.headers.get(EGRESS.relayed)).toBe("relayed");
+		expect(res.headers.get("location")).toBe(`/ok/${tag}`);
+		// Only the redirecting request reached the receiver.
+		expect(receivedFor(tag).map((r) => r.path)).toEqual([`/redirect/${tag}`]);
+	});
+
+	it("enforces the timeout the worker asked for", async () => {
+		const started = Date.now();
+		const res = await relay({ target: `${receiver.url}/slow/3000/egress/slow`, timeoutMs: 300 });
+		expect(res.status).toBe(504);
+		expect(res.headers.get(EGRESS.error)).toBe("timeout");
+		expect(Date.now() - started).toBeLessThan(2500);
+	});
+
+	it("caps the answer it relays", async () => {
+		const res = await relay({ target: `${receiver.url}/big/100000/egress/big` });
+		expect(res.status).toBe(200);
+		expect(res.text.length).toBe(1024);
+		expect(res.headers.get(EGRESS.truncated)).toBe("true");
+	});
+
+	it("tells its own failures apart: DNS and connect errors", async () => {
+		const dnsFailure = await relay({ target: "https://nowhere.test/hook" });
+		expect(dnsFailure.status).toBe(502);
+		expect(dnsFailure.headers.get(EGRESS.error)).toBe("dns");
+		const closed = await freePort();
+		const refused = await relay({ target: `http://127.0.0.1:${closed}/hook` });
+		expect(refused.status).toBe(502);
+		expect(refused.headers.get(EGRESS.error)).toBe("connect");
+		expect(refused.headers.get(EGRESS.relayed)).toBeNull();
+	});
+
+	it("a receiver cannot forge the proxy's headers", async () => {
+		// The receiver's own answer passes through; only the proxy's marker says "relayed".
+		const res = await relay({ target: `${receiver.url}/status/502/egress/forged` });
+		expect(res.status).toBe(502);
+		expect(res.headers.get(EGRESS.relayed)).toBe("relayed");
+		expect(res.headers.get(EGRESS.error)).toBeNull();
+	});
+
+	it("logs one line per request, without bodies or secrets", () => {
+		expect(logs.some((l) => l.msg === "relayed")).toBe(true);
+		expect(logs.some((l) => l.msg === "refused" && l.kind === "unauthorized")).toBe(true);
+		expect(JSON.stringify(logs)).not.toContain(SECRET);
+		expect(JSON.stringify(logs)).not.toContain("L-1");
+	});
+
+	it("will not start without a secret", () => {
+		const root = join(import.meta.dirname, "..", "..");
+		const run = spawnSync(process.execPath, [join(root, "egress-proxy", "server.ts")], {
+			env: { PATH: process.env.PATH ?? "", EGRESS_PROXY_PORT: "0" },
+			encoding: "utf8",
+			timeout: 20_000,
+		});
+		expect(run.status).toBe(1);
+		expect(run.stderr).toMatch(/EGRESS_PROXY_SECRET is not set/);
+	});
+});
