@@ -97,9 +97,9 @@ export const checkTarget = (raw: string, policy: TargetPolicy): TargetVerdict =>
 	if (url.protocol !== "https:" && url.protocol !== "http:")
 		return { ok: false, reason: `the ${url.protocol} scheme is not allowed; use https:` };
 	if (url.protocol === "http:" && !policy.allowHttp && !policy.allowPrivate)
-		return { ok: false, reason: "http: is not allowed; use https: (or set ALLOW_HTTP)" };
+		return { ok: false, reason: "http: is not allowed; use https:" };
 	if (url.username !== "" || url.password !== "")
-		return { ok: false, reason: "the URL carries credentials; use the webhook's basicAuth instead" };
+		return { ok: false, reason: "the URL carries credentials; use the webhook's auth instead" };
 	if (policy.allowPrivate) return { ok: true, url };
 	const reason = isIpLiteral(url.hostname) ? blockedAddressReason(url.hostname) : blockedHostNameReason(url.hostname);
 	return reason ? { ok: false, reason } : { ok: true, url };
