@@ -297,7 +297,7 @@ const main = async () => {
 			seconds: SECONDS,
 			connections: CONNECTIONS,
 			ceilings: { noop: noopResult, rawFetch: rawResult },
-			ingest: ingestResult,
+			ingest: { ...ingestResult, ...ingestGrouping },
 			ingestWithDeliveriesOnTheSameCores: ingestWithDeliveries,
 			peakDeliveriesPerSecond: peakDeliveries,
 			peakEndToEndPerSecond: peakEndToEnd,
