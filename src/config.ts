@@ -4,6 +4,10 @@
 export const DEFAULT_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200];
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_CONCURRENCY = 10;
+/** Consecutive failed attempts that open a webhook's circuit, unless the webhook says otherwise. */
+export const DEFAULT_FAILURE_THRESHOLD = 10;
+/** Hours a circuit may stay open before its webhook is disabled, unless the webhook says otherwise. */
+export const DEFAULT_DISABLE_AFTER_HOURS = 120;
 export const MAX_TIMEOUT_MS = 30_000;
 /** Cloudflare Queues' longest `delaySeconds`. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
@@ -36,6 +40,9 @@ export type Config = {
 	egressProxySecret: string;
 	retentionDays: number;
 	sweepGraceSeconds: number;
+	/** The circuit's first cool-down before a probe, doubling after each failed probe up to the max. */
+	circuitCoolDownSeconds: number;
+	circuitMaxCoolDownSeconds: number;
 };
 
 export const readConfig = (env: Env): Config => ({
@@ -48,6 +55,8 @@ export const readConfig = (env: Env): Config => ({
 	egressProxySecret: ((env as OptionalSecrets).EGRESS_PROXY_SECRET ?? "").trim(),
 	retentionDays: Number.parseInt(env.RETENTION_DAYS ?? "", 10) || 30,
 	sweepGraceSeconds: Number.parseInt(env.SWEEP_GRACE_SECONDS ?? "", 10) || 120,
+	circuitCoolDownSeconds: Number.parseFloat(env.CIRCUIT_COOLDOWN_SECONDS ?? "") || 30,
+	circuitMaxCoolDownSeconds: Number.parseFloat(env.CIRCUIT_MAX_COOLDOWN_SECONDS ?? "") || 1800,
 });
 
 /** Names of required secrets that are missing: a worker without them must not run open. */

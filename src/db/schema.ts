@@ -1,7 +1,7 @@
 // The D1 schema: webhooks, events, notifications (one event for one webhook,
 // with the request computed at send-out) and attempts. Migrations in
 // migrations/ are generated from this file by `npm run db:generate`.
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Milliseconds since the epoch; every time column uses it. */
 const epochMs = (name: string) => integer(name, { mode: "number" });
@@ -32,6 +32,15 @@ export const webhooks = sqliteTable(
 		timeoutMs: integer("timeout_ms").notNull(),
 		/** Requests to this receiver in flight at once, bounded by the endpoint gate. */
 		maxConcurrency: integer("max_concurrency").notNull().default(10),
+		/** Consecutive failed attempts that open the endpoint gate's circuit. */
+		failureThreshold: integer("failure_threshold").notNull().default(10),
+		/** Sends per second at most (the gate paces them); null: no pacing. */
+		rateLimitPerSecond: real("rate_limit_per_second"),
+		/** Hours the circuit may stay open before the webhook is disabled. */
+		disableAfterHours: integer("disable_after_hours").notNull().default(120),
+		/** Why and when Hookline (or an operator) disabled the webhook; null while enabled. */
+		disabledReason: text("disabled_reason"),
+		disabledAt: epochMs("disabled_at"),
 		createdAt: epochMs("created_at").notNull(),
 		updatedAt: epochMs("updated_at").notNull(),
 		/** Soft delete: history stays readable, pending deliveries stop. */
@@ -94,6 +103,7 @@ export const notifications = sqliteTable(
 	},
 	(t) => [
 		index("notifications_webhook_idx").on(t.webhookId, t.id),
+		index("notifications_webhook_status_idx").on(t.webhookId, t.status),
 		index("notifications_event_idx").on(t.eventId),
 		index("notifications_status_idx").on(t.status, t.id),
 		index("notifications_type_idx").on(t.eventType, t.id),

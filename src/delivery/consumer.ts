@@ -21,9 +21,12 @@ import type { GateRecord } from "../gate";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { toBase64, unseal } from "../secrets";
+import { disableStatements } from "../webhooks/disable";
 import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages } from "./message";
 import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 
+/** A paused notification is re-enqueued by the sweeper this long after its probe time, should the gate's release be lost. */
+const PAUSED_SAFETY_NET_MS = 3_600_000;
 /** Messages of one batch handled at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 50;
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
@@ -241,7 +244,8 @@ const plan = async (
 		};
 	}
 	// A message that arrives before its attempt is due (a duplicate) waits for it.
-	if (n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
+	// (A paused one's due time is only the sweeper's safety net: the gate released it.)
+	if (n.status !== "paused" && n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
 		return { decision: wait((n.nextAttemptAt - now) / 1000), writes: [] };
 	}
 
@@ -292,8 +296,25 @@ const plan = async (
 		...(await credentials(webhook)),
 		timeoutMs: webhook.timeoutMs,
 		maxConcurrency: webhook.maxConcurrency,
+		webhookId: webhook.id,
+		failureThreshold: webhook.failureThreshold,
+		rateLimitPerSecond: webhook.rateLimitPerSecond,
+		disableAfterHours: webhook.disableAfterHours,
 	});
 	switch (answer.kind) {
+		case "paused":
+			// The gate keeps it and releases it after recovery; no attempt is spent. The due
+			// time is only the sweeper's safety net, should the gate's release be lost.
+			return {
+				decision: ACK,
+				writes: [
+					updateSeries(env, n, {
+						status: "paused",
+						lastError: answer.reason,
+						nextAttemptAt: answer.until + PAUSED_SAFETY_NET_MS,
+					}),
+				],
+			};
 		case "busy":
 		case "stale": {
 			// Moving the due time keeps the sweeper from adding copies of a waiting notification.
@@ -303,8 +324,14 @@ const plan = async (
 				writes: [updateSeries(env, n, { nextAttemptAt: now + seconds * 1000 })],
 			};
 		}
-		default:
-			return record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
+		default: {
+			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
+			if (answer.kind !== "sent" || answer.outcome.statusCode !== 410) return recorded;
+			// 410 Gone: the receiver says this endpoint is no more. Disable the webhook at once.
+			await gate.disabled(now);
+			const reason = `the receiver answered 410 Gone at ${new Date(answer.startedAt).toISOString()}`;
+			return { ...recorded, writes: [...recorded.writes, ...disableStatements(env, webhook.id, { reason, at: now })] };
+		}
 	}
 };
 

@@ -27,7 +27,8 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 					.from(notifications)
 					.where(
 						and(
-							inArray(notifications.status, ["pending", "retrying"]),
+							// A paused one's due time is its safety net: its gate should have released it by then.
+							inArray(notifications.status, ["pending", "retrying", "paused"]),
 							lt(notifications.nextAttemptAt, now - config.sweepGraceSeconds * 1000),
 						),
 					)

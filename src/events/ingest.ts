@@ -15,21 +15,25 @@ import type { EventInput, IngestResult } from "./schema";
 export type Ingested = { result: IngestResult; repeated: boolean };
 
 /**
- * One notification per live webhook whose filter matches: "*", the exact type,
+ * One notification per webhook (not deleted) whose filter matches; for a
+ * disabled webhook it is stored `skipped`, so it can be re-sent once enabled: "*", the exact type,
  * or a "prefix.*" whose prefix (with its dot) starts the type; or only the
  * given webhook. Ids are ULID-shaped: the event's time, then 16 random hex digits.
  */
 const FAN_OUT_SQL = `
-INSERT INTO notifications (id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, created_at, updated_at)
-SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?2, w.id, ?3, 'pending', 0, 0, 'auto', ?4, ?4, ?4
+INSERT INTO notifications (id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, last_error, created_at, updated_at)
+SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?2, w.id, ?3,
+  CASE WHEN w.enabled = 1 THEN 'pending' ELSE 'skipped' END, 0, 0, 'auto',
+  CASE WHEN w.enabled = 1 THEN ?4 ELSE NULL END,
+  CASE WHEN w.enabled = 1 THEN NULL ELSE 'webhook disabled' END, ?4, ?4
 FROM webhooks w
-WHERE w.deleted_at IS NULL AND w.enabled = 1
+WHERE w.deleted_at IS NULL
   AND CASE WHEN ?5 IS NOT NULL THEN w.id = ?5 ELSE EXISTS (
     SELECT 1 FROM json_each(w.event_types) p
     WHERE p.value = '*' OR p.value = ?3
        OR (substr(p.value, -2) = '.*' AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))
   ) END
-RETURNING id`;
+RETURNING id, status`;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
 const findEarlier = async (env: Env, key: string | undefined, eventId: string | undefined) => {
@@ -79,12 +83,12 @@ export const ingestEvent = async (
 			 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE event_id = ?1))`,
 		).bind(eventId, input.type, input.occurredAt ? Date.parse(input.occurredAt) : now, JSON.stringify(input.data), now),
 	];
-	let ids: string[];
+	let created: { id: string; status: string }[];
 	try {
 		const results = (await (waitUntil
 			? ingestCommits.batch(env.DB, statements, waitUntil)
-			: env.DB.batch(statements))) as D1Result<{ id: string }>[];
-		ids = (results[key ? 1 : 0]?.results ?? []).map((r) => r.id);
+			: env.DB.batch(statements))) as D1Result<{ id: string; status: string }>[];
+		created = results[key ? 1 : 0]?.results ?? [];
 		if (!waitUntil) count("d1Batches");
 		count("d1IngestWriteStatements", statements.length);
 		count("eventsIngested");
@@ -99,6 +103,7 @@ export const ingestEvent = async (
 		return ingestEvent(env, input, { idempotencyKey, webhookId, waitUntil, retried: true });
 	}
 
+	const ids = created.filter((n) => n.status === "pending").map((n) => n.id);
 	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is
 	// stored but never enqueued, the sweeper re-enqueues once it is overdue.
 	if (waitUntil) enqueueAfterAnswer(env.DELIVERIES, ids, waitUntil);
@@ -106,5 +111,5 @@ export const ingestEvent = async (
 		await enqueueDeliveries(env.DELIVERIES, ids).catch((err) => {
 			console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
 		});
-	return { result: { id: eventId, type: input.type, notifications: ids.length }, repeated: false };
+	return { result: { id: eventId, type: input.type, notifications: created.length }, repeated: false };
 };

@@ -3,12 +3,23 @@
 // series, the last attempt sent and whether it succeeded, so a queue
 // redelivery or two racing consumers never produce a second attempt with the
 // same number or a send after success; it also bounds the requests in flight
-// to one receiver.
+// to one receiver. It owns the receiver's health as well (./health.ts): the
+// circuit breaker, pacing, the paused backlog it releases after recovery, the
+// delivery statistics behind GET /v1/webhooks/:id/health, and auto-disable.
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../config";
+import { DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import type { StoredRequest } from "../delivery/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../delivery/send";
 import { signatureHeaders } from "../delivery/sign";
+import { disableWebhook } from "../webhooks/disable";
+import {
+	bucketOf,
+	type CircuitRow,
+	type CircuitState,
+	countsAgainstReceiver,
+	LATENCY_BUCKETS_MS,
+	percentileOf,
+} from "./health";
 
 export type GateSend = {
 	notificationId: string;
@@ -22,6 +33,13 @@ export type GateSend = {
 	authorization?: string;
 	timeoutMs: number;
 	maxConcurrency: number;
+	webhookId: string;
+	/** Consecutive failed attempts that open the circuit. */
+	failureThreshold: number;
+	/** Sends per second at most; null: no pacing. */
+	rateLimitPerSecond: number | null;
+	/** Hours the circuit may stay open before the webhook is disabled. */
+	disableAfterHours: number;
 };
 
 /** An attempt as the gate recorded it; replayed when the database missed it. */
@@ -42,7 +60,33 @@ export type GateAnswer =
 	/** Another send is in flight for this notification, or the receiver is at its concurrency bound. */
 	| { kind: "busy"; retryInSeconds: number }
 	/** The caller's view is behind the gate's (a newer series exists): re-read and try later. */
-	| { kind: "stale" };
+	| { kind: "stale" }
+	/** The circuit is open: the gate keeps the notification and releases it after recovery. */
+	| { kind: "paused"; reason: string; until: number };
+
+/** What GET /v1/webhooks/:id/health shows of the gate. */
+export type GateHealth = {
+	circuit: {
+		state: CircuitState;
+		consecutiveFailures: number;
+		openedAt: number | null;
+		nextProbeAt: number | null;
+		coolDownSeconds: number;
+	};
+	lastSuccessAt: number | null;
+	lastFailureAt: number | null;
+	lastError: string | null;
+	paused: number;
+	lastHour: WindowStats;
+	lastDay: WindowStats;
+};
+
+export type WindowStats = {
+	attempts: number;
+	succeeded: number;
+	successRate: number | null;
+	latencyMs: { p50: number | null; p95: number | null };
+};
 
 type LedgerRow = {
 	series: number;
@@ -55,6 +99,10 @@ type LedgerRow = {
 
 /** Ledger rows untouched this long are dropped; history lives in D1. */
 const LEDGER_KEEP_MS = 14 * 86_400_000;
+/** Per-minute statistics kept: a day and an hour. */
+const STATS_KEEP_MINUTES = 1500;
+/** Paused notifications released per second after the circuit closes. */
+export const RELEASE_PER_SECOND = 20;
 
 export class EndpointGate extends DurableObject<Env> {
 	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
@@ -73,6 +121,29 @@ export class EndpointGate extends DurableObject<Env> {
 			updated_at INTEGER NOT NULL
 		)`);
 		ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS ledger_updated ON ledger (updated_at)");
+		ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS circuit (
+			id INTEGER PRIMARY KEY CHECK (id = 1),
+			state TEXT NOT NULL,
+			consecutive_failures INTEGER NOT NULL,
+			opened_at INTEGER,
+			cool_down_ms INTEGER NOT NULL,
+			next_probe_at INTEGER,
+			probe_id TEXT,
+			probe_lease_until INTEGER,
+			last_success_at INTEGER,
+			last_failure_at INTEGER,
+			last_error TEXT,
+			next_send_at INTEGER NOT NULL,
+			webhook_id TEXT,
+			disable_after_ms INTEGER NOT NULL,
+			disabled_at INTEGER
+		)`);
+		ctx.storage.sql.exec(
+			"CREATE TABLE IF NOT EXISTS paused (notification_id TEXT PRIMARY KEY, paused_at INTEGER NOT NULL)",
+		);
+		ctx.storage.sql.exec(
+			"CREATE TABLE IF NOT EXISTS stats (minute INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, succeeded INTEGER NOT NULL, histogram TEXT NOT NULL)",
+		);
 	}
 
 	/** Sends one attempt unless the ledger says it must not; see GateAnswer. */
@@ -98,9 +169,37 @@ export class EndpointGate extends DurableObject<Env> {
 			if (row.state === "attempted" && last && last.number === input.number) return { kind: "replay", ...last };
 			// An in-flight row of this number whose lease ran out: that send died with its instance; try again.
 		}
+		// The circuit: while it is open, notifications wait here without spending an attempt.
+		const circuit = this.circuit(input, now);
+		let probe = false;
+		if (circuit.state !== "closed") {
+			const probeDue = (circuit.next_probe_at ?? 0) <= now;
+			const probeBusy =
+				circuit.state === "half_open" &&
+				circuit.probe_id !== input.notificationId &&
+				(circuit.probe_lease_until ?? 0) > now;
+			if (!probeDue || probeBusy) return this.pause(input.notificationId, circuit, now);
+			probe = true;
+		}
 		if (this.inFlight >= input.maxConcurrency) {
 			return { kind: "busy", retryInSeconds: 1 + Math.floor(Math.random() * 3) };
 		}
+		// Pacing: a slot within the next second is waited for here; a later one is a requeue.
+		let wait = 0;
+		if (input.rateLimitPerSecond) {
+			const slot = Math.max(now, circuit.next_send_at);
+			wait = slot - now;
+			if (wait > 1000) return { kind: "busy", retryInSeconds: Math.ceil(wait / 1000) };
+			sql.exec("UPDATE circuit SET next_send_at = ? WHERE id = 1", slot + Math.ceil(1000 / input.rateLimitPerSecond));
+		}
+		if (probe) {
+			sql.exec(
+				"UPDATE circuit SET state = 'half_open', probe_id = ?, probe_lease_until = ? WHERE id = 1",
+				input.notificationId,
+				now + input.timeoutMs + 15_000,
+			);
+		}
+		sql.exec("DELETE FROM paused WHERE notification_id = ?", input.notificationId);
 
 		// The first request sent for a notification is the one every later attempt sends.
 		const request = row?.request ? (JSON.parse(row.request) as StoredRequest) : input.request;
@@ -112,13 +211,14 @@ export class EndpointGate extends DurableObject<Env> {
 			input.notificationId,
 			input.series,
 			input.number,
-			now + input.timeoutMs + 15_000,
+			now + wait + input.timeoutMs + 15_000,
 			JSON.stringify(request),
 			now,
 		);
 		this.inFlight++;
 		let outcome: AttemptOutcome;
 		try {
+			if (wait > 0) await scheduler.wait(wait);
 			// Signed here, over the bytes actually sent, fresh on every attempt.
 			const secretHeaders: Record<string, string> = await signatureHeaders(
 				input.signingSecrets,
@@ -130,7 +230,8 @@ export class EndpointGate extends DurableObject<Env> {
 		} finally {
 			this.inFlight--;
 		}
-		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt: now, outcome, request };
+		const startedAt = now + wait;
+		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt, outcome, request };
 		sql.exec(
 			"UPDATE ledger SET state = ?, lease_until = NULL, last_attempt = ?, updated_at = ? WHERE notification_id = ? AND series = ?",
 			outcome.succeeded ? "delivered" : "attempted",
@@ -143,7 +244,236 @@ export class EndpointGate extends DurableObject<Env> {
 			"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT 50)",
 			now - LEDGER_KEEP_MS,
 		);
+		this.recordStats(outcome, startedAt);
+		await this.afterAttempt(input, outcome, probe, Date.now());
 		return { kind: "sent", ...record };
+	}
+
+	// ── Health ────────────────────────────────────────────────────────────────
+
+	/** The circuit row, created closed on first use; the webhook's settings are refreshed from the caller. */
+	private circuit(input?: Pick<GateSend, "webhookId" | "disableAfterHours">, now = Date.now()): CircuitRow {
+		const sql = this.ctx.storage.sql;
+		const disableAfterMs = (input?.disableAfterHours ?? DEFAULT_DISABLE_AFTER_HOURS) * 3_600_000;
+		sql.exec(
+			`INSERT INTO circuit (id, state, consecutive_failures, cool_down_ms, next_send_at, webhook_id, disable_after_ms)
+			 VALUES (1, 'closed', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			this.coolDown().base,
+			now,
+			input?.webhookId ?? null,
+			disableAfterMs,
+		);
+		if (input) {
+			sql.exec("UPDATE circuit SET webhook_id = ?, disable_after_ms = ? WHERE id = 1", input.webhookId, disableAfterMs);
+		}
+		return sql.exec<CircuitRow>("SELECT * FROM circuit WHERE id = 1").one();
+	}
+
+	private coolDown() {
+		const config = readConfig(this.env);
+		return { base: config.circuitCoolDownSeconds * 1000, max: config.circuitMaxCoolDownSeconds * 1000 };
+	}
+
+	private pause(notificationId: string, circuit: CircuitRow, now: number): GateAnswer {
+		this.ctx.storage.sql.exec(
+			"INSERT INTO paused (notification_id, paused_at) VALUES (?, ?) ON CONFLICT (notification_id) DO NOTHING",
+			notificationId,
+			now,
+		);
+		const until = Math.max(now, circuit.next_probe_at ?? now);
+		return {
+			kind: "paused",
+			reason: `circuit open after ${circuit.consecutive_failures} consecutive failed attempts (last: ${circuit.last_error ?? "unknown"}); next probe at ${new Date(until).toISOString()}`,
+			until,
+		};
+	}
+
+	/** Moves the circuit after an attempt. */
+	private async afterAttempt(input: GateSend, outcome: AttemptOutcome, probe: boolean, now: number) {
+		const sql = this.ctx.storage.sql;
+		const circuit = this.circuit(input, now);
+		if (outcome.succeeded) {
+			sql.exec(
+				`UPDATE circuit SET consecutive_failures = 0, last_success_at = ?, state = 'closed', opened_at = NULL,
+				 cool_down_ms = ?, next_probe_at = NULL, probe_id = NULL, probe_lease_until = NULL WHERE id = 1`,
+				now,
+				this.coolDown().base,
+			);
+			// Recovered: release what waited, oldest first.
+			if (circuit.state !== "closed" && this.pausedCount() > 0) await this.ctx.storage.setAlarm(now);
+			return;
+		}
+		if (!countsAgainstReceiver(outcome)) return;
+		const failures = circuit.consecutive_failures + 1;
+		sql.exec(
+			"UPDATE circuit SET consecutive_failures = ?, last_failure_at = ?, last_error = ? WHERE id = 1",
+			failures,
+			now,
+			outcome.error,
+		);
+		const opens = probe || (circuit.state === "closed" && failures >= input.failureThreshold);
+		if (!opens) return;
+		const { base, max } = this.coolDown();
+		const coolDown = probe ? Math.min(max, circuit.cool_down_ms * 2) : base;
+		sql.exec(
+			`UPDATE circuit SET state = 'open', opened_at = COALESCE(opened_at, ?), cool_down_ms = ?, next_probe_at = ?,
+			 probe_id = NULL, probe_lease_until = NULL WHERE id = 1`,
+			now,
+			coolDown,
+			now + coolDown,
+		);
+		await this.scheduleAlarm(now);
+	}
+
+	private pausedCount() {
+		return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM paused").one().n;
+	}
+
+	/** The next time the alarm has work: a probe, the auto-disable deadline, or a release round. */
+	private async scheduleAlarm(now: number) {
+		const c = this.circuit();
+		if (c.disabled_at !== null) return;
+		let at: number | undefined;
+		if (c.state !== "closed") {
+			const disableAt = (c.opened_at ?? now) + c.disable_after_ms;
+			at = Math.min(c.next_probe_at ?? now, disableAt);
+			// A probe that never came back (its message lost): look again after a cool-down.
+			if (at <= now) at = now + Math.max(c.cool_down_ms, 1000);
+		} else if (this.pausedCount() > 0) {
+			at = now + 1000;
+		}
+		if (at !== undefined) await this.ctx.storage.setAlarm(at);
+	}
+
+	/**
+	 * The alarm: disables the webhook when its circuit stayed open too long,
+	 * enqueues the oldest paused notification as the probe when the cool-down is
+	 * over, and after recovery releases the paused backlog at RELEASE_PER_SECOND.
+	 */
+	override async alarm() {
+		const now = Date.now();
+		const sql = this.ctx.storage.sql;
+		const c = this.circuit();
+		if (c.disabled_at !== null || !c.webhook_id) return;
+		if (c.state !== "closed") {
+			if (now - (c.opened_at ?? now) >= c.disable_after_ms) {
+				const hours = Math.round(c.disable_after_ms / 3_600_000);
+				await disableWebhook(this.env, c.webhook_id, {
+					reason: `circuit open for ${hours} h (last error: ${c.last_error ?? "unknown"})`,
+					at: now,
+				});
+				sql.exec("UPDATE circuit SET disabled_at = ? WHERE id = 1", now);
+				sql.exec("DELETE FROM paused");
+				return;
+			}
+			const probeDue = (c.next_probe_at ?? 0) <= now;
+			const probeBusy = c.state === "half_open" && (c.probe_lease_until ?? 0) > now;
+			if (probeDue && !probeBusy) {
+				const oldest = sql
+					.exec<{ notification_id: string }>("SELECT notification_id FROM paused ORDER BY notification_id LIMIT 1")
+					.toArray()[0];
+				if (oldest) await this.env.DELIVERIES.send({ notificationId: oldest.notification_id }, { contentType: "json" });
+			}
+			await this.scheduleAlarm(now);
+			return;
+		}
+		const release = sql
+			.exec<{ notification_id: string }>(
+				"SELECT notification_id FROM paused ORDER BY notification_id LIMIT ?",
+				RELEASE_PER_SECOND,
+			)
+			.toArray();
+		if (release.length > 0) {
+			await this.env.DELIVERIES.sendBatch(
+				release.map((r) => ({ body: { notificationId: r.notification_id }, contentType: "json" as const })),
+			);
+			for (const r of release) sql.exec("DELETE FROM paused WHERE notification_id = ?", r.notification_id);
+		}
+		await this.scheduleAlarm(now);
+	}
+
+	/** Called when the webhook is enabled again: a fresh, closed circuit. */
+	async reset() {
+		const now = Date.now();
+		this.circuit();
+		this.ctx.storage.sql.exec(
+			`UPDATE circuit SET state = 'closed', consecutive_failures = 0, opened_at = NULL, cool_down_ms = ?,
+			 next_probe_at = NULL, probe_id = NULL, probe_lease_until = NULL, disabled_at = NULL WHERE id = 1`,
+			this.coolDown().base,
+		);
+		await this.scheduleAlarm(now);
+	}
+
+	/** Called when the webhook is disabled: what waited here is skipped in D1 by the caller. */
+	async disabled(at = Date.now()) {
+		this.circuit();
+		this.ctx.storage.sql.exec("UPDATE circuit SET disabled_at = ? WHERE id = 1", at);
+		this.ctx.storage.sql.exec("DELETE FROM paused");
+		await this.ctx.storage.deleteAlarm();
+	}
+
+	private recordStats(outcome: AttemptOutcome, startedAt: number) {
+		const sql = this.ctx.storage.sql;
+		const minute = Math.floor(startedAt / 60_000);
+		const row = sql.exec<{ histogram: string }>("SELECT histogram FROM stats WHERE minute = ?", minute).toArray()[0];
+		const histogram = row
+			? (JSON.parse(row.histogram) as number[])
+			: new Array<number>(LATENCY_BUCKETS_MS.length).fill(0);
+		const bucket = bucketOf(outcome.durationMs);
+		histogram[bucket] = (histogram[bucket] ?? 0) + 1;
+		sql.exec(
+			`INSERT INTO stats (minute, attempts, succeeded, histogram) VALUES (?, 1, ?, ?)
+			 ON CONFLICT (minute) DO UPDATE SET attempts = attempts + 1, succeeded = succeeded + excluded.succeeded,
+			   histogram = excluded.histogram`,
+			minute,
+			outcome.succeeded ? 1 : 0,
+			JSON.stringify(histogram),
+		);
+		sql.exec("DELETE FROM stats WHERE minute < ?", minute - STATS_KEEP_MINUTES);
+	}
+
+	private window(minutes: number, now: number): WindowStats {
+		const rows = this.ctx.storage.sql
+			.exec<{ attempts: number; succeeded: number; histogram: string }>(
+				"SELECT attempts, succeeded, histogram FROM stats WHERE minute > ?",
+				Math.floor(now / 60_000) - minutes,
+			)
+			.toArray();
+		const histogram = new Array<number>(LATENCY_BUCKETS_MS.length).fill(0);
+		let attempts = 0;
+		let succeeded = 0;
+		for (const r of rows) {
+			attempts += r.attempts;
+			succeeded += r.succeeded;
+			for (const [i, n] of (JSON.parse(r.histogram) as number[]).entries()) histogram[i] = (histogram[i] ?? 0) + n;
+		}
+		return {
+			attempts,
+			succeeded,
+			successRate: attempts === 0 ? null : succeeded / attempts,
+			latencyMs: { p50: percentileOf(histogram, 50), p95: percentileOf(histogram, 95) },
+		};
+	}
+
+	/** The receiver's health as this gate knows it. */
+	async health(): Promise<GateHealth> {
+		const now = Date.now();
+		const c = this.circuit();
+		return {
+			circuit: {
+				state: c.state,
+				consecutiveFailures: c.consecutive_failures,
+				openedAt: c.opened_at,
+				nextProbeAt: c.state === "closed" ? null : c.next_probe_at,
+				coolDownSeconds: Math.round(c.cool_down_ms / 1000),
+			},
+			lastSuccessAt: c.last_success_at,
+			lastFailureAt: c.last_failure_at,
+			lastError: c.last_error,
+			paused: this.pausedCount(),
+			lastHour: this.window(60, now),
+			lastDay: this.window(1440, now),
+		};
 	}
 
 	/** The ledger entry of a notification, for tests and diagnosis. */

@@ -25,6 +25,42 @@ notificationRoutes.use("*", bearerAuth({ allow: ["admin"] }));
 const tags = ["notifications"];
 const security = [{ bearer: [] }];
 
+/**
+ * Starts a fresh manual series for every notification matching `q` whose webhook
+ * is live, at most MAX_BULK_RESEND, and enqueues them (in fan-out messages when many).
+ */
+export const bulkResend = async (env: Env, q: z.infer<typeof BulkResend>, now = Date.now()) => {
+	const db = database(env);
+	const matching = db
+		.select({ id: notifications.id })
+		.from(notifications)
+		.where(
+			and(
+				eq(notifications.status, q.status),
+				liveWebhook,
+				// One bound parameter for up to 1,000 ids (D1 allows 100 per statement).
+				q.ids ? sql`${notifications.id} IN (SELECT value FROM json_each(${JSON.stringify(q.ids)}))` : undefined,
+				q.webhookId ? eq(notifications.webhookId, q.webhookId) : undefined,
+				q.eventType ? eq(notifications.eventType, q.eventType) : undefined,
+				q.since ? gte(notifications.createdAt, Date.parse(q.since)) : undefined,
+				q.until ? lt(notifications.createdAt, Date.parse(q.until)) : undefined,
+			),
+		)
+		.orderBy(notifications.id)
+		.limit(MAX_BULK_RESEND);
+	const rows = await db
+		.update(notifications)
+		.set(restart(now))
+		.where(inArray(notifications.id, matching))
+		.returning({ id: notifications.id });
+	await enqueueDeliveries(
+		env.DELIVERIES,
+		rows.map((r) => r.id),
+	);
+	console.log(JSON.stringify({ msg: "bulk resend", filter: q, count: rows.length }));
+	return rows;
+};
+
 notificationRoutes.openapi(
 	createRoute({
 		method: "get",
@@ -182,35 +218,7 @@ notificationRoutes.openapi(
 	}),
 	async (c) => {
 		const q = c.req.valid("json");
-		const now = Date.now();
-		const db = database(c.env);
-		const matching = db
-			.select({ id: notifications.id })
-			.from(notifications)
-			.where(
-				and(
-					eq(notifications.status, q.status),
-					liveWebhook,
-					// One bound parameter for up to 1,000 ids (D1 allows 100 per statement).
-					q.ids ? sql`${notifications.id} IN (SELECT value FROM json_each(${JSON.stringify(q.ids)}))` : undefined,
-					q.webhookId ? eq(notifications.webhookId, q.webhookId) : undefined,
-					q.eventType ? eq(notifications.eventType, q.eventType) : undefined,
-					q.since ? gte(notifications.createdAt, Date.parse(q.since)) : undefined,
-					q.until ? lt(notifications.createdAt, Date.parse(q.until)) : undefined,
-				),
-			)
-			.orderBy(notifications.id)
-			.limit(MAX_BULK_RESEND);
-		const rows = await db
-			.update(notifications)
-			.set(restart(now))
-			.where(inArray(notifications.id, matching))
-			.returning({ id: notifications.id });
-		await enqueueDeliveries(
-			c.env.DELIVERIES,
-			rows.map((r) => r.id),
-		);
-		console.log(JSON.stringify({ msg: "bulk resend", filter: q, count: rows.length }));
+		const rows = await bulkResend(c.env, q);
 		return c.json({ count: rows.length }, 202);
 	},
 );

@@ -1,19 +1,22 @@
 // /v1/webhooks: create, list, read, change, delete, rotate the signing secret.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, lt } from "drizzle-orm";
 import { DEFAULT_ROTATION_WINDOW_SECONDS, readConfig } from "../config";
 import { database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
 import { ingestEvent } from "../events/ingest";
 import { EventType, IngestResult } from "../events/schema";
+import type { GateHealth } from "../gate";
 import { bearerAuth } from "../http/auth";
 import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
 import { ProblemError, validationProblem } from "../http/problem";
 import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
 import { newId } from "../ids";
+import { bulkResend } from "../notifications/routes";
 import { StoredRequestSchema } from "../notifications/schema";
 import { newSigningSecret, seal } from "../secrets";
 import { checkTemplates, sampleView, shapeOrProblem } from "./check";
+import { disableStatements } from "./disable";
 import {
 	definedOnly,
 	iso,
@@ -22,6 +25,8 @@ import {
 	Webhook,
 	WebhookCreate,
 	type WebhookFields,
+	WebhookHealth,
+	WebhookListed,
 	WebhookPatch,
 	WebhookWithSecret,
 	withDefaults,
@@ -61,6 +66,9 @@ const toColumns = async (fields: WebhookFields, encryptionKey: string, current?:
 	retryDelaysSeconds: fields.retryPolicy.delaysSeconds,
 	timeoutMs: fields.timeoutMs,
 	maxConcurrency: fields.maxConcurrency,
+	failureThreshold: fields.failureThreshold,
+	rateLimitPerSecond: fields.rateLimitPerSecond,
+	disableAfterHours: fields.disableAfterHours,
 });
 
 webhookRoutes.openapi(
@@ -104,8 +112,10 @@ webhookRoutes.openapi(
 		tags,
 		security,
 		summary: "List webhooks, newest first",
+		description:
+			"Each webhook comes with a health summary from its endpoint gate: circuit state, consecutive failures, success rate over the last hour, last success and failure, paused notifications.",
 		request: { query: PageQuery },
-		responses: { 200: json(pageOf(Webhook), "A page of webhooks"), ...problems(400, 401, 403, 503) },
+		responses: { 200: json(pageOf(WebhookListed), "A page of webhooks"), ...problems(400, 401, 403, 503) },
 	}),
 	async (c) => {
 		const { limit, cursor } = c.req.valid("query");
@@ -117,7 +127,14 @@ webhookRoutes.openapi(
 			.orderBy(desc(webhooks.id))
 			.limit(limit + 1);
 		const { data, nextCursor } = page(rows, limit);
-		return c.json({ data: data.map(toWebhook), nextCursor }, 200);
+		const healths = await Promise.all(data.map((row) => gateOf(c.env, row.id).health()));
+		return c.json(
+			{
+				data: data.map((row, i) => ({ ...toWebhook(row), health: summaryOf(healths[i] as GateHealth) })),
+				nextCursor,
+			},
+			200,
+		);
 	},
 );
 
@@ -151,12 +168,29 @@ webhookRoutes.openapi(
 		const current = await findWebhook(c.env, c.req.valid("param").id);
 		const fields = patchedFields(current, c.req.valid("json"));
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
-		const [row] = await database(c.env)
-			.update(webhooks)
-			.set({ ...(await toColumns(fields, config.encryptionKey, current)), updatedAt: Date.now() })
-			.where(eq(webhooks.id, current.id))
-			.returning();
-		return c.json(toWebhook(row as WebhookRow), 200);
+		const now = Date.now();
+		const db = database(c.env);
+		const [updated] = await db.batch([
+			db
+				.update(webhooks)
+				.set({
+					...(await toColumns(fields, config.encryptionKey, current)),
+					updatedAt: now,
+					// Enabling clears why it was disabled; disabling here records that an operator did.
+					...(fields.enabled && !current.enabled ? { disabledReason: null, disabledAt: null } : {}),
+					...(!fields.enabled && current.enabled
+						? { disabledReason: "disabled through the API", disabledAt: now }
+						: {}),
+				})
+				.where(eq(webhooks.id, current.id))
+				.returning(),
+			...(!fields.enabled && current.enabled
+				? disableStatements(c.env, current.id, { reason: "disabled through the API", at: now }).slice(1)
+				: []),
+		]);
+		if (fields.enabled && !current.enabled) await gateOf(c.env, current.id).reset();
+		if (!fields.enabled && current.enabled) await gateOf(c.env, current.id).disabled(now);
+		return c.json(toWebhook(updated[0] as WebhookRow), 200);
 	},
 );
 
@@ -329,5 +363,121 @@ webhookRoutes.openapi(
 			},
 			200,
 		);
+	},
+);
+
+const gateOf = (env: Env, webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+const summaryOf = (h: GateHealth) => ({
+	circuit: h.circuit.state,
+	consecutiveFailures: h.circuit.consecutiveFailures,
+	successRateLastHour: h.lastHour.successRate,
+	lastSuccessAt: isoOrNull(h.lastSuccessAt),
+	lastFailureAt: isoOrNull(h.lastFailureAt),
+	paused: h.paused,
+});
+
+webhookRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{id}/health",
+		tags,
+		security,
+		summary: "The receiver's health",
+		description:
+			"Circuit state, consecutive failures, last success and failure, success rate and p50/p95 latency over the last hour and day (from the endpoint gate), and the notifications waiting (from the history).",
+		request: { params: Params },
+		responses: { 200: json(WebhookHealth, "The webhook's health"), ...problems(401, 403, 404, 503) },
+	}),
+	async (c) => {
+		const webhook = await findWebhook(c.env, c.req.valid("param").id);
+		const [health, counts] = await Promise.all([
+			gateOf(c.env, webhook.id).health(),
+			database(c.env)
+				.select({ status: notifications.status, n: count() })
+				.from(notifications)
+				.where(
+					and(
+						eq(notifications.webhookId, webhook.id),
+						inArray(notifications.status, ["pending", "retrying", "paused", "skipped"]),
+					),
+				)
+				.groupBy(notifications.status),
+		]);
+		const backlog = { pending: 0, retrying: 0, paused: 0, skipped: 0 };
+		for (const r of counts) backlog[r.status as keyof typeof backlog] = r.n;
+		return c.json(
+			{
+				enabled: webhook.enabled,
+				disabledReason: webhook.disabledReason,
+				disabledAt: isoOrNull(webhook.disabledAt),
+				circuit: {
+					...health.circuit,
+					openedAt: isoOrNull(health.circuit.openedAt),
+					nextProbeAt: isoOrNull(health.circuit.nextProbeAt),
+				},
+				lastSuccessAt: isoOrNull(health.lastSuccessAt),
+				lastFailureAt: isoOrNull(health.lastFailureAt),
+				lastError: health.lastError,
+				lastHour: health.lastHour,
+				lastDay: health.lastDay,
+				backlog,
+			},
+			200,
+		);
+	},
+);
+
+const EnableInput = z
+	.object({
+		resendSkipped: z.boolean().default(false).openapi({
+			description: "Also re-send the notifications skipped while the webhook was disabled (up to 10,000 per call)",
+		}),
+	})
+	.strict()
+	.openapi("EnableWebhook");
+
+webhookRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{id}/enable",
+		tags,
+		security,
+		summary: "Enable a webhook again",
+		description:
+			"Clears the reason it was disabled, closes its circuit, and answers how many notifications were skipped meanwhile. With `resendSkipped: true` they are re-sent now; otherwise `POST /v1/notifications/resend` with `status: skipped` does it later.",
+		request: { params: Params, body: { ...jsonBody(EnableInput), required: false } },
+		responses: {
+			200: json(
+				Webhook.extend({
+					skipped: z.number().int().openapi({ description: "Skipped notifications not re-sent (yet)" }),
+					resent: z.number().int().openapi({ description: "Skipped notifications re-sent by this call" }),
+				}),
+				"The enabled webhook",
+			),
+			...problems(400, 401, 403, 404, 415, 503),
+		},
+	}),
+	async (c) => {
+		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const { resendSkipped } = c.req.valid("json") ?? { resendSkipped: false };
+		const now = Date.now();
+		const db = database(c.env);
+		const [row] = await db
+			.update(webhooks)
+			.set({ enabled: true, disabledReason: null, disabledAt: null, updatedAt: now })
+			.where(eq(webhooks.id, current.id))
+			.returning();
+		await gateOf(c.env, current.id).reset();
+		const resent = resendSkipped
+			? (await bulkResend(c.env, { webhookId: current.id, status: "skipped" }, now)).length
+			: 0;
+		const [skipped] = await db
+			.select({ n: count() })
+			.from(notifications)
+			.where(and(eq(notifications.webhookId, current.id), eq(notifications.status, "skipped")));
+		return c.json({ ...toWebhook(row as WebhookRow), skipped: skipped?.n ?? 0, resent }, 200);
 	},
 );

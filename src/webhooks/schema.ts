@@ -1,6 +1,8 @@
 // The webhook as the API reads and writes it, and its mapping from the row.
 import { z } from "@hono/zod-openapi";
 import {
+	DEFAULT_DISABLE_AFTER_HOURS,
+	DEFAULT_FAILURE_THRESHOLD,
 	DEFAULT_MAX_CONCURRENCY,
 	DEFAULT_RETRY_DELAYS_SECONDS,
 	DEFAULT_TIMEOUT_MS,
@@ -100,6 +102,18 @@ const fields = {
 		.min(1)
 		.max(100)
 		.openapi({ description: "Requests to this receiver in flight at once", example: DEFAULT_MAX_CONCURRENCY }),
+	failureThreshold: z.number().int().min(1).max(1000).openapi({
+		description: "Consecutive failed attempts that open the circuit breaker",
+		example: DEFAULT_FAILURE_THRESHOLD,
+	}),
+	rateLimitPerSecond: z.number().positive().max(10_000).nullable().openapi({
+		description: "Sends per second at most; the endpoint gate spaces them. null: no pacing.",
+		example: null,
+	}),
+	disableAfterHours: z.number().int().min(1).max(8760).openapi({
+		description: "Hours the circuit may stay open before the webhook is disabled",
+		example: DEFAULT_DISABLE_AFTER_HOURS,
+	}),
 };
 
 export const WebhookCreate = z
@@ -114,6 +128,9 @@ export const WebhookCreate = z
 		retryPolicy: fields.retryPolicy.optional(),
 		timeoutMs: fields.timeoutMs.optional(),
 		maxConcurrency: fields.maxConcurrency.optional(),
+		failureThreshold: fields.failureThreshold.optional(),
+		rateLimitPerSecond: fields.rateLimitPerSecond.optional(),
+		disableAfterHours: fields.disableAfterHours.optional(),
 	})
 	.strict()
 	.openapi("WebhookCreate");
@@ -139,6 +156,9 @@ export const withDefaults = (input: WebhookCreate): WebhookFields => ({
 	retryPolicy: { delaysSeconds: DEFAULT_RETRY_DELAYS_SECONDS },
 	timeoutMs: DEFAULT_TIMEOUT_MS,
 	maxConcurrency: DEFAULT_MAX_CONCURRENCY,
+	failureThreshold: DEFAULT_FAILURE_THRESHOLD,
+	rateLimitPerSecond: null,
+	disableAfterHours: DEFAULT_DISABLE_AFTER_HOURS,
 	...definedOnly(input),
 	name: input.name,
 	eventTypes: input.eventTypes,
@@ -163,11 +183,75 @@ export const Webhook = z
 		retryPolicy: RetryPolicy,
 		timeoutMs: z.number().int(),
 		maxConcurrency: z.number().int(),
+		failureThreshold: z.number().int(),
+		rateLimitPerSecond: z.number().nullable(),
+		disableAfterHours: z.number().int(),
+		disabledReason: z
+			.string()
+			.nullable()
+			.openapi({ description: "Why the webhook was disabled (410 Gone, circuit open too long, an operator)" }),
+		disabledAt: z.string().datetime().nullable(),
 		createdAt: z.string().datetime(),
 		updatedAt: z.string().datetime(),
 	})
 	.openapi("Webhook");
 export type Webhook = z.infer<typeof Webhook>;
+
+const isoOrNull = z.string().datetime().nullable();
+
+const WindowStats = z.object({
+	attempts: z.number().int(),
+	succeeded: z.number().int(),
+	successRate: z.number().nullable().openapi({ description: "succeeded / attempts; null without attempts" }),
+	latencyMs: z
+		.object({ p50: z.number().nullable(), p95: z.number().nullable() })
+		.openapi({ description: "Estimated from a latency histogram, within its bucket" }),
+});
+
+export const CircuitState = z.enum(["closed", "open", "half_open"]);
+
+export const WebhookHealth = z
+	.object({
+		enabled: z.boolean(),
+		disabledReason: z.string().nullable(),
+		disabledAt: isoOrNull,
+		circuit: z.object({
+			state: CircuitState,
+			consecutiveFailures: z.number().int(),
+			openedAt: isoOrNull.openapi({ description: "When the current outage began" }),
+			nextProbeAt: isoOrNull,
+			coolDownSeconds: z.number().int(),
+		}),
+		lastSuccessAt: isoOrNull,
+		lastFailureAt: isoOrNull,
+		lastError: z.string().nullable(),
+		lastHour: WindowStats,
+		lastDay: WindowStats,
+		backlog: z
+			.object({
+				pending: z.number().int(),
+				retrying: z.number().int(),
+				paused: z.number().int(),
+				skipped: z.number().int(),
+			})
+			.openapi({ description: "Notifications of this webhook waiting, by status (skipped: while it was disabled)" }),
+	})
+	.openapi("WebhookHealth");
+export type WebhookHealth = z.infer<typeof WebhookHealth>;
+
+/** The health fields shown with each webhook in lists. */
+export const HealthSummary = z
+	.object({
+		circuit: CircuitState,
+		consecutiveFailures: z.number().int(),
+		successRateLastHour: z.number().nullable(),
+		lastSuccessAt: isoOrNull,
+		lastFailureAt: isoOrNull,
+		paused: z.number().int(),
+	})
+	.openapi("WebhookHealthSummary");
+
+export const WebhookListed = Webhook.extend({ health: HealthSummary }).openapi("WebhookListed");
 
 export const WebhookWithSecret = Webhook.extend({
 	secret: z.string().openapi({ description: "The whsec_ signing secret; shown only on create and rotate." }),
@@ -189,6 +273,11 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
 	retryPolicy: { delaysSeconds: row.retryDelaysSeconds },
 	timeoutMs: row.timeoutMs,
 	maxConcurrency: row.maxConcurrency,
+	failureThreshold: row.failureThreshold,
+	rateLimitPerSecond: row.rateLimitPerSecond,
+	disableAfterHours: row.disableAfterHours,
+	disabledReason: row.disabledReason,
+	disabledAt: row.disabledAt === null ? null : iso(row.disabledAt),
 	createdAt: iso(row.createdAt),
 	updatedAt: iso(row.updatedAt),
 });
@@ -198,6 +287,6 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
  * sealed: it reads as "", which toColumns takes as "keep the stored one".
  */
 export const patchedFields = (row: WebhookRow, patch: WebhookPatch = {}): WebhookFields => {
-	const { id: _id, createdAt: _c, updatedAt: _u, auth, ...stored } = toWebhook(row);
+	const { id: _id, createdAt: _c, updatedAt: _u, disabledReason: _r, disabledAt: _a, auth, ...stored } = toWebhook(row);
 	return { ...stored, auth: auth ? { ...auth, password: "" } : null, ...definedOnly(patch) };
 };

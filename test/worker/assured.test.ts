@@ -32,6 +32,10 @@ const gateInput = (notificationId: string, url: string, extra: Partial<GateSend>
 	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
 	timeoutMs: 5000,
 	maxConcurrency: 10,
+	webhookId: "wh_gate_test",
+	failureThreshold: 10,
+	rateLimitPerSecond: null,
+	disableAfterHours: 120,
 	...extra,
 });
 

@@ -18,7 +18,7 @@ const notificationsOf = async (eventId: string) =>
 	((await (await api(`/v1/notifications?eventId=${eventId}`)).json()) as Listed).data;
 
 describe("POST /v1/events", () => {
-	it("stores one notification per matching enabled webhook: exact, prefix and *", async () => {
+	it("stores one notification per matching webhook: exact, prefix and *; skipped for a disabled one", async () => {
 		const type = uniqueType("fan");
 		const [prefix] = type.split(".");
 		const exact = await createWebhook({ eventTypes: [type] });
@@ -32,11 +32,13 @@ describe("POST /v1/events", () => {
 		const body = (await res.json()) as { id: string; type: string; notifications: number };
 		expect(body.id).toMatch(/^evt_/);
 		expect(body.type).toBe(type);
-		const hooks = (await notificationsOf(body.id)).map((n) => n.webhookId);
-		expect(hooks).toEqual(expect.arrayContaining([exact.id, byPrefix.id, all.id]));
+		const stored = await notificationsOf(body.id);
+		const hooks = stored.map((n) => n.webhookId);
+		expect(hooks).toEqual(expect.arrayContaining([exact.id, byPrefix.id, all.id, disabled.id]));
 		expect(hooks).not.toContain(other.id);
-		expect(hooks).not.toContain(disabled.id);
 		expect(body.notifications).toBe(hooks.length);
+		// A disabled webhook's notification is kept, skipped, for a re-send once it is enabled again.
+		for (const n of stored) expect(n.status === "skipped").toBe(n.webhookId === disabled.id);
 		// The catch-all would match every later test's events.
 		expect((await api(`/v1/webhooks/${all.id}`, { method: "DELETE" })).status).toBe(204);
 	});
