@@ -49,6 +49,8 @@ const OPTIONAL = [
 	"SWEEP_GRACE_SECONDS",
 	"ALLOW_HTTP",
 	"EGRESS_PROXY_URL",
+	"CIRCUIT_COOLDOWN_SECONDS",
+	"CIRCUIT_MAX_COOLDOWN_SECONDS",
 	// An optional secret; locally it travels as a --var like the plain settings.
 	"EGRESS_PROXY_SECRET",
 ];
