@@ -3,6 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../package.json";
 import { readConfig } from "./config";
+import { consoleApi, consoleRoutes } from "./console/routes";
 import { eventRoutes } from "./events/routes";
 import { bearerAuth } from "./http/auth";
 import { onError, ProblemError } from "./http/problem";
@@ -58,6 +59,8 @@ app.openapi(
 	(c) => c.json(metrics(), 200),
 );
 
+app.route("/console", consoleRoutes);
+consoleApi.fetch = (request, env, ctx) => app.fetch(request, env, ctx);
 app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/notifications", notificationRoutes);

@@ -326,7 +326,8 @@ const plan = async (
 		}
 		default: {
 			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
-			if (answer.kind !== "sent" || answer.outcome.statusCode !== 410) return recorded;
+			// (A replay too: the first record of a 410 may have been lost with its D1 batch.)
+			if (answer.outcome.statusCode !== 410) return recorded;
 			// 410 Gone: the receiver says this endpoint is no more. Disable the webhook at once.
 			await gate.disabled(now);
 			const reason = `the receiver answered 410 Gone at ${new Date(answer.startedAt).toISOString()}`;

@@ -79,6 +79,8 @@ export type GateHealth = {
 	paused: number;
 	lastHour: WindowStats;
 	lastDay: WindowStats;
+	/** Attempts per hour over the last 24 hours, oldest first (the console's chart). */
+	hourly: { attempts: number; succeeded: number }[];
 };
 
 export type WindowStats = {
@@ -455,6 +457,25 @@ export class EndpointGate extends DurableObject<Env> {
 		};
 	}
 
+	private hourly(now: number) {
+		const hour = Math.floor(now / 3_600_000);
+		const out = Array.from({ length: 24 }, () => ({ attempts: 0, succeeded: 0 }));
+		const rows = this.ctx.storage.sql
+			.exec<{ h: number; attempts: number; succeeded: number }>(
+				"SELECT minute / 60 AS h, sum(attempts) AS attempts, sum(succeeded) AS succeeded FROM stats WHERE minute >= ? GROUP BY h",
+				(hour - 23) * 60,
+			)
+			.toArray();
+		for (const r of rows) {
+			const slot = out[23 - (hour - r.h)];
+			if (slot) {
+				slot.attempts = r.attempts;
+				slot.succeeded = r.succeeded;
+			}
+		}
+		return out;
+	}
+
 	/** The receiver's health as this gate knows it. */
 	async health(): Promise<GateHealth> {
 		const now = Date.now();
@@ -473,6 +494,7 @@ export class EndpointGate extends DurableObject<Env> {
 			paused: this.pausedCount(),
 			lastHour: this.window(60, now),
 			lastDay: this.window(1440, now),
+			hourly: this.hourly(now),
 		};
 	}
 

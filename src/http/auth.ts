@@ -28,6 +28,10 @@ const anyMatches = async (candidate: ArrayBuffer, tokens: string[]) => {
 	return found;
 };
 
+/** Whether `token` is one of the configured admin tokens (constant time). */
+export const isAdminToken = async (config: { adminTokens: string[] }, token: string) =>
+	anyMatches(await digest(token), config.adminTokens);
+
 export const bearerAuth = ({ allow }: { allow: Role[] }): MiddlewareHandler<{ Bindings: Env }> =>
 	async function bearerAuth(c, next) {
 		const config = readConfig(c.env);

@@ -221,6 +221,8 @@ webhookRoutes.openapi(
 					),
 				),
 		]);
+		// Its gate stops probing and releasing; what waited there ended failed above.
+		await gateOf(c.env, current.id).disabled(now);
 		return c.body(null, 204);
 	},
 );

@@ -102,11 +102,11 @@ const fields = {
 		.min(1)
 		.max(100)
 		.openapi({ description: "Requests to this receiver in flight at once", example: DEFAULT_MAX_CONCURRENCY }),
-	failureThreshold: z.number().int().min(1).max(1000).openapi({
-		description: "Consecutive failed attempts that open the circuit breaker",
+	failureThreshold: z.number().int().min(1).max(1_000_000).openapi({
+		description: "Consecutive failed attempts that open the circuit breaker (a very large value turns it off)",
 		example: DEFAULT_FAILURE_THRESHOLD,
 	}),
-	rateLimitPerSecond: z.number().positive().max(10_000).nullable().openapi({
+	rateLimitPerSecond: z.number().positive().max(1000).nullable().openapi({
 		description: "Sends per second at most; the endpoint gate spaces them. null: no pacing.",
 		example: null,
 	}),

@@ -1,0 +1,166 @@
+// The console's building blocks: the page layout, the stylesheet (served from
+// /console/assets/style.css, so the Content-Security-Policy needs no inline
+// style), status badges, the 24-hour delivery chart and form helpers. hono/jsx
+// escapes every text and attribute value it renders.
+import type { Child, FC } from "hono/jsx";
+
+export const STYLE = `
+:root { --fg:#1b1f24; --muted:#5b6470; --line:#d8dde3; --bg:#f6f7f9; --ok:#1a7f37; --bad:#cf222e; --warn:#9a6700; --info:#0969da; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:var(--fg); background:var(--bg); }
+header { display:flex; flex-wrap:wrap; gap:.5rem 1.25rem; align-items:center; padding:.75rem 1rem; background:#fff; border-bottom:1px solid var(--line); }
+header strong { font-size:1.1rem; }
+header nav { display:flex; flex-wrap:wrap; gap:1rem; }
+header form { margin-left:auto; }
+main { padding:1rem; max-width:1200px; margin:0 auto; }
+a { color:var(--info); }
+h1 { font-size:1.35rem; margin:.25rem 0 1rem; }
+h2 { font-size:1.1rem; margin:1.5rem 0 .5rem; }
+table { width:100%; border-collapse:collapse; background:#fff; }
+th, td { text-align:left; padding:.45rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
+th { font-size:.8rem; color:var(--muted); text-transform:uppercase; letter-spacing:.03em; }
+.scroll { overflow-x:auto; }
+.badge { display:inline-block; padding:.05rem .45rem; border-radius:1rem; font-size:.8rem; border:1px solid currentColor; white-space:nowrap; }
+.delivered, .closed, .enabled { color:var(--ok); }
+.failed, .open, .disabled { color:var(--bad); }
+.retrying, .paused, .half_open { color:var(--warn); }
+.pending, .skipped { color:var(--muted); }
+.muted { color:var(--muted); }
+.card { background:#fff; border:1px solid var(--line); border-radius:6px; padding:1rem; margin:0 0 1rem; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(16rem, 1fr)); gap:.75rem 1rem; }
+label { display:block; font-weight:600; font-size:.9rem; }
+label small { font-weight:400; color:var(--muted); }
+input, select, textarea { width:100%; font:inherit; padding:.4rem; border:1px solid var(--line); border-radius:4px; background:#fff; }
+input[type=checkbox] { width:auto; }
+textarea { min-height:6rem; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85rem; }
+button { font:inherit; padding:.4rem .9rem; border-radius:4px; border:1px solid var(--info); background:var(--info); color:#fff; cursor:pointer; }
+button.secondary { background:#fff; color:var(--info); }
+button.danger { background:var(--bad); border-color:var(--bad); }
+.actions { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin:.75rem 0; }
+.actions form { margin:0; }
+.error { color:var(--bad); font-size:.85rem; }
+.alert { padding:.6rem .8rem; border-radius:4px; margin:0 0 1rem; border:1px solid; }
+.alert.bad { color:var(--bad); background:#ffebe9; }
+.alert.good { color:var(--ok); background:#dafbe1; }
+pre { background:#0d1117; color:#e6edf3; padding:.75rem; border-radius:6px; overflow-x:auto; font-size:.8rem; white-space:pre-wrap; word-break:break-word; }
+.timeline { list-style:none; padding:0; margin:0; }
+.timeline li { border-left:3px solid var(--line); padding:.25rem 0 .75rem .75rem; }
+.timeline li.ok { border-color:var(--ok); }
+.timeline li.bad { border-color:var(--bad); }
+svg.chart { width:120px; height:28px; display:block; }
+svg.chart .ok { fill:var(--ok); }
+svg.chart .bad { fill:var(--bad); }
+.filters { display:grid; grid-template-columns:repeat(auto-fit, minmax(10rem, 1fr)); gap:.5rem; align-items:end; margin-bottom:1rem; }
+.secret { font-family:ui-monospace, monospace; font-size:1rem; padding:.5rem; background:#fff8c5; border:1px solid var(--warn); word-break:break-all; }
+@media (max-width: 640px) { th.optional, td.optional { display:none; } main { padding:.5rem; } }
+`;
+
+export const Layout: FC<{ title: string; csrf?: string; children?: Child }> = ({ title, csrf, children }) => (
+	<html lang="en">
+		<head>
+			<meta charset="utf-8" />
+			<meta name="viewport" content="width=device-width, initial-scale=1" />
+			<title>{`${title} · Hookline`}</title>
+			<link rel="stylesheet" href="/console/assets/style.css" />
+		</head>
+		<body>
+			<header>
+				<strong>Hookline</strong>
+				{csrf && (
+					<nav>
+						<a href="/console/webhooks">Webhooks</a>
+						<a href="/console/notifications">History</a>
+						<a href="/console/sender-ips">Sender IPs</a>
+					</nav>
+				)}
+				{csrf && (
+					<form method="post" action="/console/logout">
+						<Csrf token={csrf} />
+						<button type="submit" class="secondary">
+							Sign out
+						</button>
+					</form>
+				)}
+			</header>
+			<main>{children}</main>
+		</body>
+	</html>
+);
+
+export const Csrf: FC<{ token: string }> = ({ token }) => <input type="hidden" name="_csrf" value={token} />;
+
+export const Badge: FC<{ value: string }> = ({ value }) => (
+	<span class={`badge ${value}`}>{value.replace("_", "-")}</span>
+);
+
+export const When: FC<{ at: string | number | null | undefined }> = ({ at }) =>
+	at === null || at === undefined ? (
+		<span class="muted">—</span>
+	) : (
+		<time datetime={new Date(at).toISOString()}>
+			{new Date(at)
+				.toISOString()
+				.replace("T", " ")
+				.replace(/\.\d+Z$/, " UTC")}
+		</time>
+	);
+
+/** Deliveries per hour over the last 24 h: green for succeeded, red for failed attempts. */
+export const Chart: FC<{ hourly: { attempts: number; succeeded: number }[] }> = ({ hourly }) => {
+	const max = Math.max(1, ...hourly.map((h) => h.attempts));
+	const width = 120 / Math.max(1, hourly.length);
+	const total = hourly.reduce((a, h) => a + h.attempts, 0);
+	const ok = hourly.reduce((a, h) => a + h.succeeded, 0);
+	return (
+		<svg class="chart" viewBox="0 0 120 28" role="img" aria-label={`${ok} of ${total} attempts succeeded in 24 h`}>
+			<title>{`${ok} of ${total} attempts succeeded in the last 24 h`}</title>
+			{hourly.map((h, i) => {
+				const okHeight = (h.succeeded / max) * 28;
+				const badHeight = ((h.attempts - h.succeeded) / max) * 28;
+				return (
+					<g>
+						<rect class="ok" x={i * width} y={28 - okHeight} width={width - 1} height={okHeight} />
+						<rect class="bad" x={i * width} y={28 - okHeight - badHeight} width={width - 1} height={badHeight} />
+					</g>
+				);
+			})}
+		</svg>
+	);
+};
+
+export const FieldError: FC<{ errors: Record<string, string[]>; name: string }> = ({ errors, name }) => {
+	const list = errors[name];
+	return list && list.length > 0 ? (
+		<div class="error" role="alert">
+			{list.join("; ")}
+		</div>
+	) : null;
+};
+
+/** Indents XML for reading (the stored bytes stay as sent). */
+export const indentXml = (xml: string) => {
+	let depth = 0;
+	return xml
+		.replace(/>\s*</g, ">\n<")
+		.split("\n")
+		.map((line) => {
+			if (/^<\//.test(line)) depth = Math.max(0, depth - 1);
+			const out = `${"  ".repeat(depth)}${line}`;
+			if (/^<[^!?/][^>]*[^/]>$/.test(line) && !/<\/[^>]+>$/.test(line)) depth++;
+			return out;
+		})
+		.join("\n");
+};
+
+/** A body pretty-printed for reading, by its content type. */
+export const pretty = (body: string, contentType: string | undefined) => {
+	if (contentType?.includes("json")) {
+		try {
+			return JSON.stringify(JSON.parse(body), null, 2);
+		} catch {
+			return body;
+		}
+	}
+	if (contentType?.includes("xml")) return indentXml(body);
+	return body;
+};

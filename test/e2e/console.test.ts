@@ -1,0 +1,226 @@
+// The admin console in a real browser: Debian's chromium driven by
+// playwright-core, against `wrangler dev` as `npm start` runs it and a real
+// receiver on 127.0.0.1. An operator signs in, creates a webhook with a
+// template, sends a test event and sees it delivered, finds a failed delivery,
+// sees why, and re-sends it; XSS and CSRF attempts fail. Screenshots of the
+// main pages go to .artifacts/screenshots/ (git-ignored).
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
+import { type Receiver, startReceiver } from "../support/receiver.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const shots = join(import.meta.dirname, "..", "..", ".artifacts", "screenshots");
+
+let hookline: LocalHookline;
+let receiver: Receiver;
+let browser: Browser;
+let page: Page;
+/** A page on another origin, for the CSRF attempt. */
+let attacker: Server;
+let attackerUrl = "";
+let attackTarget = "";
+
+beforeAll(async () => {
+	mkdirSync(shots, { recursive: true });
+	receiver = await startReceiver();
+	hookline = await startHookline();
+	attacker = createServer((_req, res) => {
+		res.setHeader("content-type", "text/html");
+		res.end(
+			`<form id="f" method="post" action="${attackTarget}"><input name="confirm" value="on"></form><p>attack</p>`,
+		);
+	});
+	await new Promise<void>((ready) => attacker.listen(0, "127.0.0.1", ready));
+	attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+	});
+	page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await hookline?.stop();
+	await receiver?.close();
+	attacker?.closeAllConnections();
+	await new Promise((closed) => attacker?.close(closed));
+});
+
+const api = async (method: string, path: string, body?: unknown, token = hookline.adminToken) => {
+	const res = await fetch(`${hookline.url}${path}`, {
+		method,
+		headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return (await res.json()) as Record<string, unknown> & { data?: Record<string, unknown>[] };
+};
+
+const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+/** Reloads until `text` shows on the page (the queue delivers in the background). */
+const reloadUntil = async (text: string, timeoutMs = 30_000) => {
+	const until = Date.now() + timeoutMs;
+	while (Date.now() < until) {
+		if ((await page.locator("body").innerText()).includes(text)) return;
+		await page.waitForTimeout(300);
+		await page.reload();
+	}
+	throw new Error(`"${text}" did not show on ${page.url()} within ${timeoutMs} ms`);
+};
+
+describe("admin console in a browser", () => {
+	it("asks for sign-in, refuses a wrong token, and signs in with the admin token", async () => {
+		await page.goto(`${hookline.url}/console`);
+		expect(new URL(page.url()).pathname).toBe("/console/login");
+		const csp = (await page.request.get(`${hookline.url}/console/login`)).headers()["content-security-policy"];
+		expect(csp).toContain("default-src 'none'");
+		expect(csp).not.toContain("script-src");
+		await shot("login");
+		await page.fill("#token", "not-the-token");
+		await page.click("button[type=submit]");
+		await expect(page.locator(".alert.bad").innerText()).resolves.toContain("not an admin token");
+		await page.fill("#token", hookline.adminToken);
+		await page.click("button[type=submit]");
+		expect(new URL(page.url()).pathname).toBe("/console/webhooks");
+		const cookie = (await page.context().cookies()).find((c) => c.name === "hookline_session");
+		expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/console" });
+		expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000);
+	});
+
+	it("creates a webhook with a template, previews it, shows the secret once, and delivers a test event", async () => {
+		await page.goto(`${hookline.url}/console/webhooks/new`);
+		await page.fill("#name", "Orders to ACME");
+		await page.fill("#eventTypes", "order.created");
+		await page.fill("#url", `${receiver.url}/ok/console/{{event.type}}`);
+		await page.fill("#payloadTemplate", '{"order": "{{data.id}}", "total": {{#json}}data.total{{/json}}}');
+		await page.fill("#headers", "X-Tenant: acme");
+		// A field the API refuses shows its error inline, and nothing is created.
+		await page.fill("#timeoutMs", "10");
+		await page.getByRole("button", { name: "Create" }).click();
+		await expect(page.locator(".error").first().innerText()).resolves.toMatch(/1000/);
+		await page.fill("#timeoutMs", "5000");
+		await page.fill("#sample", '{"type": "order.created", "data": {"id": "O-1", "total": 12.5}}');
+		await page.getByRole("button", { name: "Preview request" }).click();
+		const preview = await page.locator("#preview pre").innerText();
+		expect(preview).toContain(`POST ${receiver.url}/ok/console/order.created`);
+		expect(preview).toContain('{"order": "O-1", "total": 12.5}');
+		expect(preview).toContain("x-tenant: acme");
+		await shot("webhook-preview");
+		await page.getByRole("button", { name: "Create" }).click();
+		const secret = await page.locator("#secret").innerText();
+		expect(secret).toMatch(/^whsec_/);
+		await page.click("text=Continue to the webhook");
+		expect(await page.locator("body").innerText()).not.toContain(secret);
+		await page.getByRole("button", { name: "Send test event" }).click();
+		await expect(page.locator(".alert.good").innerText()).resolves.toContain("Test event sent");
+		await page.click("text=History");
+		await reloadUntil("delivered");
+		await shot("history");
+		const arrived = receiver.received.filter((r) => r.tag === "console/webhook.test");
+		expect(arrived).toHaveLength(1);
+		await page.goto(`${hookline.url}/console/webhooks`);
+		await expect(page.locator("table").innerText()).resolves.toContain("Orders to ACME");
+		await shot("webhooks");
+	});
+
+	it("finds a failed delivery, shows why, and re-sends it from the UI until it is delivered", async () => {
+		const webhook = await api("POST", "/v1/webhooks", {
+			name: "Flaky receiver",
+			eventTypes: ["order.failed"],
+			url: `${receiver.url}/flaky/1/console-flaky`,
+			retryPolicy: { delaysSeconds: [] },
+		});
+		await api("POST", "/v1/events", { type: "order.failed", data: { id: "O-2" } });
+		await page.goto(`${hookline.url}/console/notifications?webhookId=${webhook.id}&status=failed`);
+		await reloadUntil("failed");
+		await page.click("table tbody tr a");
+		await expect(page.locator("#attempts").innerText()).resolves.toContain("HTTP 500");
+		await expect(page.locator("#request").innerText()).resolves.toContain('"id": "O-2"');
+		await shot("notification-failed");
+		await page.getByRole("button", { name: "Re-send", exact: true }).click();
+		await expect(page.locator(".alert.good").innerText()).resolves.toContain("Re-sent");
+		await reloadUntil("delivered");
+		await expect(page.locator("#attempts").innerText()).resolves.toContain("HTTP 200");
+		await shot("notification-delivered");
+		expect(receiver.received.filter((r) => r.tag === "console-flaky").map((r) => r.status)).toEqual([500, 200]);
+	});
+
+	it("bulk re-sends the failed notifications of a filter after stating how many", async () => {
+		const webhook = await api("POST", "/v1/webhooks", {
+			name: "Bulk",
+			eventTypes: ["order.bulk"],
+			url: `${receiver.url}/flaky/1/console-bulk`,
+			retryPolicy: { delaysSeconds: [] },
+		});
+		await api("POST", "/v1/events", { type: "order.bulk", data: {} });
+		await page.goto(`${hookline.url}/console/notifications?webhookId=${webhook.id}&status=failed`);
+		await reloadUntil("failed");
+		await page.click("text=Re-send the failed ones of this filter");
+		await expect(page.locator("#resend-count").innerText()).resolves.toContain("Re-send 1 failed notification");
+		await page.click("button:has-text('Re-send 1')");
+		await expect(page.locator(".alert.good").innerText()).resolves.toContain("1 re-sent");
+		await page.goto(`${hookline.url}/console/notifications?webhookId=${webhook.id}`);
+		await reloadUntil("delivered");
+	});
+
+	it("shows event data and webhook names as text: a <script> does not run", async () => {
+		const xss = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+		const webhook = await api("POST", "/v1/webhooks", {
+			name: xss,
+			eventTypes: ["order.xss"],
+			url: `${receiver.url}/ok/console-xss`,
+		});
+		await api("POST", "/v1/events", { type: "order.xss", data: { note: xss } });
+		await page.goto(`${hookline.url}/console/webhooks`);
+		await expect(page.locator("table").innerText()).resolves.toContain("<script>window.__pwned = 1</script>");
+		await page.goto(`${hookline.url}/console/notifications?webhookId=${webhook.id}`);
+		await reloadUntil("delivered");
+		await page.click("table tbody tr a");
+		await expect(page.locator("#request").innerText()).resolves.toContain("<script>window.__pwned = 1</script>");
+		expect(await page.evaluate("window.__pwned")).toBeUndefined();
+	});
+
+	it("refuses a cross-site form post and a post without the CSRF token; the webhook stays", async () => {
+		const webhook = await api("POST", "/v1/webhooks", {
+			name: "Target of CSRF",
+			eventTypes: ["order.csrf"],
+			url: `${receiver.url}/ok/console-csrf`,
+		});
+		attackTarget = `${hookline.url}/console/webhooks/${webhook.id}/delete`;
+		await page.goto(attackerUrl);
+		const [answer] = await Promise.all([
+			page.waitForResponse((r) => r.url() === attackTarget),
+			page.evaluate("document.getElementById('f').submit()"),
+		]);
+		expect(answer.status()).toBe(403);
+		// Same origin, signed in, but without the form's token.
+		const forged = await page.request.post(attackTarget, {
+			form: { confirm: "on" },
+			headers: { origin: hookline.url },
+		});
+		expect(forged.status()).toBe(403);
+		expect((await api("GET", `/v1/webhooks/${webhook.id}`)).id).toBe(webhook.id);
+		await page.waitForLoadState();
+		await page.goto("about:blank");
+	});
+
+	it("shows the sender IPs, and signs out", async () => {
+		await page.goto(`${hookline.url}/console/sender-ips`);
+		await expect(page.locator("#sender-ips").innerText()).resolves.toContain("127.0.0.1");
+		await shot("sender-ips");
+		await page.setViewportSize({ width: 390, height: 844 });
+		await page.goto(`${hookline.url}/console/webhooks`);
+		await shot("webhooks-phone");
+		await page.setViewportSize({ width: 1280, height: 900 });
+		await page.getByRole("button", { name: "Sign out" }).click();
+		expect(new URL(page.url()).pathname).toBe("/console/login");
+		await page.goto(`${hookline.url}/console/webhooks`);
+		expect(new URL(page.url()).pathname).toBe("/console/login");
+	});
+});
