@@ -5,7 +5,7 @@
 // admin token for a session cookie (./session.ts); every form carries a CSRF
 // token, hono/csrf refuses cross-origin posts, and a strict
 // Content-Security-Policy allows no script at all.
-import { and, count, eq, gte, lt } from "drizzle-orm";
+import { and, count, eq, gte, inArray, isNull, lt } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
@@ -13,7 +13,7 @@ import type { Child } from "hono/jsx";
 import { secureHeaders } from "hono/secure-headers";
 import { readConfig } from "../config";
 import { database } from "../db";
-import { notifications } from "../db/schema";
+import { notifications, webhooks } from "../db/schema";
 import type { GateHealth } from "../gate";
 import { isAdminToken } from "../http/auth";
 import { endSession, readSession, type Session, startSession } from "./session";
@@ -170,7 +170,12 @@ consoleRoutes.get("/webhooks", async (c) => {
 		`/v1/webhooks?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
 	);
 	const hourly = await Promise.all(
-		list.body.data.map((w) => (gateOf(c.env, w.id).health() as Promise<GateHealth>).then((h) => h.hourly)),
+		list.body.data.map((w) =>
+			(gateOf(c.env, w.id).health() as Promise<GateHealth>).then(
+				(h) => h.hourly,
+				() => [],
+			),
+		),
 	);
 	return page(
 		c,
@@ -246,7 +251,8 @@ const fromForm = (form: Record<string, string | File | (string | File)[]>) => {
 	const rate = text("rateLimitPerSecond").trim();
 	return {
 		name: text("name"),
-		enabled: form.enabled === "on",
+		// Only the create form has the checkbox; the webhook page enables and disables with its own buttons.
+		enabled: form._hasEnabled === "1" ? form.enabled === "on" : undefined,
 		eventTypes: text("eventTypes")
 			.split(/[\s,]+/)
 			.filter(Boolean),
@@ -395,11 +401,14 @@ const WebhookForm = ({
 				</select>
 				<FieldError errors={errors} name="contentType" />
 			</div>
-			<div>
-				<label for="enabled">
-					<input id="enabled" type="checkbox" name="enabled" checked={values.enabled} /> Enabled
-				</label>
-			</div>
+			{!id && (
+				<div>
+					<input type="hidden" name="_hasEnabled" value="1" />
+					<label for="enabled">
+						<input id="enabled" type="checkbox" name="enabled" checked={values.enabled !== false} /> Enabled
+					</label>
+				</div>
+			)}
 		</div>
 		<label for="payloadTemplate">
 			Payload template <small>empty: the JSON envelope {"{ id, type, occurredAt, data }"}</small>
@@ -599,6 +608,24 @@ consoleRoutes.post("/webhooks/preview", async (c) => {
 	);
 });
 
+/** The outcome of the last action, passed in the redirect: ?ok= (an action's own words) or ?err=. */
+const FLASH: Record<string, string> = {
+	saved: "Saved.",
+	test: "Test event sent; see the history.",
+	enabled:
+		"Enabled. Notifications skipped while it was disabled: filter the history by status skipped to re-send them.",
+	disabled: "Disabled.",
+	resent: "Re-sent: a new series of attempts started.",
+};
+
+const Flash = ({ c }: { c: Ctx }) => {
+	const ok = FLASH[c.req.query("ok") ?? ""];
+	const err = c.req.query("err");
+	if (ok) return <div class="alert good">{ok}</div>;
+	if (err) return <div class="alert bad">Failed: {err}</div>;
+	return null;
+};
+
 const findWebhook = async (c: Ctx) => {
 	const found = await api<Webhook>(c, "GET", `/v1/webhooks/${encodeURIComponent(c.req.param("id") ?? "")}`);
 	return found.ok ? found.body : undefined;
@@ -685,16 +712,10 @@ const healthOf = (c: Ctx, id: string) => (gateOf(c.env, id).health() as Promise<
 consoleRoutes.get("/webhooks/:id", async (c) => {
 	const webhook = await findWebhook(c);
 	if (!webhook) return notFound(c, "This webhook");
-	const flash = c.req.query("done");
 	return page(
 		c,
 		webhook.name,
-		<WebhookPage
-			c={c}
-			webhook={webhook}
-			health={await healthOf(c, webhook.id)}
-			notice={flash ? <div class="alert good">{flash}</div> : undefined}
-		/>,
+		<WebhookPage c={c} webhook={webhook} health={await healthOf(c, webhook.id)} notice={<Flash c={c} />} />,
 	);
 });
 
@@ -717,30 +738,34 @@ consoleRoutes.post("/webhooks/:id", async (c) => {
 			/>,
 			400,
 		);
-	return c.redirect(`/console/webhooks/${webhook.id}?done=${encodeURIComponent("Saved.")}`, 303);
+	return c.redirect(`/console/webhooks/${webhook.id}?ok=saved`, 303);
 });
 
 const action = (path: string, call: (c: Ctx, id: string) => Promise<{ ok: boolean; problem: Problem }>, done: string) =>
 	consoleRoutes.post(path, async (c) => {
 		const id = c.req.param("id") ?? "";
 		const result = await call(c, id);
-		const message = result.ok ? done : `Failed: ${problemText(result.problem).join("; ")}`;
-		return c.redirect(`/console/webhooks/${encodeURIComponent(id)}?done=${encodeURIComponent(message)}`, 303);
+		const outcome = result.ok ? `ok=${done}` : `err=${encodeURIComponent(problemText(result.problem).join("; "))}`;
+		return c.redirect(`/console/webhooks/${encodeURIComponent(id)}?${outcome}`, 303);
 	});
 
-action("/webhooks/:id/test", (c, id) => api(c, "POST", `/v1/webhooks/${id}/test`), "Test event sent; see the history.");
+action("/webhooks/:id/test", (c, id) => api(c, "POST", `/v1/webhooks/${id}/test`), "test");
 action(
 	"/webhooks/:id/enable",
 	(c, id) => api(c, "POST", `/v1/webhooks/${id}/enable`, { resendSkipped: false }),
-	"Enabled. Notifications skipped while it was disabled can be re-sent from the history (status skipped).",
+	"enabled",
 );
-action("/webhooks/:id/disable", (c, id) => api(c, "PATCH", `/v1/webhooks/${id}`, { enabled: false }), "Disabled.");
+action("/webhooks/:id/disable", (c, id) => api(c, "PATCH", `/v1/webhooks/${id}`, { enabled: false }), "disabled");
 
 consoleRoutes.post("/webhooks/:id/rotate", async (c) => {
 	const webhook = await findWebhook(c);
 	if (!webhook) return notFound(c, "This webhook");
 	const rotated = await api<{ secret: string }>(c, "POST", `/v1/webhooks/${webhook.id}/rotate-secret`, {});
-	if (!rotated.ok) return notFound(c, "This webhook");
+	if (!rotated.ok)
+		return c.redirect(
+			`/console/webhooks/${webhook.id}?err=${encodeURIComponent(problemText(rotated.problem).join("; "))}`,
+			303,
+		);
 	return secretPage(c, webhook, rotated.body.secret, "Secret rotated");
 });
 
@@ -773,7 +798,12 @@ consoleRoutes.post("/webhooks/:id/delete", async (c) => {
 	const form = await c.req.parseBody();
 	const id = c.req.param("id");
 	if (form.confirm !== "on") return c.redirect(`/console/webhooks/${id}/delete`, 303);
-	await api(c, "DELETE", `/v1/webhooks/${encodeURIComponent(id)}`);
+	const result = await api(c, "DELETE", `/v1/webhooks/${encodeURIComponent(id)}`);
+	if (!result.ok)
+		return c.redirect(
+			`/console/webhooks/${encodeURIComponent(id)}?err=${encodeURIComponent(problemText(result.problem).join("; "))}`,
+			303,
+		);
 	return c.redirect("/console/webhooks", 303);
 });
 
@@ -857,6 +887,11 @@ consoleRoutes.get("/notifications", async (c) => {
 					<label for="webhookId">Webhook</label>
 					<select id="webhookId" name="webhookId">
 						<option value="">All</option>
+						{filter.webhookId && !names.has(filter.webhookId) && (
+							<option value={filter.webhookId} selected>
+								{filter.webhookId}
+							</option>
+						)}
 						{webhooks.body.data?.map((w) => (
 							<option value={w.id} selected={filter.webhookId === w.id}>
 								{w.name}
@@ -896,6 +931,9 @@ consoleRoutes.get("/notifications", async (c) => {
 				<a href={`/console/notifications/resend?${queryOf({ ...filter, status: "failed" })}`}>
 					Re-send the failed ones of this filter…
 				</a>
+				{filter.status === "skipped" && (
+					<a href={`/console/notifications/resend?${queryOf(filter)}`}>Re-send the skipped ones of this filter…</a>
+				)}
 			</div>
 			<div class="scroll">
 				<table>
@@ -947,6 +985,14 @@ const countMatching = async (env: Env, filter: ReturnType<typeof filterOf>) => {
 		.where(
 			and(
 				eq(notifications.status, (filter.status ?? "failed") as "failed"),
+				// The API re-sends only notifications whose webhook exists and is enabled.
+				inArray(
+					notifications.webhookId,
+					database(env)
+						.select({ id: webhooks.id })
+						.from(webhooks)
+						.where(and(isNull(webhooks.deletedAt), eq(webhooks.enabled, true))),
+				),
 				filter.webhookId ? eq(notifications.webhookId, filter.webhookId) : undefined,
 				filter.eventType ? eq(notifications.eventType, filter.eventType) : undefined,
 				filter.since ? gte(notifications.createdAt, Date.parse(filter.since)) : undefined,
@@ -956,21 +1002,24 @@ const countMatching = async (env: Env, filter: ReturnType<typeof filterOf>) => {
 	return row?.n ?? 0;
 };
 
+const BULK_STATUSES = ["failed", "skipped"];
+
 consoleRoutes.get("/notifications/resend", async (c) => {
-	const filter = { ...filterOf(c), status: "failed" };
+	const asked = filterOf(c);
+	const filter = { ...asked, status: BULK_STATUSES.includes(asked.status ?? "") ? asked.status : "failed" };
 	const n = await countMatching(c.env, filter);
 	return page(
 		c,
 		"Re-send",
 		<>
-			<h1>Re-send failed notifications</h1>
+			<h1>Re-send {filter.status} notifications</h1>
 			<form method="post" action="/console/notifications/resend" class="card">
 				<Csrf token={c.get("session").csrf} />
 				{Object.entries(filter).map(([k, v]) => (v ? <input type="hidden" name={k} value={v} /> : null))}
 				<p id="resend-count">
 					{n === 0
-						? "No failed notification matches this filter."
-						: `Re-send ${n} failed notification${n === 1 ? "" : "s"}${n > 10000 ? " (10,000 per run; run it again for the rest)" : ""}? Each gets a fresh series of attempts with the stored request and the same idempotency key.`}
+						? `No ${filter.status} notification of an enabled webhook matches this filter.`
+						: `Re-send ${n} ${filter.status} notification${n === 1 ? "" : "s"}${n > 10000 ? " (10,000 per run; run it again for the rest)" : ""}? Each gets a fresh series of attempts with the stored request and the same idempotency key.`}
 				</p>
 				<div class="actions">
 					{n > 0 && <button type="submit">Re-send {n}</button>}
@@ -985,7 +1034,7 @@ consoleRoutes.post("/notifications/resend", async (c) => {
 	const form = await c.req.parseBody();
 	const field = (name: string) => (typeof form[name] === "string" && form[name] ? (form[name] as string) : undefined);
 	const result = await api<{ count: number }>(c, "POST", "/v1/notifications/resend", {
-		status: "failed",
+		status: BULK_STATUSES.includes(field("status") ?? "") ? field("status") : "failed",
 		webhookId: field("webhookId"),
 		eventType: field("eventType"),
 		since: field("since"),
@@ -1008,7 +1057,6 @@ consoleRoutes.get("/notifications/:id", async (c) => {
 	if (!found.ok) return notFound(c, "This notification");
 	const n = found.body;
 	const request = n.request;
-	const flash = c.req.query("done");
 	return page(
 		c,
 		`Notification ${n.id}`,
@@ -1016,7 +1064,7 @@ consoleRoutes.get("/notifications/:id", async (c) => {
 			<h1>
 				Notification <code>{n.id}</code>
 			</h1>
-			{flash && <div class="alert good">{flash}</div>}
+			<Flash c={c} />
 			<div class="card">
 				<p>
 					<Badge value={n.status} /> {n.eventType} · event <code>{n.eventId}</code> · webhook{" "}
@@ -1069,10 +1117,8 @@ consoleRoutes.get("/notifications/:id", async (c) => {
 consoleRoutes.post("/notifications/:id/resend", async (c) => {
 	const id = c.req.param("id");
 	const result = await api(c, "POST", `/v1/notifications/${encodeURIComponent(id)}/resend`);
-	const message = result.ok
-		? "Re-sent: a new series of attempts started."
-		: `Not re-sent: ${problemText(result.problem).join("; ")}`;
-	return c.redirect(`/console/notifications/${encodeURIComponent(id)}?done=${encodeURIComponent(message)}`, 303);
+	const outcome = result.ok ? "ok=resent" : `err=${encodeURIComponent(problemText(result.problem).join("; "))}`;
+	return c.redirect(`/console/notifications/${encodeURIComponent(id)}?${outcome}`, 303);
 });
 
 // ── Sender IPs ───────────────────────────────────────────────────────────────
@@ -1084,7 +1130,10 @@ consoleRoutes.get("/sender-ips", async (c) => {
 		"Sender IPs",
 		<>
 			<h1>Sender IP addresses</h1>
-			<p>Receivers can allow-list these addresses: every delivery comes from one of them.</p>
+			<p>
+				The addresses receivers can allow-list (SENDER_IPS). With the egress proxy configured, every delivery comes from
+				one of them.
+			</p>
 			{ips.length === 0 ? (
 				<p class="muted">
 					None configured (SENDER_IPS). Without an egress proxy, deliveries come from Cloudflare's network.

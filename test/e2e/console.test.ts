@@ -63,11 +63,11 @@ const api = async (method: string, path: string, body?: unknown, token = hooklin
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
-/** Reloads until `text` shows on the page (the queue delivers in the background). */
+/** Reloads until a status badge reading `text` shows (the queue delivers in the background). */
 const reloadUntil = async (text: string, timeoutMs = 30_000) => {
 	const until = Date.now() + timeoutMs;
 	while (Date.now() < until) {
-		if ((await page.locator("body").innerText()).includes(text)) return;
+		if ((await page.locator(".badge", { hasText: text }).count()) > 0) return;
 		await page.waitForTimeout(300);
 		await page.reload();
 	}
