@@ -103,6 +103,8 @@ type LedgerRow = {
 const LEDGER_KEEP_MS = 14 * 86_400_000;
 /** Per-minute statistics kept: a day and an hour. */
 const STATS_KEEP_MINUTES = 1500;
+/** How often a busy gate writes its statistics. */
+const STATS_FLUSH_MS = 2000;
 /** Paused notifications released per second after the circuit closes. */
 export const RELEASE_PER_SECOND = 20;
 
@@ -201,7 +203,7 @@ export class EndpointGate extends DurableObject<Env> {
 				now + input.timeoutMs + 15_000,
 			);
 		}
-		sql.exec("DELETE FROM paused WHERE notification_id = ?", input.notificationId);
+		if (this.mayHavePaused()) sql.exec("DELETE FROM paused WHERE notification_id = ?", input.notificationId);
 
 		// The first request sent for a notification is the one every later attempt sends.
 		const request = row?.request ? (JSON.parse(row.request) as StoredRequest) : input.request;
@@ -257,18 +259,24 @@ export class EndpointGate extends DurableObject<Env> {
 	private circuit(input?: Pick<GateSend, "webhookId" | "disableAfterHours">, now = Date.now()): CircuitRow {
 		const sql = this.ctx.storage.sql;
 		const disableAfterMs = (input?.disableAfterHours ?? DEFAULT_DISABLE_AFTER_HOURS) * 3_600_000;
-		sql.exec(
-			`INSERT INTO circuit (id, state, consecutive_failures, cool_down_ms, next_send_at, webhook_id, disable_after_ms)
-			 VALUES (1, 'closed', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			this.coolDown().base,
-			now,
-			input?.webhookId ?? null,
-			disableAfterMs,
-		);
-		if (input) {
-			sql.exec("UPDATE circuit SET webhook_id = ?, disable_after_ms = ? WHERE id = 1", input.webhookId, disableAfterMs);
+		const row = sql.exec<CircuitRow>("SELECT * FROM circuit WHERE id = 1").toArray()[0];
+		if (!row) {
+			sql.exec(
+				`INSERT INTO circuit (id, state, consecutive_failures, cool_down_ms, next_send_at, webhook_id, disable_after_ms)
+				 VALUES (1, 'closed', 0, ?, ?, ?, ?)`,
+				this.coolDown().base,
+				now,
+				input?.webhookId ?? null,
+				disableAfterMs,
+			);
+			return sql.exec<CircuitRow>("SELECT * FROM circuit WHERE id = 1").one();
 		}
-		return sql.exec<CircuitRow>("SELECT * FROM circuit WHERE id = 1").one();
+		// The webhook's settings, refreshed only when they changed.
+		if (input && (row.webhook_id !== input.webhookId || row.disable_after_ms !== disableAfterMs)) {
+			sql.exec("UPDATE circuit SET webhook_id = ?, disable_after_ms = ? WHERE id = 1", input.webhookId, disableAfterMs);
+			return { ...row, webhook_id: input.webhookId, disable_after_ms: disableAfterMs };
+		}
+		return row;
 	}
 
 	private coolDown() {
@@ -276,7 +284,16 @@ export class EndpointGate extends DurableObject<Env> {
 		return { base: config.circuitCoolDownSeconds * 1000, max: config.circuitMaxCoolDownSeconds * 1000 };
 	}
 
+	/** Whether the paused table may have rows: known empty after a look, until something is paused. */
+	private pausedEmpty = false;
+	private mayHavePaused() {
+		if (this.pausedEmpty) return false;
+		this.pausedEmpty = this.pausedCount() === 0;
+		return !this.pausedEmpty;
+	}
+
 	private pause(notificationId: string, circuit: CircuitRow, now: number): GateAnswer {
+		this.pausedEmpty = false;
 		this.ctx.storage.sql.exec(
 			"INSERT INTO paused (notification_id, paused_at) VALUES (?, ?) ON CONFLICT (notification_id) DO NOTHING",
 			notificationId,
@@ -295,6 +312,12 @@ export class EndpointGate extends DurableObject<Env> {
 		const sql = this.ctx.storage.sql;
 		const circuit = this.circuit(input, now);
 		if (outcome.succeeded) {
+			// The usual case, a success on a closed circuit: note the time, at most once a second.
+			if (circuit.state === "closed" && circuit.consecutive_failures === 0) {
+				if (now - (circuit.last_success_at ?? 0) >= 1000)
+					sql.exec("UPDATE circuit SET last_success_at = ? WHERE id = 1", now);
+				return;
+			}
 			sql.exec(
 				`UPDATE circuit SET consecutive_failures = 0, last_success_at = ?, state = 'closed', opened_at = NULL,
 				 cool_down_ms = ?, next_probe_at = NULL, probe_id = NULL, probe_lease_until = NULL WHERE id = 1`,
@@ -414,27 +437,53 @@ export class EndpointGate extends DurableObject<Env> {
 		await this.ctx.storage.deleteAlarm();
 	}
 
+	/**
+	 * Attempts not yet written to the stats table, by minute. They are written at
+	 * most every STATS_FLUSH_MS and before every read, so a send costs no stats
+	 * write; what an evicted instance had not written is lost (statistics only).
+	 */
+	private unflushed = new Map<number, { attempts: number; succeeded: number; histogram: number[] }>();
+	private lastFlush = 0;
+
 	private recordStats(outcome: AttemptOutcome, startedAt: number) {
-		const sql = this.ctx.storage.sql;
 		const minute = Math.floor(startedAt / 60_000);
-		const row = sql.exec<{ histogram: string }>("SELECT histogram FROM stats WHERE minute = ?", minute).toArray()[0];
-		const histogram = row
-			? (JSON.parse(row.histogram) as number[])
-			: new Array<number>(LATENCY_BUCKETS_MS.length).fill(0);
+		let entry = this.unflushed.get(minute);
+		if (!entry) {
+			entry = { attempts: 0, succeeded: 0, histogram: new Array<number>(LATENCY_BUCKETS_MS.length).fill(0) };
+			this.unflushed.set(minute, entry);
+		}
+		entry.attempts++;
+		if (outcome.succeeded) entry.succeeded++;
 		const bucket = bucketOf(outcome.durationMs);
-		histogram[bucket] = (histogram[bucket] ?? 0) + 1;
-		sql.exec(
-			`INSERT INTO stats (minute, attempts, succeeded, histogram) VALUES (?, 1, ?, ?)
-			 ON CONFLICT (minute) DO UPDATE SET attempts = attempts + 1, succeeded = succeeded + excluded.succeeded,
-			   histogram = excluded.histogram`,
-			minute,
-			outcome.succeeded ? 1 : 0,
-			JSON.stringify(histogram),
-		);
-		sql.exec("DELETE FROM stats WHERE minute < ?", minute - STATS_KEEP_MINUTES);
+		entry.histogram[bucket] = (entry.histogram[bucket] ?? 0) + 1;
+		if (Date.now() - this.lastFlush >= STATS_FLUSH_MS) this.flushStats();
+	}
+
+	private flushStats() {
+		const sql = this.ctx.storage.sql;
+		this.lastFlush = Date.now();
+		if (this.unflushed.size === 0) return;
+		for (const [minute, entry] of this.unflushed) {
+			const row = sql.exec<{ histogram: string }>("SELECT histogram FROM stats WHERE minute = ?", minute).toArray()[0];
+			const histogram = row ? (JSON.parse(row.histogram) as number[]) : [];
+			const merged = entry.histogram.map((n, i) => n + (histogram[i] ?? 0));
+			sql.exec(
+				`INSERT INTO stats (minute, attempts, succeeded, histogram) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (minute) DO UPDATE SET attempts = attempts + excluded.attempts,
+				   succeeded = succeeded + excluded.succeeded, histogram = excluded.histogram`,
+				minute,
+				entry.attempts,
+				entry.succeeded,
+				JSON.stringify(merged),
+			);
+		}
+		const newest = Math.max(...this.unflushed.keys());
+		this.unflushed.clear();
+		sql.exec("DELETE FROM stats WHERE minute < ?", newest - STATS_KEEP_MINUTES);
 	}
 
 	private window(minutes: number, now: number): WindowStats {
+		this.flushStats();
 		const rows = this.ctx.storage.sql
 			.exec<{ attempts: number; succeeded: number; histogram: string }>(
 				"SELECT attempts, succeeded, histogram FROM stats WHERE minute > ?",
@@ -458,6 +507,7 @@ export class EndpointGate extends DurableObject<Env> {
 	}
 
 	private hourly(now: number) {
+		this.flushStats();
 		const hour = Math.floor(now / 3_600_000);
 		const out = Array.from({ length: 24 }, () => ({ attempts: 0, succeeded: 0 }));
 		const rows = this.ctx.storage.sql
