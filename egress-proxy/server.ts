@@ -297,7 +297,9 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 			const auth = await authenticate(req, body);
 			target = auth.target;
 			const verdict = checkTarget(auth.target, options.policy);
-			if (!verdict.ok) throw new EgressFailure("blocked", 403, `${auth.target}: ${verdict.reason}`);
+			// The host only: a target's path and query may carry secrets, and this text is logged.
+			if (!verdict.ok)
+				throw new EgressFailure("blocked", 403, `${URL.parse(auth.target)?.host || "the target"}: ${verdict.reason}`);
 			const answer = await relay(req, body, verdict.url, auth.timeoutMs);
 			res.writeHead(answer.status, {
 				...answer.headers,

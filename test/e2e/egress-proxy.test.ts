@@ -218,7 +218,10 @@ describe("egress proxy", () => {
 		expect(res.headers.get(EGRESS.error)).toBeNull();
 	});
 
-	it("logs one line per request, without bodies or secrets", () => {
+	it("logs one line per request, without bodies, secrets or a refused target's path and query", async () => {
+		const refused = await relay({ proxy: strict.url, target: `http://127.0.0.1:${receiver.port}/p?token=hush-hush` });
+		expect(refused.status).toBe(403);
+		expect(JSON.stringify(logs)).not.toContain("hush-hush");
 		expect(logs.some((l) => l.msg === "relayed")).toBe(true);
 		expect(logs.some((l) => l.msg === "refused" && l.kind === "unauthorized")).toBe(true);
 		expect(JSON.stringify(logs)).not.toContain(SECRET);
