@@ -150,6 +150,16 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 	const nonces = new NonceLog();
 	if (options.secrets.length === 0) throw new Error("the egress proxy needs at least one secret");
 
+	/** Refuses a request without the relay headers or with a stale timestamp, before its body is read. */
+	const precheck = (req: IncomingMessage) => {
+		const names = [EGRESS.target, EGRESS.timestamp, EGRESS.nonce, EGRESS.timeout, EGRESS.signature];
+		if (names.some((name) => typeof req.headers[name] !== "string"))
+			throw new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
+		const at = Number(req.headers[EGRESS.timestamp]);
+		if (!Number.isFinite(at) || Math.abs(Date.now() - at) > EGRESS_MAX_AGE_MS)
+			throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
+	};
+
 	/** Checks signature, age and nonce; returns the target and timeout it may relay to. */
 	const authenticate = async (req: IncomingMessage, body: Buffer) => {
 		const header = (name: string) => {
@@ -293,6 +303,8 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 		let target: string | undefined;
 		try {
 			if (path !== "/relay") throw new EgressFailure("invalid", 404, "relay requests go to /relay");
+			// Headers and age first: an unsigned stranger never gets to send a body.
+			precheck(req);
 			const body = await readBody(req, maxRequestBytes);
 			const auth = await authenticate(req, body);
 			target = auth.target;

@@ -16,6 +16,7 @@
 // that joined a round watches its own plain result object on a 1 ms timer.
 
 import { count } from "../metrics";
+import { isUniqueViolation } from ".";
 
 /** Ingests per group, well under D1's statements-per-batch limit. */
 const MAX_GROUP = 50;
@@ -27,6 +28,8 @@ type Member = {
 
 /** How long a member waits for its round before giving up (D1 calls time out well before). */
 const MEMBER_WAIT_MS = 30_000;
+/** How long one ingest leads rounds before handing over. */
+const LEAD_MS = 5_000;
 
 const outcome = (m: Member) => {
 	const settled = m.settled;
@@ -39,6 +42,9 @@ export class GroupCommit {
 	private waiting: Member[] = [];
 	private running = false;
 
+	/** `isDuplicate(err)`: the group's failure may be one member's repeat, so each runs alone. */
+	constructor(private readonly isDuplicate: (err: unknown) => boolean = () => false) {}
+
 	/** Runs `statements` as one D1 batch, possibly in a larger batch with other ingests'. */
 	async batch(
 		db: D1Database,
@@ -47,22 +53,36 @@ export class GroupCommit {
 	): Promise<D1Result[]> {
 		const member: Member = { statements };
 		this.waiting.push(member);
-		if (!this.running) {
-			this.running = true;
-			// This request's own round, awaited here; later rounds run under its waitUntil.
-			const first = this.round(db, this.waiting.splice(0, MAX_GROUP));
-			waitUntil(first.then(() => this.drain(db)));
-			await first;
-			return outcome(member);
-		}
 		const deadline = Date.now() + MEMBER_WAIT_MS;
-		while (!member.settled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+		while (!member.settled && Date.now() < deadline) {
+			if (!this.running) {
+				// No round is running (none yet, or the last leader handed over): lead one.
+				this.running = true;
+				const first = this.round(db, this.waiting.splice(0, MAX_GROUP));
+				waitUntil(first.then(() => this.drain(db)));
+				await first;
+				continue;
+			}
+			await new Promise((r) => setTimeout(r, 1));
+		}
+		if (!member.settled) {
+			// Gave up: make sure no later round writes what this ingest answered as failed.
+			const at = this.waiting.indexOf(member);
+			if (at >= 0) this.waiting.splice(at, 1);
+		}
 		return outcome(member);
 	}
 
+	/**
+	 * The rounds after the first, under the leader's waitUntil, for at most
+	 * LEAD_MS: then the leader hands over, and the next waiting ingest leads, so
+	 * no request's waitUntil runs into the platform's limits under steady load.
+	 */
 	private async drain(db: D1Database) {
+		const started = Date.now();
 		try {
-			while (this.waiting.length > 0) await this.round(db, this.waiting.splice(0, MAX_GROUP));
+			while (this.waiting.length > 0 && Date.now() - started < LEAD_MS)
+				await this.round(db, this.waiting.splice(0, MAX_GROUP));
 		} finally {
 			this.running = false;
 		}
@@ -83,9 +103,11 @@ export class GroupCommit {
 		let results: D1Result[];
 		try {
 			results = await db.batch(group.flatMap((m) => m.statements));
-		} catch {
-			// The whole group rolled back: give every member the answer of its own batch.
-			for (const m of group) await alone(m);
+		} catch (error) {
+			// A repeat rolled the whole group back: give every member the answer of its own batch.
+			// Any other failure may have committed (a lost reply): re-running could write twice.
+			if (this.isDuplicate(error)) for (const m of group) await alone(m);
+			else for (const m of group) m.settled = { error };
 			return;
 		}
 		let at = 0;
@@ -97,4 +119,4 @@ export class GroupCommit {
 }
 
 /** The isolate's group commit for ingests. */
-export const ingestCommits = new GroupCommit();
+export const ingestCommits = new GroupCommit(isUniqueViolation);

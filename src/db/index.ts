@@ -10,3 +10,9 @@ export const chunk = <T>(items: T[], size: number): T[][] => {
 	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
 	return out;
 };
+
+/** Whether a D1 error is a unique-key violation (a repeated id or key). */
+export const isUniqueViolation = (err: unknown) =>
+	/UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(
+		String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? ""),
+	);

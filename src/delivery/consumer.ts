@@ -93,6 +93,24 @@ const updateSeries = (env: Env, n: NotificationRow, fields: Partial<Notification
 			),
 		);
 
+/**
+ * A wait's update (paused, busy, stale): only while the notification still
+ * waits at the attempt this consumer saw, so a late write never takes back a
+ * delivery or a newer attempt recorded meanwhile.
+ */
+const updateWaiting = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>) =>
+	database(env)
+		.update(notifications)
+		.set({ ...fields, updatedAt: Date.now() })
+		.where(
+			and(
+				eq(notifications.id, n.id),
+				eq(notifications.series, n.series),
+				eq(notifications.attemptCount, n.attemptCount),
+				inArray(notifications.status, ["pending", "retrying", "paused"]),
+			),
+		);
+
 type Credentials = { signingSecrets: string[]; authorization?: string };
 
 /**
@@ -308,7 +326,7 @@ const plan = async (
 			return {
 				decision: ACK,
 				writes: [
-					updateSeries(env, n, {
+					updateWaiting(env, n, {
 						status: "paused",
 						lastError: answer.reason,
 						nextAttemptAt: answer.until + PAUSED_SAFETY_NET_MS,
@@ -321,7 +339,7 @@ const plan = async (
 			const seconds = answer.kind === "busy" ? answer.retryInSeconds : 2;
 			return {
 				decision: wait(seconds),
-				writes: [updateSeries(env, n, { nextAttemptAt: now + seconds * 1000 })],
+				writes: [updateWaiting(env, n, { nextAttemptAt: now + seconds * 1000 })],
 			};
 		}
 		default: {

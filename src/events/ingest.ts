@@ -4,7 +4,7 @@
 // D1 call and one queue call, whatever the number of webhooks.
 import { eq } from "drizzle-orm";
 import { encodeTime } from "ulid";
-import { database } from "../db";
+import { database, isUniqueViolation } from "../db";
 import { ingestCommits } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
 import { enqueueAfterAnswer, enqueueDeliveries } from "../delivery/message";
@@ -46,11 +46,6 @@ const findEarlier = async (env: Env, key: string | undefined, eventId: string | 
 	const event = await db.query.events.findFirst({ where: eq(events.id, id) });
 	return event && { id: event.id, type: event.type, notifications: event.notificationCount };
 };
-
-const isUniqueViolation = (err: unknown) =>
-	/UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(
-		String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? ""),
-	);
 
 export const ingestEvent = async (
 	env: Env,

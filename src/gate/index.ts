@@ -111,6 +111,12 @@ export const RELEASE_PER_SECOND = 20;
 export class EndpointGate extends DurableObject<Env> {
 	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
 	private inFlight = 0;
+	/**
+	 * Pacing: the next free send slot, and the slot each waiting notification holds.
+	 * In memory only: a fresh instance starts with no backlog to pace.
+	 */
+	private nextSendAt = 0;
+	private slots = new Map<string, number>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -189,12 +195,22 @@ export class EndpointGate extends DurableObject<Env> {
 			return { kind: "busy", retryInSeconds: 1 + Math.floor(Math.random() * 3) };
 		}
 		// Pacing: a slot within the next second is waited for here; a later one is a requeue.
+		// Each notification keeps the slot it was given, so a backlog drains at the rate
+		// with one requeue per notification, not one per second.
 		let wait = 0;
 		if (input.rateLimitPerSecond) {
-			const slot = Math.max(now, circuit.next_send_at);
-			wait = slot - now;
-			if (wait > 1000) return { kind: "busy", retryInSeconds: Math.ceil(wait / 1000) };
-			sql.exec("UPDATE circuit SET next_send_at = ? WHERE id = 1", slot + Math.ceil(1000 / input.rateLimitPerSecond));
+			let slot = this.slots.get(input.notificationId);
+			if (slot === undefined) {
+				slot = Math.max(now, this.nextSendAt);
+				this.nextSendAt = slot + Math.ceil(1000 / input.rateLimitPerSecond);
+				this.slots.set(input.notificationId, slot);
+				if (this.slots.size > 100_000) {
+					for (const [id, at] of this.slots) if (at < now - 60_000) this.slots.delete(id);
+				}
+			}
+			wait = Math.max(0, slot - now);
+			if (wait > 1000) return { kind: "busy", retryInSeconds: Math.max(1, Math.floor(wait / 1000)) };
+			this.slots.delete(input.notificationId);
 		}
 		if (probe) {
 			sql.exec(
@@ -397,7 +413,12 @@ export class EndpointGate extends DurableObject<Env> {
 				const oldest = sql
 					.exec<{ notification_id: string }>("SELECT notification_id FROM paused ORDER BY notification_id LIMIT 1")
 					.toArray()[0];
-				if (oldest) await this.env.DELIVERIES.send({ notificationId: oldest.notification_id }, { contentType: "json" });
+				if (oldest) {
+					// It leaves the table: if it turns out to be finished (the consumer acks it), the next
+					// probe takes the next oldest; if it comes back while the circuit is open, it waits again.
+					await this.env.DELIVERIES.send({ notificationId: oldest.notification_id }, { contentType: "json" });
+					sql.exec("DELETE FROM paused WHERE notification_id = ?", oldest.notification_id);
+				}
 			}
 			await this.scheduleAlarm(now);
 			return;

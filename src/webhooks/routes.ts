@@ -114,11 +114,18 @@ webhookRoutes.openapi(
 		summary: "List webhooks, newest first",
 		description:
 			"Each webhook comes with a health summary from its endpoint gate: circuit state, consecutive failures, success rate over the last hour, last success and failure, paused notifications.",
-		request: { query: PageQuery },
+		request: {
+			query: PageQuery.extend({
+				health: z
+					.enum(["true", "false"])
+					.default("true")
+					.openapi({ description: "false: leave out the health summaries (no gate is asked)" }),
+			}),
+		},
 		responses: { 200: json(pageOf(WebhookListed), "A page of webhooks"), ...problems(400, 401, 403, 503) },
 	}),
 	async (c) => {
-		const { limit, cursor } = c.req.valid("query");
+		const { limit, cursor, health } = c.req.valid("query");
 		const after = decodeCursor(cursor);
 		const rows = await database(c.env)
 			.select()
@@ -127,10 +134,15 @@ webhookRoutes.openapi(
 			.orderBy(desc(webhooks.id))
 			.limit(limit + 1);
 		const { data, nextCursor } = page(rows, limit);
-		const healths = await Promise.all(data.map((row) => gateOf(c.env, row.id).health()));
+		if (health === "false") return c.json({ data: data.map(toWebhook), nextCursor }, 200);
+		// One gate that cannot answer shows as null; the list still answers.
+		const healths = await Promise.allSettled(data.map((row) => gateOf(c.env, row.id).health()));
 		return c.json(
 			{
-				data: data.map((row, i) => ({ ...toWebhook(row), health: summaryOf(healths[i] as GateHealth) })),
+				data: data.map((row, i) => {
+					const h = healths[i];
+					return { ...toWebhook(row), health: h?.status === "fulfilled" ? summaryOf(h.value as GateHealth) : null };
+				}),
 				nextCursor,
 			},
 			200,
@@ -166,15 +178,20 @@ webhookRoutes.openapi(
 	async (c) => {
 		const config = readConfig(c.env);
 		const current = await findWebhook(c.env, c.req.valid("param").id);
-		const fields = patchedFields(current, c.req.valid("json"));
+		const patch = c.req.valid("json");
+		const fields = patchedFields(current, patch);
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
 		const now = Date.now();
 		const db = database(c.env);
+		// `enabled` is written only when the patch sets it, so a PATCH of other fields never
+		// undoes a disable (410, circuit) that happened since the webhook was read.
+		const { enabled: _enabled, ...columns } = await toColumns(fields, config.encryptionKey, current);
 		const [updated] = await db.batch([
 			db
 				.update(webhooks)
 				.set({
-					...(await toColumns(fields, config.encryptionKey, current)),
+					...columns,
+					...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
 					updatedAt: now,
 					// Enabling clears why it was disabled; disabling here records that an operator did.
 					...(fields.enabled && !current.enabled ? { disabledReason: null, disabledAt: null } : {}),

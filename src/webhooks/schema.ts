@@ -251,7 +251,11 @@ export const HealthSummary = z
 	})
 	.openapi("WebhookHealthSummary");
 
-export const WebhookListed = Webhook.extend({ health: HealthSummary }).openapi("WebhookListed");
+export const WebhookListed = Webhook.extend({
+	health: HealthSummary.nullable()
+		.optional()
+		.openapi({ description: "From the endpoint gate; null if it could not answer, absent with ?health=false" }),
+}).openapi("WebhookListed");
 
 export const WebhookWithSecret = Webhook.extend({
 	secret: z.string().openapi({ description: "The whsec_ signing secret; shown only on create and rotate." }),

@@ -318,3 +318,31 @@ describe("health", () => {
 		expect(percentileOf([0, 0, 0], 50)).toBeNull();
 	});
 });
+
+describe("pacing backlog", () => {
+	it("keeps each waiting notification's slot: coming back does not push it further out", async () => {
+		const tag = uniqueTag("slots");
+		const stub = gateOf(`wh_${tag}`);
+		const send = (n: string) =>
+			stub.send(input(`wh_${tag}`, `ntf_${tag}_${n}`, `${env.RECEIVER_URL}/ok/${tag}`, { rateLimitPerSecond: 1 }));
+		const first = await Promise.all(["a", "b", "c", "d", "e"].map(send));
+		expect(first.slice(0, 2).map((a) => a.kind)).toEqual(["sent", "sent"]);
+		const e1 = first[4];
+		expect(e1?.kind).toBe("busy");
+		const e2 = await send("e");
+		const f = await send("f");
+		if (e1?.kind !== "busy" || e2.kind !== "busy" || f.kind !== "busy") throw new Error("expected busy answers");
+		// e still holds its slot (about 3 s away now); f, new, queues behind everyone.
+		expect(e2.retryInSeconds).toBeLessThanOrEqual(e1.retryInSeconds);
+		expect(f.retryInSeconds).toBeGreaterThan(e2.retryInSeconds);
+	});
+});
+
+describe("webhook list health", () => {
+	it("leaves the health summaries out with ?health=false", async () => {
+		await createWebhook();
+		const list = (await (await api("/v1/webhooks?limit=5&health=false")).json()) as { data: Record<string, unknown>[] };
+		expect(list.data.length).toBeGreaterThan(0);
+		for (const w of list.data) expect(w).not.toHaveProperty("health");
+	});
+});
