@@ -107,6 +107,10 @@ const STATS_KEEP_MINUTES = 1500;
 const STATS_FLUSH_MS = 2000;
 /** Paused notifications released per second after the circuit closes. */
 export const RELEASE_PER_SECOND = 20;
+/** A released notification not sent after this long is released again (its message was lost). */
+const RELEASE_STALE_MS = 60_000;
+/** Releases of one notification without a send before the gate lets go of it. */
+const MAX_RELEASES = 5;
 
 export class EndpointGate extends DurableObject<Env> {
 	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
@@ -151,6 +155,14 @@ export class EndpointGate extends DurableObject<Env> {
 		ctx.storage.sql.exec(
 			"CREATE TABLE IF NOT EXISTS paused (notification_id TEXT PRIMARY KEY, paused_at INTEGER NOT NULL)",
 		);
+		// A released notification stays until it is sent, so a lost release message is released again.
+		for (const column of ["released_at INTEGER", "releases INTEGER NOT NULL DEFAULT 0"]) {
+			try {
+				ctx.storage.sql.exec(`ALTER TABLE paused ADD COLUMN ${column}`);
+			} catch {
+				// Already there.
+			}
+		}
 		ctx.storage.sql.exec(
 			"CREATE TABLE IF NOT EXISTS stats (minute INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, succeeded INTEGER NOT NULL, histogram TEXT NOT NULL)",
 		);
@@ -311,7 +323,8 @@ export class EndpointGate extends DurableObject<Env> {
 	private pause(notificationId: string, circuit: CircuitRow, now: number): GateAnswer {
 		this.pausedEmpty = false;
 		this.ctx.storage.sql.exec(
-			"INSERT INTO paused (notification_id, paused_at) VALUES (?, ?) ON CONFLICT (notification_id) DO NOTHING",
+			`INSERT INTO paused (notification_id, paused_at) VALUES (?, ?)
+			 ON CONFLICT (notification_id) DO UPDATE SET released_at = NULL`,
 			notificationId,
 			now,
 		);
@@ -380,8 +393,15 @@ export class EndpointGate extends DurableObject<Env> {
 			at = Math.min(c.next_probe_at ?? now, disableAt);
 			// A probe that never came back (its message lost): look again after a cool-down.
 			if (at <= now) at = now + Math.max(c.cool_down_ms, 1000);
-		} else if (this.pausedCount() > 0) {
-			at = now + 1000;
+		} else {
+			// Unreleased ones next second; released ones that were never sent, once their release is stale.
+			const next = this.ctx.storage.sql
+				.exec<{ unreleased: number; oldest: number | null }>(
+					"SELECT count(*) FILTER (WHERE released_at IS NULL) AS unreleased, min(released_at) AS oldest FROM paused",
+				)
+				.one();
+			if (next.unreleased > 0) at = now + 1000;
+			else if (next.oldest !== null) at = Math.max(now + 1000, next.oldest + RELEASE_STALE_MS);
 		}
 		if (at !== undefined) await this.ctx.storage.setAlarm(at);
 	}
@@ -410,32 +430,54 @@ export class EndpointGate extends DurableObject<Env> {
 			const probeDue = (c.next_probe_at ?? 0) <= now;
 			const probeBusy = c.state === "half_open" && (c.probe_lease_until ?? 0) > now;
 			if (probeDue && !probeBusy) {
-				const oldest = sql
-					.exec<{ notification_id: string }>("SELECT notification_id FROM paused ORDER BY notification_id LIMIT 1")
-					.toArray()[0];
+				// The oldest that was not released lately: a finished one (acked without a send) does
+				// not hold up the next probe.
+				const [oldest] = this.releasable(now, 1);
 				if (oldest) {
-					// It leaves the table: if it turns out to be finished (the consumer acks it), the next
-					// probe takes the next oldest; if it comes back while the circuit is open, it waits again.
-					await this.env.DELIVERIES.send({ notificationId: oldest.notification_id }, { contentType: "json" });
-					sql.exec("DELETE FROM paused WHERE notification_id = ?", oldest.notification_id);
+					await this.env.DELIVERIES.send({ notificationId: oldest }, { contentType: "json" });
+					this.released([oldest], now);
 				}
 			}
 			await this.scheduleAlarm(now);
 			return;
 		}
-		const release = sql
-			.exec<{ notification_id: string }>(
-				"SELECT notification_id FROM paused ORDER BY notification_id LIMIT ?",
-				RELEASE_PER_SECOND,
-			)
-			.toArray();
+		const release = this.releasable(now, RELEASE_PER_SECOND);
 		if (release.length > 0) {
 			await this.env.DELIVERIES.sendBatch(
-				release.map((r) => ({ body: { notificationId: r.notification_id }, contentType: "json" as const })),
+				release.map((notificationId) => ({ body: { notificationId }, contentType: "json" as const })),
 			);
-			for (const r of release) sql.exec("DELETE FROM paused WHERE notification_id = ?", r.notification_id);
+			this.released(release, now);
 		}
 		await this.scheduleAlarm(now);
+	}
+
+	/**
+	 * Paused notifications to release, oldest first: never released, or released
+	 * RELEASE_STALE_MS ago and still not sent (the message was lost). One released
+	 * MAX_RELEASES times without a send is dropped here; the sweeper's safety net
+	 * still has it in D1.
+	 */
+	private releasable(now: number, limit: number) {
+		const sql = this.ctx.storage.sql;
+		sql.exec("DELETE FROM paused WHERE releases >= ? AND released_at < ?", MAX_RELEASES, now - RELEASE_STALE_MS);
+		return sql
+			.exec<{ notification_id: string }>(
+				`SELECT notification_id FROM paused WHERE released_at IS NULL OR released_at < ?
+				 ORDER BY released_at IS NOT NULL, notification_id LIMIT ?`,
+				now - RELEASE_STALE_MS,
+				limit,
+			)
+			.toArray()
+			.map((r) => r.notification_id);
+	}
+
+	private released(ids: string[], now: number) {
+		for (const id of ids)
+			this.ctx.storage.sql.exec(
+				"UPDATE paused SET released_at = ?, releases = releases + 1 WHERE notification_id = ?",
+				now,
+				id,
+			);
 	}
 
 	/** Called when the webhook is enabled again: a fresh, closed circuit. */

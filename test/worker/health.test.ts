@@ -180,14 +180,44 @@ describe("paused backlog", () => {
 				 VALUES (1, 'closed', 0, 30000, 0, ?, 432000000)`,
 				`wh_${tag}`,
 			);
-			for (const id of ids) state.storage.sql.exec("INSERT INTO paused VALUES (?, ?)", id, Date.now());
+			for (const id of ids)
+				state.storage.sql.exec("INSERT INTO paused (notification_id, paused_at) VALUES (?, ?)", id, Date.now());
 			await state.storage.setAlarm(Date.now());
 		});
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
-		// Unknown to D1, these are acked by the consumer; what matters is what the gate kept.
-		expect(await pausedIds(stub)).toEqual(ids.slice(RELEASE_PER_SECOND));
+		// Unknown to D1, these are acked by the consumer without a send; what matters is what the gate did.
+		const rows = () =>
+			runInDurableObject(stub, (_i: EndpointGate, state) =>
+				state.storage.sql
+					.exec<{ notification_id: string; released_at: number | null; releases: number }>(
+						"SELECT notification_id, released_at, releases FROM paused ORDER BY notification_id",
+					)
+					.toArray(),
+			);
+		const first = await rows();
+		expect(first.filter((r) => r.released_at !== null).map((r) => r.notification_id)).toEqual(
+			ids.slice(0, RELEASE_PER_SECOND),
+		);
+		expect(first.filter((r) => r.released_at === null).map((r) => r.notification_id)).toEqual(
+			ids.slice(RELEASE_PER_SECOND),
+		);
 		const next = await runInDurableObject(stub, (_i: EndpointGate, state) => state.storage.getAlarm());
 		expect(next).not.toBeNull();
+		// The next round releases the rest; a release whose message was lost (not sent in 60 s) goes again.
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		await runInDurableObject(stub, (_i: EndpointGate, state) => {
+			state.storage.sql.exec(
+				"UPDATE paused SET released_at = ? WHERE notification_id = ?",
+				Date.now() - 61_000,
+				ids[0],
+			);
+		});
+		await runInDurableObject(stub, async (_i: EndpointGate, state) => state.storage.setAlarm(Date.now()));
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const again = (await rows()).find((r) => r.notification_id === ids[0]);
+		expect(again?.releases).toBe(2);
+		expect(again?.released_at).toBeGreaterThan(Date.now() - 10_000);
+		expect((await rows()).every((r) => r.released_at !== null)).toBe(true);
 	});
 });
 
