@@ -17,7 +17,7 @@ import { notifications, webhooks } from "../db/schema";
 import type { GateHealth } from "../gate";
 import { isAdminToken } from "../http/auth";
 import { endSession, readSession, type Session, startSession } from "./session";
-import { Badge, Chart, Csrf, FieldError, Layout, pretty, STYLE, When } from "./ui";
+import { Badge, Chart, Csrf, FieldError, Layout, PREVIEW_SCRIPT, pretty, STYLE, When } from "./ui";
 
 type ConsoleEnv = { Bindings: Env; Variables: { session: Session } };
 
@@ -33,6 +33,9 @@ consoleRoutes.use(
 	secureHeaders({
 		contentSecurityPolicy: {
 			defaultSrc: ["'none'"],
+			// One script, /console/assets/preview.js: no inline script, no eval.
+			scriptSrc: ["'self'"],
+			connectSrc: ["'self'"],
 			styleSrc: ["'self'"],
 			imgSrc: ["'self'", "data:"],
 			formAction: ["'self'"],
@@ -43,6 +46,13 @@ consoleRoutes.use(
 	}),
 );
 consoleRoutes.use("*", csrf());
+
+consoleRoutes.get("/assets/preview.js", (c) =>
+	c.body(PREVIEW_SCRIPT, 200, {
+		"content-type": "text/javascript; charset=utf-8",
+		"cache-control": "public, max-age=300",
+	}),
+);
 
 consoleRoutes.get("/assets/style.css", (c) =>
 	c.body(STYLE, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }),
@@ -352,7 +362,7 @@ const WebhookForm = ({
 	preview?: Preview;
 	previewErrors?: string[];
 }) => (
-	<form method="post" action={action} class="card">
+	<form method="post" action={action} class="card" data-preview="/console/webhooks/preview-fragment">
 		<Csrf token={csrf} />
 		{id && <input type="hidden" name="id" value={id} />}
 		<div class="grid">
@@ -483,9 +493,19 @@ const WebhookForm = ({
 				Preview request
 			</button>
 		</div>
-		{previewErrors && previewErrors.length > 0 && (
+		<div id="preview-live" aria-live="polite">
+			<PreviewBlock preview={preview} errors={previewErrors} />
+		</div>
+		<script src="/console/assets/preview.js" defer />
+	</form>
+);
+
+/** The preview, or why there is none; the page renders it, and the live preview swaps it in. */
+const PreviewBlock = ({ preview, errors }: { preview?: Preview; errors?: string[] }) => (
+	<>
+		{errors && errors.length > 0 && (
 			<div class="alert bad" role="alert">
-				{previewErrors.map((e) => (
+				{errors.map((e) => (
 					<div>{e}</div>
 				))}
 			</div>
@@ -501,7 +521,7 @@ const WebhookForm = ({
 				<p class="muted">Added at send time: {preview.addedAtSend.join(", ")}.</p>
 			</section>
 		)}
-	</form>
+	</>
 );
 
 const DEFAULT_SAMPLE = '{"type": "sample.event", "data": {}}';
@@ -565,7 +585,8 @@ const secretPage = (c: Ctx, webhook: { id: string; name: string }, secret: strin
 		</>,
 	);
 
-consoleRoutes.post("/webhooks/preview", async (c) => {
+/** The preview of a posted form: the request its sample event produces, or the errors. */
+const previewOf = async (c: Ctx) => {
 	const form = await c.req.parseBody();
 	const values = fromForm(form);
 	const id = typeof form.id === "string" && form.id ? form.id : undefined;
@@ -585,6 +606,17 @@ consoleRoutes.post("/webhooks/preview", async (c) => {
 	const result =
 		previewErrors.length === 0 ? await api<Preview>(c, "POST", "/v1/webhooks/preview", { webhook, event }) : undefined;
 	if (result && !result.ok) previewErrors.push(...problemText(result.problem).filter((x): x is string => Boolean(x)));
+	return { values, id, sampleText, result, previewErrors };
+};
+
+// The live preview: the form, posted as it changes (with its CSRF token), gets the block back.
+consoleRoutes.post("/webhooks/preview-fragment", async (c) => {
+	const { result, previewErrors } = await previewOf(c);
+	return c.html(<PreviewBlock preview={result?.ok ? result.body : undefined} errors={previewErrors} />);
+});
+
+consoleRoutes.post("/webhooks/preview", async (c) => {
+	const { values, id, sampleText, result, previewErrors } = await previewOf(c);
 	return page(
 		c,
 		id ? "Edit webhook" : "New webhook",

@@ -55,6 +55,37 @@ svg.chart .bad { fill:var(--bad); }
 @media (max-width: 640px) { th.optional, td.optional { display:none; } main { padding:.5rem; } }
 `;
 
+/**
+ * The live preview: while the webhook form changes, it posts the form (with
+ * its CSRF token) to the preview fragment route, 400 ms after the last
+ * keystroke, and shows the answer, which hono/jsx rendered and escaped. Without
+ * script, the "Preview request" button does the same with a full page.
+ */
+export const PREVIEW_SCRIPT = `"use strict";
+(() => {
+	const form = document.querySelector("form[data-preview]");
+	const target = document.getElementById("preview-live");
+	if (!form || !target) return;
+	let timer;
+	let latest = 0;
+	const refresh = async () => {
+		const mine = ++latest;
+		try {
+			const res = await fetch(form.dataset.preview, {
+				method: "POST",
+				credentials: "same-origin",
+				body: new URLSearchParams(new FormData(form)),
+			});
+			if (mine === latest && res.ok) target.innerHTML = await res.text();
+		} catch {}
+	};
+	form.addEventListener("input", () => {
+		clearTimeout(timer);
+		timer = setTimeout(refresh, 400);
+	});
+})();
+`;
+
 export const Layout: FC<{ title: string; csrf?: string; children?: Child }> = ({ title, csrf, children }) => (
 	<html lang="en">
 		<head>

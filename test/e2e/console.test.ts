@@ -80,7 +80,8 @@ describe("admin console in a browser", () => {
 		expect(new URL(page.url()).pathname).toBe("/console/login");
 		const csp = (await page.request.get(`${hookline.url}/console/login`)).headers()["content-security-policy"];
 		expect(csp).toContain("default-src 'none'");
-		expect(csp).not.toContain("script-src");
+		expect(csp).toContain("script-src 'self'");
+		expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
 		await shot("login");
 		await page.fill("#token", "not-the-token");
 		await page.click("button[type=submit]");
@@ -105,7 +106,16 @@ describe("admin console in a browser", () => {
 		await page.getByRole("button", { name: "Create" }).click();
 		await expect(page.locator(".error").first().innerText()).resolves.toMatch(/1000/);
 		await page.fill("#timeoutMs", "5000");
+		// The live preview follows the form as it is typed, without a click.
 		await page.fill("#sample", '{"type": "order.created", "data": {"id": "O-1", "total": 12.5}}');
+		await page.locator("#preview-live pre", { hasText: '"O-1"' }).waitFor({ timeout: 10_000 });
+		await page.fill("#payloadTemplate", '{"order": "{{data.id}}", "total": {{#json}}data.total{{/json}}}');
+		await page.locator("#preview-live pre", { hasText: '"total": 12.5' }).waitFor({ timeout: 10_000 });
+		// A broken template shows its error live too.
+		await page.fill("#payloadTemplate", '{"order": "{{data.id}"}');
+		await page.locator("#preview-live .alert.bad").waitFor({ timeout: 10_000 });
+		await page.fill("#payloadTemplate", '{"order": "{{data.id}}", "total": {{#json}}data.total{{/json}}}');
+		// Without script, the button gives the same preview on a full page.
 		await page.getByRole("button", { name: "Preview request" }).click();
 		const preview = await page.locator("#preview pre").innerText();
 		expect(preview).toContain(`POST ${receiver.url}/ok/console/order.created`);

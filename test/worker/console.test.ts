@@ -50,7 +50,9 @@ describe("console sign-in and session", () => {
 		const csp = res.headers.get("content-security-policy") ?? "";
 		expect(csp).toContain("default-src 'none'");
 		expect(csp).toContain("frame-ancestors 'none'");
-		expect(csp).not.toMatch(/script-src|unsafe-inline/);
+		// One script from the console itself (the live preview); nothing inline, no eval.
+		expect(csp).toContain("script-src 'self'");
+		expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
 		expect(await res.text()).toContain("203.0.113.7");
 	});
 
