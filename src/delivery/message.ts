@@ -54,34 +54,27 @@ const DRAIN_HANDOVER_MS = 5_000;
 const buffered: string[] = [];
 let draining = false;
 
+/** Sends one part of the buffer; a failure is logged (the sweeper re-enqueues what it lost). */
+const sendPart = (queue: Queue, part: string[]) =>
+	sendMessages(
+		queue,
+		part.map((notificationId) => ({ body: { notificationId } })),
+	).catch((err) => {
+		console.error(
+			JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
+		);
+	});
+
 const drain = async (queue: Queue) => {
 	const started = Date.now();
 	try {
-		while (buffered.length > 0 && Date.now() - started < DRAIN_HANDOVER_MS) {
-			const part = buffered.splice(0, SEND_BATCH_SIZE);
-			await sendMessages(
-				queue,
-				part.map((notificationId) => ({ body: { notificationId } })),
-			).catch((err) => {
-				console.error(
-					JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
-				);
-			});
-		}
+		while (buffered.length > 0 && Date.now() - started < DRAIN_HANDOVER_MS)
+			await sendPart(queue, buffered.splice(0, SEND_BATCH_SIZE));
 	} finally {
 		draining = false;
 	}
 	// Handing over: what is left goes out from here; new arrivals start a new drain.
-	const rest = buffered.splice(0);
-	for (const part of chunk(rest, SEND_BATCH_SIZE))
-		await sendMessages(
-			queue,
-			part.map((notificationId) => ({ body: { notificationId } })),
-		).catch((err) => {
-			console.error(
-				JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
-			);
-		});
+	for (const part of chunk(buffered.splice(0), SEND_BATCH_SIZE)) await sendPart(queue, part);
 };
 
 /**
