@@ -4,7 +4,7 @@
 // attempts and status changes in one D1 batch. It acks only what it handled;
 // an internal error retries the message without spending an attempt (the gate
 // replays an attempt that was sent but not recorded).
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, lt, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
 import { chunk, database } from "../db";
@@ -78,20 +78,15 @@ const loadAll = async (env: Env, ids: string[]) => {
 
 /**
  * An update of the notification that applies only while it is still in the
- * series this consumer works on (and, for an attempt's record, only if it moves
- * the attempt count forward, so a late write never takes the record back).
+ * series this consumer works on, and where `only` holds: for an attempt's
+ * record, that it moves the attempt count forward, so a late write never takes
+ * the record back.
  */
-const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>, beforeAttempt?: number) =>
+const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>, only?: SQL) =>
 	database(env)
 		.update(notifications)
 		.set({ ...fields, updatedAt: Date.now() })
-		.where(
-			and(
-				eq(notifications.id, n.id),
-				eq(notifications.series, n.series),
-				beforeAttempt === undefined ? undefined : lt(notifications.attemptCount, beforeAttempt),
-			),
-		);
+		.where(and(eq(notifications.id, n.id), eq(notifications.series, n.series), only));
 
 /**
  * A wait's update (paused, busy, stale): only while the notification still
@@ -99,17 +94,15 @@ const updateSeries = (env: Env, n: NotificationRow, fields: Partial<Notification
  * delivery or a newer attempt recorded meanwhile.
  */
 const updateWaiting = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>) =>
-	database(env)
-		.update(notifications)
-		.set({ ...fields, updatedAt: Date.now() })
-		.where(
-			and(
-				eq(notifications.id, n.id),
-				eq(notifications.series, n.series),
-				eq(notifications.attemptCount, n.attemptCount),
-				inArray(notifications.status, ["pending", "retrying", "paused"]),
-			),
-		);
+	updateSeries(
+		env,
+		n,
+		fields,
+		and(
+			eq(notifications.attemptCount, n.attemptCount),
+			inArray(notifications.status, ["pending", "retrying", "paused"]),
+		),
+	);
 
 type Credentials = { signingSecrets: string[]; authorization?: string };
 
@@ -229,7 +222,7 @@ const record = (
 							}
 						: {}),
 				},
-				attempt.number,
+				lt(notifications.attemptCount, attempt.number),
 			),
 		],
 	};
