@@ -17,7 +17,7 @@ import { notifications, webhooks } from "../db/schema";
 import type { GateHealth } from "../gate";
 import { isAdminToken } from "../http/auth";
 import { endSession, readSession, type Session, startSession } from "./session";
-import { Badge, Chart, Csrf, FieldError, Layout, PREVIEW_SCRIPT, pretty, STYLE, When } from "./ui";
+import { Badge, Chart, Choice, Csrf, Field, FieldError, Layout, PREVIEW_SCRIPT, pretty, STYLE, When } from "./ui";
 
 type ConsoleEnv = { Bindings: Env; Variables: { session: Session } };
 
@@ -366,47 +366,30 @@ const WebhookForm = ({
 		<Csrf token={csrf} />
 		{id && <input type="hidden" name="id" value={id} />}
 		<div class="grid">
-			<div>
-				<label for="name">Name</label>
-				<input id="name" name="name" value={values.name} required />
-				<FieldError errors={errors} name="name" />
-			</div>
-			<div>
-				<label for="eventTypes">
-					Event types <small>comma-separated: loan.created, loan.*, *</small>
-				</label>
-				<input id="eventTypes" name="eventTypes" value={values.eventTypes.join(", ")} />
-				<FieldError errors={errors} name="eventTypes" />
-			</div>
-			<div>
-				<label for="url">
-					URL template <small>e.g. https://example.com/hooks/{"{{event.type}}"}</small>
-				</label>
-				<input id="url" name="url" value={values.url} required />
-				<FieldError errors={errors} name="url" />
-			</div>
-			<div>
-				<label for="method">Method</label>
-				<select id="method" name="method">
-					{["POST", "PUT", "PATCH"].map((m) => (
-						<option value={m} selected={values.method === m}>
-							{m}
-						</option>
-					))}
-				</select>
-				<FieldError errors={errors} name="method" />
-			</div>
-			<div>
-				<label for="contentType">Content type</label>
-				<select id="contentType" name="contentType">
-					{["application/json", "application/xml", "text/plain"].map((t) => (
-						<option value={t} selected={values.contentType === t}>
-							{t}
-						</option>
-					))}
-				</select>
-				<FieldError errors={errors} name="contentType" />
-			</div>
+			<Field name="name" label="Name" value={values.name} required errors={errors} />
+			<Field
+				name="eventTypes"
+				label="Event types"
+				hint="comma-separated: loan.created, loan.*, *"
+				value={values.eventTypes.join(", ")}
+				errors={errors}
+			/>
+			<Field
+				name="url"
+				label="URL template"
+				hint={`e.g. https://example.com/hooks/{{event.type}}`}
+				value={values.url}
+				required
+				errors={errors}
+			/>
+			<Choice name="method" label="Method" options={["POST", "PUT", "PATCH"]} value={values.method} errors={errors} />
+			<Choice
+				name="contentType"
+				label="Content type"
+				options={["application/json", "application/xml", "text/plain"]}
+				value={values.contentType}
+				errors={errors}
+			/>
 			{!id && (
 				<div>
 					<input type="hidden" name="_hasEnabled" value="1" />
@@ -433,53 +416,61 @@ const WebhookForm = ({
 		</textarea>
 		<FieldError errors={errors} name="headers" />
 		<div class="grid">
-			<div>
-				<label for="authUsername">
-					Basic auth user <small>empty: none</small>
-				</label>
-				<input id="authUsername" name="authUsername" value={values.auth?.username ?? ""} autocomplete="off" />
-				<FieldError errors={errors} name="authUsername" />
-			</div>
-			<div>
-				<label for="authPassword">
-					Basic auth password <small>{id ? "empty: keep the stored one" : ""}</small>
-				</label>
-				<input id="authPassword" name="authPassword" type="password" autocomplete="new-password" />
-			</div>
-			<div>
-				<label for="retryDelays">
-					Retry delays, seconds <small>attempts = delays + 1</small>
-				</label>
-				<input id="retryDelays" name="retryDelays" value={values.retryPolicy.delaysSeconds.join(", ")} />
-				<FieldError errors={errors} name="retryDelays" />
-			</div>
-			<div>
-				<label for="timeoutMs">Timeout, ms</label>
-				<input id="timeoutMs" name="timeoutMs" value={String(values.timeoutMs ?? "")} inputmode="numeric" />
-				<FieldError errors={errors} name="timeoutMs" />
-			</div>
-			<div>
-				<label for="maxConcurrency">Max concurrency</label>
-				<input id="maxConcurrency" name="maxConcurrency" value={String(values.maxConcurrency ?? "")} />
-				<FieldError errors={errors} name="maxConcurrency" />
-			</div>
-			<div>
-				<label for="failureThreshold">Circuit opens after failures</label>
-				<input id="failureThreshold" name="failureThreshold" value={String(values.failureThreshold ?? "")} />
-				<FieldError errors={errors} name="failureThreshold" />
-			</div>
-			<div>
-				<label for="rateLimitPerSecond">
-					Rate limit per second <small>empty: none</small>
-				</label>
-				<input id="rateLimitPerSecond" name="rateLimitPerSecond" value={String(values.rateLimitPerSecond ?? "")} />
-				<FieldError errors={errors} name="rateLimitPerSecond" />
-			</div>
-			<div>
-				<label for="disableAfterHours">Disable after circuit open, hours</label>
-				<input id="disableAfterHours" name="disableAfterHours" value={String(values.disableAfterHours ?? "")} />
-				<FieldError errors={errors} name="disableAfterHours" />
-			</div>
+			<Field
+				name="authUsername"
+				label="Basic auth user"
+				hint="empty: none"
+				value={values.auth?.username ?? ""}
+				autocomplete="off"
+				errors={errors}
+			/>
+			<Field
+				name="authPassword"
+				label="Basic auth password"
+				hint={id ? "empty: keep the stored one" : ""}
+				type="password"
+				autocomplete="new-password"
+				errors={{}}
+			/>
+			<Field
+				name="retryDelays"
+				label="Retry delays, seconds"
+				hint="attempts = delays + 1"
+				value={values.retryPolicy.delaysSeconds.join(", ")}
+				errors={errors}
+			/>
+			<Field
+				name="timeoutMs"
+				label="Timeout, ms"
+				value={String(values.timeoutMs ?? "")}
+				inputmode="numeric"
+				errors={errors}
+			/>
+			<Field
+				name="maxConcurrency"
+				label="Max concurrency"
+				value={String(values.maxConcurrency ?? "")}
+				errors={errors}
+			/>
+			<Field
+				name="failureThreshold"
+				label="Circuit opens after failures"
+				value={String(values.failureThreshold ?? "")}
+				errors={errors}
+			/>
+			<Field
+				name="rateLimitPerSecond"
+				label="Rate limit per second"
+				hint="empty: none"
+				value={String(values.rateLimitPerSecond ?? "")}
+				errors={errors}
+			/>
+			<Field
+				name="disableAfterHours"
+				label="Disable after circuit open, hours"
+				value={String(values.disableAfterHours ?? "")}
+				errors={errors}
+			/>
 		</div>
 		<label for="sample">
 			Sample event for the preview <small>{'JSON: {"type": "...", "data": {...}}'}</small>

@@ -168,6 +168,42 @@ export const FieldError: FC<{ errors: Record<string, string[]>; name: string }> 
 	) : null;
 };
 
+type FieldProps = { name: string; label: string; hint?: Child; errors: Record<string, string[]> };
+
+/** A labelled text input with its API errors under it. */
+export const Field: FC<
+	FieldProps & { value?: string; required?: boolean; type?: string; autocomplete?: string; inputmode?: "numeric" }
+> = ({ name, label, hint, errors, ...input }) => (
+	<div>
+		<label for={name}>
+			{label} {hint && <small>{hint}</small>}
+		</label>
+		<input id={name} name={name} {...input} />
+		<FieldError errors={errors} name={name} />
+	</div>
+);
+
+/** A labelled select of `options` with its API errors under it. */
+export const Choice: FC<FieldProps & { options: string[]; value: string }> = ({
+	name,
+	label,
+	errors,
+	options,
+	value,
+}) => (
+	<div>
+		<label for={name}>{label}</label>
+		<select id={name} name={name}>
+			{options.map((o) => (
+				<option value={o} selected={value === o}>
+					{o}
+				</option>
+			))}
+		</select>
+		<FieldError errors={errors} name={name} />
+	</div>
+);
+
 /** Indents XML for reading (the stored bytes stay as sent). */
 export const indentXml = (xml: string) => {
 	let depth = 0;
