@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { deliver, handleDeadLetters, handleDeliveries } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
 import { sweep } from "../../src/delivery/sweeper";
-import type { EndpointGate, GateSend } from "../../src/gate";
+import type { EndpointGate } from "../../src/gate";
 import { newId } from "../../src/ids";
-import { api, createWebhook, eventually, received, seedNotification, uniqueTag } from "./helpers";
+import { api, createWebhook, eventually, gateInput, gateOf, received, seedNotification, uniqueTag } from "./helpers";
 
 const seed = async (webhookId: string, options: Parameters<typeof seedNotification>[1] = {}) =>
 	(await seedNotification(webhookId, options)).id;
@@ -20,24 +20,6 @@ const detail = async (id: string) =>
 		lastError: string | null;
 		attempts: { series: number; number: number; trigger: string; succeeded: boolean }[];
 	};
-
-const gateOf = (webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
-
-const gateInput = (notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend => ({
-	notificationId,
-	series: 0,
-	number: 1,
-	attemptId: newId("att"),
-	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
-	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
-	timeoutMs: 5000,
-	maxConcurrency: 10,
-	webhookId: "wh_gate_test",
-	failureThreshold: 10,
-	rateLimitPerSecond: null,
-	disableAfterHours: 120,
-	...extra,
-});
 
 describe("endpoint gate", () => {
 	it("lets one of two racing sends through and answers the other busy", async () => {

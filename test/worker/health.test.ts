@@ -9,26 +9,21 @@ import { deliver } from "../../src/delivery/consumer";
 import type { EndpointGate, GateSend } from "../../src/gate";
 import { RELEASE_PER_SECOND } from "../../src/gate";
 import { percentileOf } from "../../src/gate/health";
-import { newId } from "../../src/ids";
-import { api, createWebhook, eventually, INGEST, received, seedNotification, uniqueTag } from "./helpers";
+import {
+	api,
+	createWebhook,
+	eventually,
+	gateInput,
+	gateOf,
+	INGEST,
+	received,
+	seedNotification,
+	uniqueTag,
+} from "./helpers";
 
-const gateOf = (webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
-
-const input = (webhookId: string, notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend => ({
-	notificationId,
-	series: 0,
-	number: 1,
-	attemptId: newId("att"),
-	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
-	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
-	timeoutMs: 5000,
-	maxConcurrency: 10,
-	webhookId,
-	failureThreshold: 3,
-	rateLimitPerSecond: null,
-	disableAfterHours: 120,
-	...extra,
-});
+/** A send through `webhookId`'s gate, whose circuit opens after 3 failures. */
+const input = (webhookId: string, notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend =>
+	gateInput(notificationId, url, { webhookId, failureThreshold: 3, ...extra });
 
 type Circuit = { state: string; consecutive_failures: number; cool_down_ms: number; next_probe_at: number | null };
 

@@ -3,6 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
+import type { GateSend } from "../../src/gate";
 import { newId } from "../../src/ids";
 
 export const ADMIN = "Bearer test-admin-token";
@@ -92,3 +93,23 @@ export const seedNotification = async (
 	]);
 	return { id, eventId };
 };
+
+/** A webhook's endpoint gate, by webhook id. */
+export const gateOf = (webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+
+/** A send as the consumer would ask the gate for it: a POST of "{}" to `url`, first attempt. */
+export const gateInput = (notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend => ({
+	notificationId,
+	series: 0,
+	number: 1,
+	attemptId: newId("att"),
+	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
+	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
+	timeoutMs: 5000,
+	maxConcurrency: 10,
+	webhookId: "wh_gate_test",
+	failureThreshold: 10,
+	rateLimitPerSecond: null,
+	disableAfterHours: 120,
+	...extra,
+});
