@@ -1,7 +1,7 @@
 // The deliveries-queue consumer. For a batch it loads every notification with
-// its event and webhook in one read per 90 messages, sends each due attempt
-// through the webhook's endpoint gate (bounded concurrency), and writes all
-// attempts and status changes in one D1 batch. It acks only what it handled;
+// its event and webhook in one read per 90 messages, hands the due attempts to
+// each webhook's endpoint gate in one call per webhook (the gate sends them side
+// by side), and writes all attempts and status changes in one D1 batch. It acks only what it handled;
 // an internal error retries the message without spending an attempt (the gate
 // replays an attempt that was sent but not recorded).
 import { and, eq, inArray, lt, type SQL } from "drizzle-orm";
@@ -17,7 +17,7 @@ import {
 	type WebhookRow,
 	webhooks,
 } from "../db/schema";
-import type { GateRecord } from "../gate";
+import type { EndpointGate, GateAnswer, GateRecord, GateResult, GateSend } from "../gate";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { toBase64, unseal } from "../secrets";
@@ -27,8 +27,10 @@ import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 
 /** A paused notification is re-enqueued by the sweeper this long after its probe time, should the gate's release be lost. */
 const PAUSED_SAFETY_NET_MS = 3_600_000;
-/** Messages of one batch handled at once; the local queue hands over one batch at a time. */
+/** Gate calls of one batch in flight at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 50;
+/** Attempts handed to one gate in one call. */
+const SENDS_PER_GATE_CALL = 50;
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
 const IDS_PER_QUERY = 90;
 
@@ -228,14 +230,21 @@ const record = (
 	};
 };
 
-/** Decides and, when due, sends one notification's next attempt. Throws only on internal errors. */
-const plan = async (
+/** A notification whose attempt is due: what to ask its webhook's gate, and what to record with the answer. */
+type Due = { n: NotificationRow; webhook: WebhookRow; input: GateSend };
+
+/**
+ * Decides what a message needs: nothing, a write without a send, or a send
+ * through the gate (shaping the request on the first send-out). Throws only on
+ * internal errors.
+ */
+const prepare = async (
 	env: Env,
 	id: string,
 	loaded: Loaded | undefined,
 	now: number,
 	credentials: (webhook: WebhookRow) => Promise<Credentials>,
-): Promise<Planned> => {
+): Promise<Planned | Due> => {
 	if (!loaded) {
 		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: id }));
 		return { decision: ACK, writes: [] };
@@ -295,23 +304,34 @@ const plan = async (
 			);
 		}
 	}
+	return {
+		n,
+		webhook,
+		input: {
+			notificationId: n.id,
+			series: n.series,
+			number,
+			attemptId,
+			request,
+			...(await credentials(webhook)),
+			timeoutMs: webhook.timeoutMs,
+			maxConcurrency: webhook.maxConcurrency,
+			webhookId: webhook.id,
+			failureThreshold: webhook.failureThreshold,
+			rateLimitPerSecond: webhook.rateLimitPerSecond,
+			disableAfterHours: webhook.disableAfterHours,
+		},
+	};
+};
 
-	const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhook.id));
-	count("gateCalls");
-	const answer = await gate.send({
-		notificationId: n.id,
-		series: n.series,
-		number,
-		attemptId,
-		request,
-		...(await credentials(webhook)),
-		timeoutMs: webhook.timeoutMs,
-		maxConcurrency: webhook.maxConcurrency,
-		webhookId: webhook.id,
-		failureThreshold: webhook.failureThreshold,
-		rateLimitPerSecond: webhook.rateLimitPerSecond,
-		disableAfterHours: webhook.disableAfterHours,
-	});
+/** What the gate's answer means for the notification. */
+const interpret = async (
+	env: Env,
+	{ n, webhook }: Due,
+	answer: GateAnswer,
+	gate: DurableObjectStub<EndpointGate>,
+	now: number,
+): Promise<Planned> => {
 	switch (answer.kind) {
 		case "paused":
 			// The gate keeps it and releases it after recovery; no attempt is spent. The due
@@ -347,6 +367,48 @@ const plan = async (
 	}
 };
 
+/**
+ * Sends the due attempts through their gates: one call per webhook (and up to
+ * SENDS_PER_GATE_CALL attempts), the gate running them side by side.
+ */
+const sendDue = async (env: Env, due: Due[], now: number): Promise<(Planned | Error)[]> => {
+	const byWebhook = new Map<string, number[]>();
+	due.forEach((d, i) => {
+		const group = byWebhook.get(d.webhook.id);
+		if (group) group.push(i);
+		else byWebhook.set(d.webhook.id, [i]);
+	});
+	const calls = [...byWebhook].flatMap(([webhookId, indexes]) =>
+		chunk(indexes, SENDS_PER_GATE_CALL).map((part) => ({ webhookId, part })),
+	);
+	const results = new Array<Planned | Error>(due.length);
+	await mapBounded(calls, CONCURRENCY, async ({ webhookId, part }) => {
+		const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+		count("gateCalls");
+		let answers: GateResult[];
+		try {
+			answers = await gate.sendMany(part.map((i) => (due[i] as Due).input));
+		} catch (err) {
+			// Sent or not, the gate's ledger replays what went out when the messages come back.
+			for (const i of part) results[i] = err instanceof Error ? err : new Error(String(err));
+			return;
+		}
+		await Promise.all(
+			part.map(async (i, k) => {
+				const answer = answers[k];
+				try {
+					if (!answer) throw new Error("the gate gave no answer");
+					if (answer.kind === "error") throw new Error(answer.error);
+					results[i] = await interpret(env, due[i] as Due, answer, gate, now);
+				} catch (err) {
+					results[i] = err instanceof Error ? err : new Error(String(err));
+				}
+			}),
+		);
+	});
+	return results;
+};
+
 /** Runs `fn` over `items`, at most `limit` at a time. */
 const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>) => {
 	const results = new Array<R>(items.length);
@@ -365,13 +427,19 @@ const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
 	const loaded = await loadAll(env, ids);
 	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
-	const planned = await mapBounded(ids, CONCURRENCY, async (id) => {
-		try {
-			return await plan(env, id, loaded.get(id), now, credentials);
-		} catch (err) {
-			return err instanceof Error ? err : new Error(String(err));
-		}
-	});
+	const prepared = await Promise.all(
+		ids.map(async (id) => {
+			try {
+				return await prepare(env, id, loaded.get(id), now, credentials);
+			} catch (err) {
+				return err instanceof Error ? err : new Error(String(err));
+			}
+		}),
+	);
+	const due = prepared.flatMap((p) => (p instanceof Error || !("input" in p) ? [] : [p]));
+	const sent = await sendDue(env, due, now);
+	let next = 0;
+	const planned = prepared.map((p) => (p instanceof Error || !("input" in p) ? p : (sent[next++] as Planned | Error)));
 	const writes = planned.flatMap((p) => (p instanceof Error ? [] : p.writes));
 	if (writes.length > 0) {
 		try {

@@ -2,7 +2,16 @@
 // `${id}.${timestamp}.${body}`, keyed by the base64 part of a `whsec_` secret.
 import { fromBase64, toBase64 } from "../secrets";
 
-export const signPayload = async (secret: string, id: string, timestamp: number, body: string) => {
+/**
+ * Imported HMAC keys by secret: a webhook's secret changes rarely, its sends
+ * are many. Keys are kept, never promises, so no request awaits another's work.
+ */
+const keys = new Map<string, CryptoKey>();
+const KEYS_KEPT = 1000;
+
+const hmacKey = async (secret: string) => {
+	const kept = keys.get(secret);
+	if (kept) return kept;
 	const key = await crypto.subtle.importKey(
 		"raw",
 		fromBase64(secret.replace(/^whsec_/, "")),
@@ -10,6 +19,13 @@ export const signPayload = async (secret: string, id: string, timestamp: number,
 		false,
 		["sign"],
 	);
+	if (keys.size >= KEYS_KEPT) keys.clear();
+	keys.set(secret, key);
+	return key;
+};
+
+export const signPayload = async (secret: string, id: string, timestamp: number, body: string) => {
+	const key = await hmacKey(secret);
 	const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
 	return `v1,${toBase64(new Uint8Array(mac))}`;
 };

@@ -64,6 +64,9 @@ export type GateAnswer =
 	/** The circuit is open: the gate keeps the notification and releases it after recovery. */
 	| { kind: "paused"; reason: string; until: number };
 
+/** One answer of sendMany: the gate's answer, or the internal error that kept it from one. */
+export type GateResult = GateAnswer | { kind: "error"; error: string };
+
 /** What GET /v1/webhooks/:id/health shows of the gate. */
 export type GateHealth = {
 	circuit: {
@@ -101,6 +104,8 @@ type LedgerRow = {
 
 /** Ledger rows untouched this long are dropped; history lives in D1. */
 const LEDGER_KEEP_MS = 14 * 86_400_000;
+/** How often a busy gate drops ledger rows older than LEDGER_KEEP_MS. */
+const LEDGER_SWEEP_EVERY_MS = 60_000;
 /** Per-minute statistics kept: a day and an hour. */
 const STATS_KEEP_MINUTES = 1500;
 /** How often a busy gate writes its statistics. */
@@ -121,6 +126,7 @@ export class EndpointGate extends DurableObject<Env> {
 	 */
 	private nextSendAt = 0;
 	private slots = new Map<string, number>();
+	private ledgerSweptAt = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -166,6 +172,15 @@ export class EndpointGate extends DurableObject<Env> {
 		ctx.storage.sql.exec(
 			"CREATE TABLE IF NOT EXISTS stats (minute INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, succeeded INTEGER NOT NULL, histogram TEXT NOT NULL)",
 		);
+	}
+
+	/**
+	 * Several attempts for this receiver in one call, side by side, one answer
+	 * each in order: a consumer batch costs one call per webhook, not one per message.
+	 */
+	async sendMany(inputs: GateSend[]): Promise<GateResult[]> {
+		const settled = await Promise.allSettled(inputs.map((input) => this.send(input)));
+		return settled.map((s) => (s.status === "fulfilled" ? s.value : { kind: "error", error: String(s.reason) }));
 	}
 
 	/** Sends one attempt unless the ledger says it must not; see GateAnswer. */
@@ -272,10 +287,14 @@ export class EndpointGate extends DurableObject<Env> {
 			input.notificationId,
 			input.series,
 		);
-		sql.exec(
-			"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT 50)",
-			now - LEDGER_KEEP_MS,
-		);
+		// Old ledger rows go in rounds, at most once a minute, not on every send.
+		if (now - this.ledgerSweptAt >= LEDGER_SWEEP_EVERY_MS) {
+			this.ledgerSweptAt = now;
+			sql.exec(
+				"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT 500)",
+				now - LEDGER_KEEP_MS,
+			);
+		}
 		this.recordStats(outcome, startedAt);
 		await this.afterAttempt(input, outcome, probe, Date.now());
 		return { kind: "sent", ...record };

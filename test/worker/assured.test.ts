@@ -100,6 +100,22 @@ describe("endpoint gate", () => {
 		expect(answers.filter((a) => a.kind === "busy")).toHaveLength(1);
 	});
 
+	it("takes several sends in one call and answers each in order", async () => {
+		const tag = uniqueTag("many");
+		const gate = gateOf(`wh_gate_${tag}`);
+		const url = `${env.RECEIVER_URL}/ok/${tag}`;
+		await gate.send(gateInput("ntf_m0", url));
+		const answers = await gate.sendMany([
+			gateInput("ntf_m1", url),
+			gateInput("ntf_m0", url),
+			gateInput("ntf_m2", url),
+			gateInput("ntf_m1", url),
+		]);
+		// m0 went out before: replayed, not sent again; the second m1 finds the first in flight.
+		expect(answers.map((a) => a.kind)).toEqual(["sent", "replay", "sent", "busy"]);
+		expect((await received(tag)).map((r) => r.headers["webhook-id"]).sort()).toEqual(["ntf_m0", "ntf_m1", "ntf_m2"]);
+	});
+
 	it("retries a send whose lease ran out (its instance died mid-flight)", async () => {
 		const tag = uniqueTag("lease");
 		const stub = gateOf(`wh_gate_${tag}`);

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries, jittered } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
+import { metrics } from "../../src/metrics";
 import { api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
 
 const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });
@@ -225,6 +226,27 @@ describe("delivery consumer", () => {
 		expect(n.attemptCount).toBe(0);
 		expect(n.attempts).toEqual([]);
 		expect(await received(tag)).toHaveLength(0);
+	});
+
+	it("makes one gate call per webhook for a batch, and delivers every message once", async () => {
+		const tags = [uniqueTag("batch-a"), uniqueTag("batch-b")];
+		const hooks = await Promise.all(tags.map((tag) => createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` })));
+		const ids = [
+			...(await Promise.all([1, 2, 3].map(() => seed(hooks[0]?.id ?? "")))),
+			...(await Promise.all([1, 2].map(() => seed(hooks[1]?.id ?? "")))),
+		].map((n) => n.id);
+		const batch = createMessageBatch<DeliveryMessage>(
+			"hookline-deliveries",
+			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
+		);
+		const ctx = createExecutionContext();
+		const before = metrics().gateCalls;
+		await handleDeliveries(batch, env);
+		expect(metrics().gateCalls - before).toBe(2);
+		expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(ids.map((id) => `msg-${id}`).sort());
+		expect((await received(tags[0] ?? "")).length).toBe(3);
+		expect((await received(tags[1] ?? "")).length).toBe(2);
+		for (const id of ids) expect((await detail(id)).status).toBe("delivered");
 	});
 
 	it("stops a deleted webhook's pending notifications", async () => {
