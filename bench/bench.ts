@@ -14,7 +14,11 @@
 //      connections, receiver up), then BENCH_E2E_EVENTS events at half of it:
 //      ingest→arrival latency, lost, duplicates, and the cost per delivery
 //      from Hookline's own counters (GET /v1/metrics);
-//   4. fan-out: one event to 100 webhooks, time until all arrived.
+//   4. fan-out: one event to 100 webhooks, time until all arrived;
+//   5. a pipeline ceiling at the half-peak rate: a worker that stores each
+//      POST in D1 and enqueues its id, and a consumer that reads it back and
+//      fetches the receiver; its ingest→arrival latency is the floor for
+//      Hookline's on the same runtime.
 // Writes .artifacts/bench/bench-<time>.json and prints a summary.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +29,17 @@ import pkg from "../package.json" with { type: "json" };
 
 process.env.WRANGLER_LOG ??= "warn";
 
-import { log, migrateLocal, percentile, root, sleep, startArrivalReceiver, startInProcess, waitFor } from "./lib.ts";
+import {
+	type Arrival,
+	log,
+	migrateLocal,
+	percentile,
+	root,
+	sleep,
+	startArrivalReceiver,
+	startInProcess,
+	waitFor,
+} from "./lib.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 50;
@@ -41,6 +55,67 @@ const load = async (url: string, headers: Record<string, string>, body: string) 
 		ok: result["2xx"],
 		non2xx: result.non2xx,
 		errors: result.errors,
+	};
+};
+
+/**
+ * `count` events POSTed to `url` at `rate` per second (an open loop: each goes
+ * out on time whatever the answers), with the time each was sent by event id.
+ */
+const paced = async (
+	url: string,
+	headers: Record<string, string>,
+	rate: number,
+	count: number,
+	progress: (sent: number) => void,
+) => {
+	const agent = new Agent({ connections: 50, pipelining: 1 });
+	const sentAt = new Map<string, number>();
+	const start = Date.now();
+	const inflight = new Set<Promise<void>>();
+	let refused = 0;
+	for (let i = 0; i < count; i++) {
+		const due = start + (i * 1000) / rate;
+		if (due > Date.now()) await sleep(due - Date.now());
+		const id = `bench-e2e-${start}-${i}`;
+		const postedAt = Date.now();
+		const p = request(url, {
+			method: "POST",
+			headers,
+			body: JSON.stringify({ id, type: "bench.load", data: { i } }),
+			dispatcher: agent,
+		})
+			.then(async (res) => {
+				await res.body.dump();
+				// Latency counts from when the producer sent the event.
+				if (res.statusCode === 202) sentAt.set(id, postedAt);
+				else refused++;
+			})
+			.catch(() => {
+				refused++;
+			})
+			.finally(() => inflight.delete(p));
+		inflight.add(p);
+		if (i % 1000 === 999) progress(i + 1);
+	}
+	await Promise.all(inflight);
+	return { sentAt, refused, start, close: () => agent.close() };
+};
+
+/** Sent→arrival latency of each event's first arrival, and how many arrived more than once. */
+const arrivalLatencies = (arrivals: Arrival[], sentAt: Map<string, number>) => {
+	const seen = new Map<string, number>();
+	const arrived = new Set(arrivals.map((a) => a.eventId));
+	const latencies: number[] = [];
+	for (const a of arrivals) {
+		seen.set(a.key, (seen.get(a.key) ?? 0) + 1);
+		const sent = sentAt.get(a.eventId);
+		if (sent !== undefined && seen.get(a.key) === 1) latencies.push(a.at - sent);
+	}
+	return {
+		latencies,
+		duplicates: [...seen.values()].filter((n) => n > 1).length,
+		lost: [...sentAt.keys()].filter((id) => !arrived.has(id)).length,
 	};
 };
 
@@ -207,51 +282,18 @@ const main = async () => {
 		);
 		receiver.arrivals.length = 0;
 		const before = await api("GET", "/v1/metrics");
-		const agent = new Agent({ connections: 50, pipelining: 1 });
-		const sentAt = new Map<string, number>();
-		const e2eStart = Date.now();
-		const inflight = new Set<Promise<void>>();
-		let refused = 0;
-		for (let i = 0; i < E2E_EVENTS; i++) {
-			const due = e2eStart + (i * 1000) / rate;
-			if (due > Date.now()) await sleep(due - Date.now());
-			const id = `bench-e2e-${e2eStart}-${i}`;
-			const postedAt = Date.now();
-			const p = request(`${hookline.url}/v1/events`, {
-				method: "POST",
-				headers: ingest,
-				body: JSON.stringify({ id, type: "bench.load", data: { i } }),
-				dispatcher: agent,
-			})
-				.then(async (res) => {
-					await res.body.dump();
-					// Latency counts from when the producer sent the event.
-					if (res.statusCode === 202) sentAt.set(id, postedAt);
-					else refused++;
-				})
-				.catch(() => {
-					refused++;
-				})
-				.finally(() => inflight.delete(p));
-			inflight.add(p);
-			if (i % 1000 === 999) log(`  ${i + 1} sent, ${receiver.arrivals.length} arrived`);
-		}
-		await Promise.all(inflight);
+		const run = await paced(`${hookline.url}/v1/events`, ingest, rate, E2E_EVENTS, (sent) =>
+			log(`  ${sent} sent, ${receiver.arrivals.length} arrived`),
+		);
+		const { sentAt, refused } = run;
 		await waitFor(() => receiver.arrivals.length >= sentAt.size, 120_000, 250);
 		await sleep(2000); // a late duplicate would show up here
-		await agent.close();
+		await run.close();
 		const after = await api("GET", "/v1/metrics");
-		const arrivedKeys = new Map<string, number>();
-		const latencies: number[] = [];
-		for (const a of receiver.arrivals) {
-			arrivedKeys.set(a.key, (arrivedKeys.get(a.key) ?? 0) + 1);
-			const sent = sentAt.get(a.eventId);
-			if (sent !== undefined && arrivedKeys.get(a.key) === 1) latencies.push(a.at - sent);
-		}
-		const arrivedEvents = new Set(receiver.arrivals.map((a) => a.eventId));
+		const { latencies, lost, duplicates } = arrivalLatencies(receiver.arrivals, sentAt);
 		const delta = (name: string) => Number(after[name] ?? 0) - Number(before[name] ?? 0);
 		const delivered = delta("delivered") || 1;
-		const e2eSeconds = ((receiver.arrivals.at(-1)?.at ?? Date.now()) - e2eStart) / 1000;
+		const e2eSeconds = ((receiver.arrivals.at(-1)?.at ?? Date.now()) - run.start) / 1000;
 		const e2e = {
 			events: E2E_EVENTS,
 			ratePerSecond: rate,
@@ -259,8 +301,8 @@ const main = async () => {
 			refused,
 			deliveriesPerSecond: receiver.arrivals.length / e2eSeconds,
 			latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
-			lost: [...sentAt.keys()].filter((id) => !arrivedEvents.has(id)).length,
-			duplicates: [...arrivedKeys.values()].filter((n) => n > 1).length,
+			lost,
+			duplicates,
 			costPerDelivery: {
 				queueMessages: delta("queueMessagesSent") / delivered,
 				durableObjectCalls: delta("gateCalls") / delivered,
@@ -312,6 +354,46 @@ const main = async () => {
 		});
 	} finally {
 		await hookline.stop();
+	}
+
+	// The pipeline ceiling at the same rate, with Hookline stopped: the latency of the least a
+	// durable, queue-driven delivery can be on this runtime (bench/ceilings/pipeline.ts).
+	const rate = (result.endToEnd as { ratePerSecond: number }).ratePerSecond;
+	log(`ceiling: pipeline worker (store, enqueue, read back, fetch), ${E2E_EVENTS} events at ${rate}/s…`);
+	receiver.arrivals.length = 0;
+	const pipelineState = mkdtempSync(join(tmpdir(), "hookline-bench-pipeline-"));
+	const pipeline = await startInProcess(join(root, "bench", "ceilings", "pipeline.toml"), {
+		persist: pipelineState,
+		vars: { TARGET_URL: `${receiver.url}/pipeline` },
+	});
+	try {
+		// Two seconds at the rate first, not counted: Hookline too was warm when it was measured.
+		const warmUp = await paced(pipeline.url, json, rate, rate * 2, () => {});
+		await waitFor(() => receiver.arrivals.length >= warmUp.sentAt.size, 30_000, 100);
+		await warmUp.close();
+		receiver.arrivals.length = 0;
+		const run = await paced(pipeline.url, json, rate, E2E_EVENTS, (sent) =>
+			log(`  ${sent} sent, ${receiver.arrivals.length} arrived`),
+		);
+		await waitFor(() => receiver.arrivals.length >= run.sentAt.size, 120_000, 250);
+		await run.close();
+		const { latencies, lost } = arrivalLatencies(receiver.arrivals, run.sentAt);
+		const latencyMs = {
+			p50: percentile(latencies, 50),
+			p95: percentile(latencies, 95),
+			p99: percentile(latencies, 99),
+		};
+		log(`  p50 ${latencyMs.p50} ms, p95 ${latencyMs.p95} ms, p99 ${latencyMs.p99} ms; lost ${lost}`);
+		(result.ceilings as Record<string, unknown>).pipeline = {
+			ratePerSecond: rate,
+			accepted: run.sentAt.size,
+			refused: run.refused,
+			lost,
+			latencyMs,
+		};
+	} finally {
+		await pipeline.stop();
+		rmSync(pipelineState, { recursive: true, force: true });
 		await receiver.close();
 	}
 
@@ -361,6 +443,11 @@ const main = async () => {
 	);
 	console.log(
 		`  raw-fetch ceiling    ${(result.ceilings as { rawFetch: { requestsPerSecond: number } }).rawFetch.requestsPerSecond.toFixed(0)} req/s`,
+	);
+	const pipelineLatency = (result.ceilings as { pipeline: { latencyMs: { p50: number; p99: number } } }).pipeline
+		.latencyMs;
+	console.log(
+		`  pipeline ceiling     p50 ${pipelineLatency.p50} ms, p99 ${pipelineLatency.p99} ms at the same ${(result.endToEnd as { ratePerSecond: number }).ratePerSecond}/s`,
 	);
 	for (const [name, met, value] of targets) console.log(`  ${met ? "met " : "MISS"}  ${name.padEnd(42)} ${value}`);
 	console.log(`  fan-out to ${FAN_OUT}        ${(result.fanOut as { allArrivedMs: number }).allArrivedMs} ms`);
