@@ -24,19 +24,20 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { Agent, request } from "undici";
 import pkg from "../package.json" with { type: "json" };
 
 process.env.WRANGLER_LOG ??= "warn";
 
 import {
-	type Arrival,
+	arrivalLatencies,
+	BENCH_TOKENS,
 	log,
-	migrateLocal,
+	paced,
 	percentile,
 	root,
 	sleep,
 	startArrivalReceiver,
+	startHookline,
 	startInProcess,
 	waitFor,
 } from "./lib.ts";
@@ -55,67 +56,6 @@ const load = async (url: string, headers: Record<string, string>, body: string) 
 		ok: result["2xx"],
 		non2xx: result.non2xx,
 		errors: result.errors,
-	};
-};
-
-/**
- * `count` events POSTed to `url` at `rate` per second (an open loop: each goes
- * out on time whatever the answers), with the time each was sent by event id.
- */
-const paced = async (
-	url: string,
-	headers: Record<string, string>,
-	rate: number,
-	count: number,
-	progress: (sent: number) => void,
-) => {
-	const agent = new Agent({ connections: 50, pipelining: 1 });
-	const sentAt = new Map<string, number>();
-	const start = Date.now();
-	const inflight = new Set<Promise<void>>();
-	let refused = 0;
-	for (let i = 0; i < count; i++) {
-		const due = start + (i * 1000) / rate;
-		if (due > Date.now()) await sleep(due - Date.now());
-		const id = `bench-e2e-${start}-${i}`;
-		const postedAt = Date.now();
-		const p = request(url, {
-			method: "POST",
-			headers,
-			body: JSON.stringify({ id, type: "bench.load", data: { i } }),
-			dispatcher: agent,
-		})
-			.then(async (res) => {
-				await res.body.dump();
-				// Latency counts from when the producer sent the event.
-				if (res.statusCode === 202) sentAt.set(id, postedAt);
-				else refused++;
-			})
-			.catch(() => {
-				refused++;
-			})
-			.finally(() => inflight.delete(p));
-		inflight.add(p);
-		if (i % 1000 === 999) progress(i + 1);
-	}
-	await Promise.all(inflight);
-	return { sentAt, refused, start, close: () => agent.close() };
-};
-
-/** Sent→arrival latency of each event's first arrival, and how many arrived more than once. */
-const arrivalLatencies = (arrivals: Arrival[], sentAt: Map<string, number>) => {
-	const seen = new Map<string, number>();
-	const arrived = new Set(arrivals.map((a) => a.eventId));
-	const latencies: number[] = [];
-	for (const a of arrivals) {
-		seen.set(a.key, (seen.get(a.key) ?? 0) + 1);
-		const sent = sentAt.get(a.eventId);
-		if (sent !== undefined && seen.get(a.key) === 1) latencies.push(a.at - sent);
-	}
-	return {
-		latencies,
-		duplicates: [...seen.values()].filter((n) => n > 1).length,
-		lost: [...sentAt.keys()].filter((id) => !arrived.has(id)).length,
 	};
 };
 
@@ -142,39 +82,7 @@ const main = async () => {
 	log(`  ${rawResult.requestsPerSecond.toFixed(0)} req/s`);
 	receiver.arrivals.length = 0;
 
-	const tokens = { admin: "bench-admin-token", ingest: "bench-ingest-token" };
-	const admin = { authorization: `Bearer ${tokens.admin}`, ...json };
-	const ingest = { authorization: `Bearer ${tokens.ingest}`, ...json };
-	/** Hookline with fresh temporary state and the migrations applied, from `configPath`. */
-	const startHookline = async (configPath: string) => {
-		const state = mkdtempSync(join(tmpdir(), "hookline-bench-"));
-		migrateLocal(state);
-		const worker = await startInProcess(configPath, {
-			persist: state,
-			vars: {
-				ADMIN_TOKEN: tokens.admin,
-				INGEST_TOKEN: tokens.ingest,
-				ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-				ALLOW_PRIVATE_TARGETS: "true",
-			},
-		});
-		const api = async (method: string, path: string, body?: unknown) => {
-			const res = await fetch(`${worker.url}${path}`, {
-				method,
-				headers: admin,
-				body: body === undefined ? undefined : JSON.stringify(body),
-			});
-			return (await res.json()) as Record<string, unknown>;
-		};
-		return {
-			url: worker.url,
-			api,
-			stop: async () => {
-				await worker.stop();
-				rmSync(state, { recursive: true, force: true });
-			},
-		};
-	};
+	const ingest = { authorization: `Bearer ${BENCH_TOKENS.ingest}`, ...json };
 
 	// Ingest alone: the same worker without its queue consumers, so the figure is the
 	// accept-and-enqueue path and not also the deliveries it causes, which in production

@@ -2,9 +2,12 @@
 // receiver that logs arrivals, workers started in-process for the bench,
 // local migrations and timing helpers. Loopback only; every loop is bounded.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent, request } from "undici";
 import { freePort } from "../test/support/local-hookline.ts";
 
 export const root = join(import.meta.dirname, "..");
@@ -126,4 +129,98 @@ export const waitFor = async (check: () => boolean | Promise<boolean>, timeoutMs
 		await sleep(everyMs);
 	}
 	return false;
+};
+
+export const BENCH_TOKENS = { admin: "bench-admin-token", ingest: "bench-ingest-token" };
+
+/** Hookline in this process, with fresh temporary state and the migrations applied, from `configPath`. */
+export const startHookline = async (configPath: string) => {
+	const state = mkdtempSync(join(tmpdir(), "hookline-bench-"));
+	migrateLocal(state);
+	const worker = await startInProcess(configPath, {
+		persist: state,
+		vars: {
+			ADMIN_TOKEN: BENCH_TOKENS.admin,
+			INGEST_TOKEN: BENCH_TOKENS.ingest,
+			ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
+			ALLOW_PRIVATE_TARGETS: "true",
+		},
+	});
+	const api = async (method: string, path: string, body?: unknown) => {
+		const res = await fetch(`${worker.url}${path}`, {
+			method,
+			headers: { authorization: `Bearer ${BENCH_TOKENS.admin}`, "content-type": "application/json" },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		return (await res.json()) as Record<string, unknown>;
+	};
+	return {
+		url: worker.url,
+		api,
+		stop: async () => {
+			await worker.stop();
+			rmSync(state, { recursive: true, force: true });
+		},
+	};
+};
+
+/**
+ * `count` events POSTed to `url` at `rate` per second (an open loop: each goes
+ * out on time whatever the answers), with the time each was sent by event id.
+ */
+export const paced = async (
+	url: string,
+	headers: Record<string, string>,
+	rate: number,
+	count: number,
+	progress: (sent: number) => void,
+) => {
+	const agent = new Agent({ connections: 50, pipelining: 1 });
+	const sentAt = new Map<string, number>();
+	const start = Date.now();
+	const inflight = new Set<Promise<void>>();
+	let refused = 0;
+	for (let i = 0; i < count; i++) {
+		const due = start + (i * 1000) / rate;
+		if (due > Date.now()) await sleep(due - Date.now());
+		const id = `bench-e2e-${start}-${i}`;
+		const postedAt = Date.now();
+		const p = request(url, {
+			method: "POST",
+			headers,
+			body: JSON.stringify({ id, type: "bench.load", data: { i } }),
+			dispatcher: agent,
+		})
+			.then(async (res) => {
+				await res.body.dump();
+				// Latency counts from when the producer sent the event.
+				if (res.statusCode === 202) sentAt.set(id, postedAt);
+				else refused++;
+			})
+			.catch(() => {
+				refused++;
+			})
+			.finally(() => inflight.delete(p));
+		inflight.add(p);
+		if (i % 1000 === 999) progress(i + 1);
+	}
+	await Promise.all(inflight);
+	return { sentAt, refused, start, close: () => agent.close() };
+};
+
+/** Sent→arrival latency of each event's first arrival, and how many arrived more than once. */
+export const arrivalLatencies = (arrivals: Arrival[], sentAt: Map<string, number>) => {
+	const seen = new Map<string, number>();
+	const arrived = new Set(arrivals.map((a) => a.eventId));
+	const latencies: number[] = [];
+	for (const a of arrivals) {
+		seen.set(a.key, (seen.get(a.key) ?? 0) + 1);
+		const sent = sentAt.get(a.eventId);
+		if (sent !== undefined && seen.get(a.key) === 1) latencies.push(a.at - sent);
+	}
+	return {
+		latencies,
+		duplicates: [...seen.values()].filter((n) => n > 1).length,
+		lost: [...sentAt.keys()].filter((id) => !arrived.has(id)).length,
+	};
 };
