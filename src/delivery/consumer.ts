@@ -29,8 +29,12 @@ import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 const PAUSED_SAFETY_NET_MS = 3_600_000;
 /** Gate calls of one batch in flight at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 50;
-/** Attempts handed to one gate in one call. */
-const SENDS_PER_GATE_CALL = 50;
+/**
+ * Attempts handed to one gate in one call: Workers and Durable Objects keep at
+ * most 6 outgoing connections open per request, and a send that waited for one
+ * would spend its timeout waiting. Larger groups go as several calls at once.
+ */
+const SENDS_PER_GATE_CALL = 6;
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
 const IDS_PER_QUERY = 90;
 

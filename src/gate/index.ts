@@ -104,8 +104,9 @@ type LedgerRow = {
 
 /** Ledger rows untouched this long are dropped; history lives in D1. */
 const LEDGER_KEEP_MS = 14 * 86_400_000;
-/** How often a busy gate drops ledger rows older than LEDGER_KEEP_MS. */
+/** How often a busy gate drops ledger rows older than LEDGER_KEEP_MS, and how many per round. */
 const LEDGER_SWEEP_EVERY_MS = 60_000;
+const LEDGER_SWEEP_ROWS = 500;
 /** Per-minute statistics kept: a day and an hour. */
 const STATS_KEEP_MINUTES = 1500;
 /** How often a busy gate writes its statistics. */
@@ -176,7 +177,9 @@ export class EndpointGate extends DurableObject<Env> {
 
 	/**
 	 * Several attempts for this receiver in one call, side by side, one answer
-	 * each in order: a consumer batch costs one call per webhook, not one per message.
+	 * each in order: a consumer batch costs one call per webhook and six
+	 * messages, not one per message. (The caller keeps a call to six sends,
+	 * the outgoing connections one request may hold open at once.)
 	 */
 	async sendMany(inputs: GateSend[]): Promise<GateResult[]> {
 		const settled = await Promise.allSettled(inputs.map((input) => this.send(input)));
@@ -287,13 +290,15 @@ export class EndpointGate extends DurableObject<Env> {
 			input.notificationId,
 			input.series,
 		);
-		// Old ledger rows go in rounds, at most once a minute, not on every send.
+		// Old ledger rows go in rounds of LEDGER_SWEEP_ROWS, once a minute; a full round means
+		// more are waiting, so the next send sweeps again and the sweep keeps up with any rate.
 		if (now - this.ledgerSweptAt >= LEDGER_SWEEP_EVERY_MS) {
-			this.ledgerSweptAt = now;
-			sql.exec(
-				"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT 500)",
+			const swept = sql.exec(
+				"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT ?)",
 				now - LEDGER_KEEP_MS,
-			);
+				LEDGER_SWEEP_ROWS,
+			).rowsWritten;
+			this.ledgerSweptAt = swept >= LEDGER_SWEEP_ROWS ? 0 : now;
 		}
 		this.recordStats(outcome, startedAt);
 		await this.afterAttempt(input, outcome, probe, Date.now());

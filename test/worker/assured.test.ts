@@ -104,16 +104,53 @@ describe("endpoint gate", () => {
 		const tag = uniqueTag("many");
 		const gate = gateOf(`wh_gate_${tag}`);
 		const url = `${env.RECEIVER_URL}/ok/${tag}`;
-		await gate.send(gateInput("ntf_m0", url));
-		const answers = await gate.sendMany([
+		const first = await gate.send(gateInput("ntf_m0", url));
+		const inputs = [
 			gateInput("ntf_m1", url),
 			gateInput("ntf_m0", url),
 			gateInput("ntf_m2", url),
 			gateInput("ntf_m1", url),
-		]);
+		];
+		const answers = await gate.sendMany(inputs);
 		// m0 went out before: replayed, not sent again; the second m1 finds the first in flight.
 		expect(answers.map((a) => a.kind)).toEqual(["sent", "replay", "sent", "busy"]);
+		// Each answer belongs to its own input: the sent ones carry their attempt ids, the replay m0's first one.
+		const attemptIds = answers.map((a) => ("attemptId" in a ? a.attemptId : undefined));
+		expect(attemptIds).toEqual([
+			inputs[0]?.attemptId,
+			"attemptId" in first ? first.attemptId : "none",
+			inputs[2]?.attemptId,
+			undefined,
+		]);
 		expect((await received(tag)).map((r) => r.headers["webhook-id"]).sort()).toEqual(["ntf_m0", "ntf_m1", "ntf_m2"]);
+	});
+
+	it("drops ledger rows older than two weeks in rounds that keep up with any backlog", async () => {
+		const tag = uniqueTag("sweep");
+		const stub = gateOf(`wh_gate_${tag}`);
+		const old = Date.now() - 15 * 86_400_000;
+		const count = () =>
+			runInDurableObject(
+				stub,
+				(_instance: EndpointGate, state) =>
+					state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ledger WHERE updated_at < ?", old + 1).one()
+						.n,
+			);
+		await runInDurableObject(stub, (_instance: EndpointGate, state) => {
+			for (let i = 0; i < 600; i++)
+				state.storage.sql.exec(
+					"INSERT INTO ledger (notification_id, series, last_number, state, updated_at) VALUES (?, 0, 1, 'delivered', ?)",
+					`ntf_old_${i}`,
+					old,
+				);
+		});
+		const url = `${env.RECEIVER_URL}/ok/${tag}`;
+		await stub.send(gateInput("ntf_s1", url));
+		expect(await count()).toBe(100);
+		// A full round: the next send sweeps again instead of waiting a minute.
+		await stub.send(gateInput("ntf_s2", url));
+		expect(await count()).toBe(0);
+		expect((await stub.entry("ntf_s2"))?.state).toBe("delivered");
 	});
 
 	it("retries a send whose lease ran out (its instance died mid-flight)", async () => {
