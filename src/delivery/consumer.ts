@@ -1,9 +1,10 @@
 // The deliveries-queue consumer. For a batch it loads every notification with
 // its event and webhook in one read per 90 messages, hands the due attempts to
-// each webhook's endpoint gate in one call per webhook (the gate sends them side
-// by side), and writes all attempts and status changes in one D1 batch. It acks only what it handled;
-// an internal error retries the message without spending an attempt (the gate
-// replays an attempt that was sent but not recorded).
+// each webhook's endpoint gate in one call per webhook and six attempts (the
+// gate sends them side by side), and writes all attempts and status changes in
+// one D1 batch. It acks only what it handled; an internal error retries the
+// message without spending an attempt (the gate replays an attempt that was
+// sent but not recorded).
 import { and, eq, inArray, lt, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
@@ -237,6 +238,10 @@ const record = (
 /** A notification whose attempt is due: what to ask its webhook's gate, and what to record with the answer. */
 type Due = { n: NotificationRow; webhook: WebhookRow; input: GateSend };
 
+const isDue = (p: Planned | Due | Error): p is Due => !(p instanceof Error) && "input" in p;
+
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+
 /**
  * Decides what a message needs: nothing, a write without a send, or a send
  * through the gate (shaping the request on the first send-out). Throws only on
@@ -372,29 +377,31 @@ const interpret = async (
 };
 
 /**
- * Sends the due attempts through their gates: one call per webhook (and up to
- * SENDS_PER_GATE_CALL attempts), the gate running them side by side.
+ * Sends the due attempts of a batch through their gates: one call per webhook
+ * and up to SENDS_PER_GATE_CALL attempts, the gate running them side by side.
+ * What was not due passes through; each result stays at its message's place.
  */
-const sendDue = async (env: Env, due: Due[], now: number): Promise<(Planned | Error)[]> => {
+const sendDue = async (env: Env, prepared: (Planned | Due | Error)[], now: number): Promise<(Planned | Error)[]> => {
+	const results = [...prepared];
 	const byWebhook = new Map<string, number[]>();
-	due.forEach((d, i) => {
-		const group = byWebhook.get(d.webhook.id);
+	prepared.forEach((p, i) => {
+		if (!isDue(p)) return;
+		const group = byWebhook.get(p.webhook.id);
 		if (group) group.push(i);
-		else byWebhook.set(d.webhook.id, [i]);
+		else byWebhook.set(p.webhook.id, [i]);
 	});
 	const calls = [...byWebhook].flatMap(([webhookId, indexes]) =>
 		chunk(indexes, SENDS_PER_GATE_CALL).map((part) => ({ webhookId, part })),
 	);
-	const results = new Array<Planned | Error>(due.length);
 	await mapBounded(calls, CONCURRENCY, async ({ webhookId, part }) => {
 		const gate = env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
 		count("gateCalls");
 		let answers: GateResult[];
 		try {
-			answers = await gate.sendMany(part.map((i) => (due[i] as Due).input));
+			answers = await gate.sendMany(part.map((i) => (prepared[i] as Due).input));
 		} catch (err) {
 			// Sent or not, the gate's ledger replays what went out when the messages come back.
-			for (const i of part) results[i] = err instanceof Error ? err : new Error(String(err));
+			for (const i of part) results[i] = asError(err);
 			return;
 		}
 		await Promise.all(
@@ -403,14 +410,14 @@ const sendDue = async (env: Env, due: Due[], now: number): Promise<(Planned | Er
 				try {
 					if (!answer) throw new Error("the gate gave no answer");
 					if (answer.kind === "error") throw new Error(answer.error);
-					results[i] = await interpret(env, due[i] as Due, answer, gate, now);
+					results[i] = await interpret(env, prepared[i] as Due, answer, gate, now);
 				} catch (err) {
-					results[i] = err instanceof Error ? err : new Error(String(err));
+					results[i] = asError(err);
 				}
 			}),
 		);
 	});
-	return results;
+	return results as (Planned | Error)[];
 };
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
@@ -436,14 +443,11 @@ export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Pro
 			try {
 				return await prepare(env, id, loaded.get(id), now, credentials);
 			} catch (err) {
-				return err instanceof Error ? err : new Error(String(err));
+				return asError(err);
 			}
 		}),
 	);
-	const due = prepared.flatMap((p) => (p instanceof Error || !("input" in p) ? [] : [p]));
-	const sent = await sendDue(env, due, now);
-	let next = 0;
-	const planned = prepared.map((p) => (p instanceof Error || !("input" in p) ? p : (sent[next++] as Planned | Error)));
+	const planned = await sendDue(env, prepared, now);
 	const writes = planned.flatMap((p) => (p instanceof Error ? [] : p.writes));
 	if (writes.length > 0) {
 		try {
@@ -452,7 +456,7 @@ export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Pro
 			count("d1DeliveryWriteStatements", writes.length);
 		} catch (err) {
 			// Nothing of this batch was recorded: whatever wrote must run again (sent attempts replay).
-			const error = err instanceof Error ? err : new Error(String(err));
+			const error = asError(err);
 			return planned.map((p) => (p instanceof Error || p.writes.length > 0 ? error : p.decision));
 		}
 	}
@@ -489,7 +493,7 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 			single.map((m) => m.body.notificationId),
 		);
 	} catch (err) {
-		results = single.map(() => (err instanceof Error ? err : new Error(String(err))));
+		results = single.map(() => asError(err));
 	}
 	const requeued = single.flatMap((message, i) => {
 		const result = results[i];

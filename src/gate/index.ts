@@ -177,9 +177,9 @@ export class EndpointGate extends DurableObject<Env> {
 
 	/**
 	 * Several attempts for this receiver in one call, side by side, one answer
-	 * each in order: a consumer batch costs one call per webhook and six
-	 * messages, not one per message. (The caller keeps a call to six sends,
-	 * the outgoing connections one request may hold open at once.)
+	 * each in order, so a consumer batch costs a call per six messages of a
+	 * webhook rather than one per message. (The caller keeps a call to six
+	 * sends: the outgoing connections one request may hold open at once.)
 	 */
 	async sendMany(inputs: GateSend[]): Promise<GateResult[]> {
 		const settled = await Promise.allSettled(inputs.map((input) => this.send(input)));
