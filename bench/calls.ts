@@ -45,6 +45,12 @@ const main = async () => {
 	});
 	// The process this worker runs in is the workerd that started last and serves no other worker.
 	const pids = [...mainThreadCpu().keys()].filter((pid) => !before.has(pid));
+	if (pids.length === 0) {
+		await worker.stop();
+		await receiver.close();
+		rmSync(state, { recursive: true, force: true });
+		throw new Error("found no workerd process in /proc to measure: npm run bench:calls needs Linux (pgrep and /proc)");
+	}
 	const agent = new Agent({ connections: 10 });
 	const phases: { path: string; latencyP50Ms: number; cpuMs: Map<string, number> }[] = [];
 	try {
