@@ -20,8 +20,7 @@
 //      fetches the receiver; its ingest→arrival latency is the floor for
 //      Hookline's on the same runtime.
 // Writes .artifacts/bench/bench-<time>.json and prints a summary.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pkg from "../package.json" with { type: "json" };
@@ -31,6 +30,8 @@ process.env.WRANGLER_LOG ??= "warn";
 import {
 	arrivalLatencies,
 	BENCH_TOKENS,
+	benchState,
+	benchStateRoot,
 	log,
 	paced,
 	percentile,
@@ -246,6 +247,7 @@ const main = async () => {
 			machine: { cores: (await import("node:os")).cpus().length, node: process.version, platform: process.platform },
 			versions: { hookline: pkg.version, wrangler: pkg.devDependencies.wrangler },
 			path: "wrangler unstable_startWorker in-process (local workerd, inspector off), loopback",
+			stateDirectory: benchStateRoot(),
 			seconds: SECONDS,
 			connections: CONNECTIONS,
 			ceilings: { noop: noopResult, rawFetch: rawResult },
@@ -269,7 +271,7 @@ const main = async () => {
 	const rate = (result.endToEnd as { ratePerSecond: number }).ratePerSecond;
 	log(`ceiling: pipeline worker (store, enqueue, read back, fetch), ${E2E_EVENTS} events at ${rate}/s…`);
 	receiver.arrivals.length = 0;
-	const pipelineState = mkdtempSync(join(tmpdir(), "hookline-bench-pipeline-"));
+	const pipelineState = benchState("hookline-bench-pipeline-");
 	const pipeline = await startInProcess(join(root, "bench", "ceilings", "pipeline.toml"), {
 		persist: pipelineState,
 		vars: { TARGET_URL: `${receiver.url}/pipeline` },
@@ -346,6 +348,7 @@ const main = async () => {
 	writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
 	console.log("\nHookline benchmark (loopback, local workerd via unstable_startWorker, inspector off)");
+	console.log(`  local state in       ${benchStateRoot()} (BENCH_STATE_DIR)`);
 	console.log(
 		`  no-op ceiling        ${(result.ceilings as { noop: { requestsPerSecond: number } }).noop.requestsPerSecond.toFixed(0)} req/s`,
 	);

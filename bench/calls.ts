@@ -5,14 +5,13 @@
 // makes exactly one call; its cost is the difference to the bare request.
 // Linux only (reads /proc). Loopback only; every loop is bounded.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 
 process.env.WRANGLER_LOG ??= "warn";
 
-import { log, percentile, root, sleep, startArrivalReceiver, startInProcess } from "./lib.ts";
+import { benchState, log, percentile, root, sleep, startArrivalReceiver, startInProcess } from "./lib.ts";
 
 const RATE = Number(process.env.CALLS_RATE ?? 56);
 const REQUESTS = Number(process.env.CALLS_REQUESTS ?? 500);
@@ -37,7 +36,7 @@ const mainThreadCpu = () => {
 
 const main = async () => {
 	const receiver = await startArrivalReceiver(() => ({ status: 200 }));
-	const state = mkdtempSync(join(tmpdir(), "hookline-calls-"));
+	const state = benchState("hookline-calls-");
 	const before = new Set(mainThreadCpu().keys());
 	const worker = await startInProcess(join(root, "bench", "ceilings", "calls.toml"), {
 		persist: state,
