@@ -32,6 +32,7 @@ import {
 	BENCH_TOKENS,
 	benchState,
 	benchStateRoot,
+	describeStateRoot,
 	log,
 	paced,
 	percentile,
@@ -64,7 +65,7 @@ const main = async () => {
 	const started = Date.now();
 	let receiverDown = false;
 	const receiver = await startArrivalReceiver(() => (receiverDown ? { status: 503 } : { status: 200 }));
-	log(`receiver on ${receiver.url}`);
+	log(`receiver on ${receiver.url}; ${describeStateRoot()}`);
 	const json = { "content-type": "application/json" };
 	const sample = JSON.stringify({ type: "bench.load", data: { loanId: "L-1", amount: 2500 } });
 
@@ -348,7 +349,7 @@ const main = async () => {
 	writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
 	console.log("\nHookline benchmark (loopback, local workerd via unstable_startWorker, inspector off)");
-	console.log(`  local state in       ${benchStateRoot()} (BENCH_STATE_DIR)`);
+	console.log(`  ${describeStateRoot()}`);
 	console.log(
 		`  no-op ceiling        ${(result.ceilings as { noop: { requestsPerSecond: number } }).noop.requestsPerSecond.toFixed(0)} req/s`,
 	);

@@ -11,7 +11,17 @@ import { Agent, request } from "undici";
 
 process.env.WRANGLER_LOG ??= "warn";
 
-import { benchState, log, percentile, root, sleep, startArrivalReceiver, startInProcess } from "./lib.ts";
+import {
+	benchState,
+	benchStateRoot,
+	describeStateRoot,
+	log,
+	percentile,
+	root,
+	sleep,
+	startArrivalReceiver,
+	startInProcess,
+} from "./lib.ts";
 
 const RATE = Number(process.env.CALLS_RATE ?? 56);
 const REQUESTS = Number(process.env.CALLS_REQUESTS ?? 500);
@@ -35,6 +45,7 @@ const mainThreadCpu = () => {
 };
 
 const main = async () => {
+	log(describeStateRoot());
 	const receiver = await startArrivalReceiver(() => ({ status: 200 }));
 	const state = benchState("hookline-calls-");
 	const before = new Set(mainThreadCpu().keys());
@@ -103,8 +114,12 @@ const main = async () => {
 	const dir = join(root, ".artifacts", "bench");
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, `calls-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-	writeFileSync(file, `${JSON.stringify({ rate: RATE, requests: REQUESTS, rows }, null, 2)}\n`);
+	writeFileSync(
+		file,
+		`${JSON.stringify({ rate: RATE, requests: REQUESTS, stateDirectory: benchStateRoot(), rows }, null, 2)}\n`,
+	);
 	console.log(`\nOne call per request at ${RATE}/s: main-thread CPU of the worker's workerd process`);
+	console.log(`  ${describeStateRoot()}`);
 	console.log(`  ${"path".padEnd(16)} ${"ms/request".padStart(10)} ${"the call".padStart(9)} ${"p50 ms".padStart(7)}`);
 	for (const r of rows)
 		console.log(

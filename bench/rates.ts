@@ -11,6 +11,8 @@ process.env.WRANGLER_LOG ??= "warn";
 import {
 	arrivalLatencies,
 	BENCH_TOKENS,
+	benchStateRoot,
+	describeStateRoot,
 	log,
 	paced,
 	percentile,
@@ -27,6 +29,7 @@ const SECONDS = Number(process.env.RATES_SECONDS ?? 10);
 const main = async () => {
 	if (RATES.some((r) => !Number.isFinite(r) || r <= 0))
 		throw new Error("RATES_LIST: positive numbers, comma-separated");
+	log(describeStateRoot());
 	const receiver = await startArrivalReceiver(() => ({ status: 200 }));
 	const hookline = await startHookline(join(root, "wrangler.toml"));
 	const rows: { rate: number; events: number; lastArrivalSeconds: number; p50: number; p95: number; p99: number }[] =
@@ -69,8 +72,9 @@ const main = async () => {
 	const dir = join(root, ".artifacts", "bench");
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, `rates-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-	writeFileSync(file, `${JSON.stringify({ seconds: SECONDS, rows }, null, 2)}\n`);
+	writeFileSync(file, `${JSON.stringify({ seconds: SECONDS, stateDirectory: benchStateRoot(), rows }, null, 2)}\n`);
 	console.log(`\nIngest→arrival latency by steady rate (${SECONDS} s each, one webhook)`);
+	console.log(`  ${describeStateRoot()}`);
 	console.log(
 		`  ${"events/s".padStart(8)} ${"p50 ms".padStart(7)} ${"p95 ms".padStart(7)} ${"p99 ms".padStart(7)}  last arrival`,
 	);
