@@ -1,8 +1,22 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export const database = (env: Env) => drizzle(env.DB, { schema });
-export type Database = ReturnType<typeof database>;
+const connect = (d1: D1Database) => drizzle(d1, { schema });
+export type Database = ReturnType<typeof connect>;
+
+/**
+ * One drizzle instance per D1 binding: building one walks the whole schema, and
+ * the consumer asks for one per statement. The instance holds nothing of a request.
+ */
+const instances = new WeakMap<D1Database, Database>();
+export const database = (env: Env): Database => {
+	let db = instances.get(env.DB);
+	if (!db) {
+		db = connect(env.DB);
+		instances.set(env.DB, db);
+	}
+	return db;
+};
 
 /** Splits `items` into runs of `size` (D1 allows 100 bound parameters per statement; queues 100 messages per call). */
 export const chunk = <T>(items: T[], size: number): T[][] => {
