@@ -5,19 +5,11 @@
 // one D1 batch. It acks only what it handled; an internal error retries the
 // message without spending an attempt (the gate replays an attempt that was
 // sent but not recorded).
-import { and, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
 import { chunk, database } from "../db";
-import {
-	attempts,
-	type EventRow,
-	events,
-	type NotificationRow,
-	notifications,
-	type WebhookRow,
-	webhooks,
-} from "../db/schema";
+import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
 import type { EndpointGate, GateAnswer, GateRecord, GateResult, GateSend } from "../gate";
 import { newId } from "../ids";
 import { count } from "../metrics";
@@ -112,9 +104,8 @@ const loadAll = async (env: Env, ids: string[]) => {
 
 /**
  * An update of the notification that applies only while it is still in the
- * series this consumer works on, and where `only` holds: for an attempt's
- * record, that it moves the attempt count forward, so a late write never takes
- * the record back.
+ * series this consumer works on, and where `only` holds (a wait's conditions,
+ * below). An attempt's record has its own prepared statement (RECORD_WHERE).
  */
 const updateSeries = (env: Env, n: NotificationRow, fields: Partial<NotificationRow>, only?: SQL) =>
 	database(env)
@@ -176,7 +167,29 @@ const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
 		? undefined
 		: { method: n.requestMethod, url: n.requestUrl ?? "", headers: n.requestHeaders ?? {}, body: n.requestBody ?? "" };
 
-type Planned = { decision: Decision; writes: BatchItem<"sqlite">[] };
+type Planned = { decision: Decision; writes: D1PreparedStatement[] };
+
+/** A drizzle statement as a D1 one, so the batch can mix it with the prepared ones below. */
+const d1 = (env: Env, query: { toSQL(): { sql: string; params: unknown[] } }) => {
+	const { sql: text, params } = query.toSQL();
+	return env.DB.prepare(text).bind(...params);
+};
+
+// An attempt's two writes run for every message, so they are plain prepared D1
+// statements: building them with drizzle cost more main-thread time than running
+// them. The update applies only in the series this consumer works on and only
+// when it moves the attempt count forward, so a late write never takes the
+// record back.
+const INSERT_ATTEMPT = `INSERT INTO attempts (id, notification_id, series, number, "trigger", started_at, duration_ms,
+  succeeded, status_code, error_kind, error, response_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING`;
+const RECORD_SET =
+	"status = ?, attempt_count = ?, last_error = ?, next_attempt_at = ?, delivered_at = ?, updated_at = ?";
+const RECORD_WHERE = "WHERE id = ? AND series = ? AND attempt_count < ?";
+const UPDATE_RECORD = `UPDATE notifications SET ${RECORD_SET} ${RECORD_WHERE}`;
+/** The first send-out's record also stores the request as it was computed. */
+const UPDATE_RECORD_WITH_REQUEST = `UPDATE notifications SET ${RECORD_SET},
+  request_method = ?, request_url = ?, request_headers = ?, request_body = ? ${RECORD_WHERE}`;
 
 /** The attempt's record and what it means for the notification: two statements. */
 const record = (
@@ -220,43 +233,34 @@ const record = (
 	return {
 		decision: delaySeconds === undefined ? ACK : later(delaySeconds),
 		writes: [
-			database(env)
-				.insert(attempts)
-				.values({
-					id: attempt.attemptId,
-					notificationId: n.id,
-					series: n.series,
-					number: attempt.number,
-					trigger: n.trigger,
-					startedAt: attempt.startedAt,
-					durationMs: outcome.durationMs,
-					succeeded: outcome.succeeded,
-					statusCode: outcome.statusCode,
-					errorKind: outcome.errorKind,
-					error: outcome.error,
-					responseExcerpt: outcome.responseExcerpt,
-				})
-				.onConflictDoNothing(),
-			updateSeries(
-				env,
-				n,
-				{
-					status: outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
-					attemptCount: attempt.number,
-					lastError: outcome.error,
-					nextAttemptAt: delaySeconds === undefined ? null : finished + delaySeconds * 1000,
-					deliveredAt: outcome.succeeded ? finished : null,
-					// The request is stored with the first attempt's record: the gate keeps it meanwhile.
-					...(storeRequest
-						? {
-								requestMethod: attempt.request.method,
-								requestUrl: attempt.request.url,
-								requestHeaders: attempt.request.headers,
-								requestBody: attempt.request.body,
-							}
-						: {}),
-				},
-				lt(notifications.attemptCount, attempt.number),
+			env.DB.prepare(INSERT_ATTEMPT).bind(
+				attempt.attemptId,
+				n.id,
+				n.series,
+				attempt.number,
+				n.trigger,
+				attempt.startedAt,
+				outcome.durationMs,
+				outcome.succeeded ? 1 : 0,
+				outcome.statusCode ?? null,
+				outcome.errorKind ?? null,
+				outcome.error ?? null,
+				outcome.responseExcerpt ?? null,
+			),
+			env.DB.prepare(storeRequest ? UPDATE_RECORD_WITH_REQUEST : UPDATE_RECORD).bind(
+				outcome.succeeded ? "delivered" : delaySeconds === undefined ? "failed" : "retrying",
+				attempt.number,
+				outcome.error ?? null,
+				delaySeconds === undefined ? null : finished + delaySeconds * 1000,
+				outcome.succeeded ? finished : null,
+				Date.now(),
+				// The request is stored with the first attempt's record: the gate keeps it meanwhile.
+				...(storeRequest
+					? [attempt.request.method, attempt.request.url, JSON.stringify(attempt.request.headers), attempt.request.body]
+					: []),
+				n.id,
+				n.series,
+				attempt.number,
 			),
 		],
 	};
@@ -290,13 +294,15 @@ const prepare = async (
 	if (!webhook || webhook.deletedAt !== null || !event) {
 		return {
 			decision: ACK,
-			writes: [updateSeries(env, n, { status: "failed", lastError: "webhook deleted", nextAttemptAt: null })],
+			writes: [d1(env, updateSeries(env, n, { status: "failed", lastError: "webhook deleted", nextAttemptAt: null }))],
 		};
 	}
 	if (!webhook.enabled) {
 		return {
 			decision: ACK,
-			writes: [updateSeries(env, n, { status: "skipped", lastError: "webhook disabled", nextAttemptAt: null })],
+			writes: [
+				d1(env, updateSeries(env, n, { status: "skipped", lastError: "webhook disabled", nextAttemptAt: null })),
+			],
 		};
 	}
 	// A message that arrives before its attempt is due (a duplicate) waits for it.
@@ -375,11 +381,14 @@ const interpret = async (
 			return {
 				decision: ACK,
 				writes: [
-					updateWaiting(env, n, {
-						status: "paused",
-						lastError: answer.reason,
-						nextAttemptAt: answer.until + PAUSED_SAFETY_NET_MS,
-					}),
+					d1(
+						env,
+						updateWaiting(env, n, {
+							status: "paused",
+							lastError: answer.reason,
+							nextAttemptAt: answer.until + PAUSED_SAFETY_NET_MS,
+						}),
+					),
 				],
 			};
 		case "busy":
@@ -388,7 +397,7 @@ const interpret = async (
 			const seconds = answer.kind === "busy" ? answer.retryInSeconds : 2;
 			return {
 				decision: wait(seconds),
-				writes: [updateWaiting(env, n, { nextAttemptAt: now + seconds * 1000 })],
+				writes: [d1(env, updateWaiting(env, n, { nextAttemptAt: now + seconds * 1000 }))],
 			};
 		}
 		default: {
@@ -398,7 +407,10 @@ const interpret = async (
 			// 410 Gone: the receiver says this endpoint is no more. Disable the webhook at once.
 			await gate.disabled(now);
 			const reason = `the receiver answered 410 Gone at ${new Date(answer.startedAt).toISOString()}`;
-			return { ...recorded, writes: [...recorded.writes, ...disableStatements(env, webhook.id, { reason, at: now })] };
+			return {
+				...recorded,
+				writes: [...recorded.writes, ...disableStatements(env, webhook.id, { reason, at: now }).map((q) => d1(env, q))],
+			};
 		}
 	}
 };
@@ -478,7 +490,7 @@ export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Pro
 	const writes = planned.flatMap((p) => (p instanceof Error ? [] : p.writes));
 	if (writes.length > 0) {
 		try {
-			await database(env).batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+			await env.DB.batch(writes);
 			count("d1Batches");
 			count("d1DeliveryWriteStatements", writes.length);
 		} catch (err) {
