@@ -144,13 +144,11 @@ const SHM_MIN_FREE_BYTES = 1024 ** 3;
  * disk (on this VM, p50 ingest→arrival 78–126 ms on disk against 41–46 ms in
  * memory, same code, same rate). Computed once; the bench commands print it.
  */
-export const benchStateRoot = (() => {
-	let chosen: { dir: string; why: string } | undefined;
-	return () => {
-		chosen ??= chooseStateRoot();
-		return chosen;
-	};
-})();
+export const benchStateRoot = () => {
+	chosenStateRoot ??= chooseStateRoot();
+	return chosenStateRoot;
+};
+let chosenStateRoot: { dir: string; why: string } | undefined;
 
 const chooseStateRoot = (): { dir: string; why: string } => {
 	const asked = process.env.BENCH_STATE_DIR;

@@ -6,7 +6,6 @@
 // message without spending an attempt (the gate replays an attempt that was
 // sent but not recorded).
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { MAX_QUEUE_DELAY_SECONDS, readConfig } from "../config";
 import { chunk, database } from "../db";
 import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
@@ -579,16 +578,19 @@ export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, en
 		}
 		try {
 			const loaded = await loadAll(env, [body.notificationId]);
-			const writes: BatchItem<"sqlite">[] = [...loaded.values()]
+			const writes = [...loaded.values()]
 				.filter(({ notification: n }) => !["delivered", "failed", "skipped"].includes(n.status))
 				.map(({ notification: n }) =>
-					updateSeries(env, n, {
-						status: "failed",
-						lastError: "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs",
-						nextAttemptAt: null,
-					}),
+					d1(
+						env,
+						updateSeries(env, n, {
+							status: "failed",
+							lastError: "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs",
+							nextAttemptAt: null,
+						}),
+					),
 				);
-			if (writes.length > 0) await database(env).batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+			if (writes.length > 0) await env.DB.batch(writes);
 			message.ack();
 		} catch (err) {
 			console.error(JSON.stringify({ msg: "dead letter error", body, error: String(err) }));
