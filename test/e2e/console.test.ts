@@ -1,4 +1,4 @@
-// The admin console in a real browser: Debian's chromium driven by
+// The admin console in a real browser: Chromium (test/support/browser.ts) driven by
 // playwright-core, against `wrangler dev` as `npm start` runs it and a real
 // receiver on 127.0.0.1. An operator signs in, creates a webhook with a
 // template, sends a test event and sees it delivered, finds a failed delivery,
@@ -8,12 +8,12 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/browser.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const shots = join(import.meta.dirname, "..", "..", ".artifacts", "screenshots");
 
 let hookline: LocalHookline;
@@ -37,10 +37,7 @@ beforeAll(async () => {
 	});
 	await new Promise<void>((ready) => attacker.listen(0, "127.0.0.1", ready));
 	attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-	});
+	browser = await launchChromium();
 	page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 });
 
@@ -204,8 +201,10 @@ describe("admin console in a browser", () => {
 		});
 		attackTarget = `${hookline.url}/console/webhooks/${webhook.id}/delete`;
 		await page.goto(attackerUrl);
+		// The form's navigation commits (and loads the refusal page) before the test moves on.
 		const [answer] = await Promise.all([
 			page.waitForResponse((r) => r.url() === attackTarget),
+			page.waitForURL(attackTarget),
 			page.evaluate("document.getElementById('f').submit()"),
 		]);
 		expect(answer.status()).toBe(403);
@@ -216,8 +215,6 @@ describe("admin console in a browser", () => {
 		});
 		expect(forged.status()).toBe(403);
 		expect((await api("GET", `/v1/webhooks/${webhook.id}`)).id).toBe(webhook.id);
-		await page.waitForLoadState();
-		await page.goto("about:blank");
 	});
 
 	it("shows the sender IPs, and signs out", async () => {
