@@ -2,16 +2,19 @@
 // receiver that fails, times out and recovers, with short retry delays; and a
 // kill and restart of the service in the middle of a run.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HooklineApi, holdsFor, hooklineApi } from "../support/api.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
 
 let hookline: LocalHookline;
 let receiver: Receiver;
+let api: HooklineApi;
 
 beforeAll(async () => {
 	receiver = await startReceiver();
 	// Sweep every second with a 2 s grace, so lost queue messages come back fast.
 	hookline = await startHookline({ env: { HOOKLINE_SWEEP_INTERVAL_MS: "1000", SWEEP_GRACE_SECONDS: "2" } });
+	api = hooklineApi(hookline);
 });
 
 afterAll(async () => {
@@ -27,32 +30,11 @@ type Detail = {
 	attempts: { series: number; number: number; trigger: string; succeeded: boolean; errorKind: string | null }[];
 };
 
-const call = async (method: string, path: string, body?: unknown, token = hookline.adminToken) => {
-	const res = await fetch(`${hookline.url}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
-
-const poll = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 45_000) => {
-	const until = Date.now() + timeoutMs;
-	while (Date.now() < until) {
-		const value = await check();
-		if (value !== undefined) return value;
-		await new Promise((r) => setTimeout(r, 200));
-	}
-	throw new Error(
-		`${what}: not within ${timeoutMs} ms\n--- hookline output (tail) ---\n${hookline.output().slice(-4000)}`,
-	);
-};
-
 let counter = 0;
 /** A webhook for one scenario and one event for it; returns the notification id. */
 const scenario = async (path: string, fields: Record<string, unknown> = {}) => {
 	const type = `assured${++counter}.happened`;
-	const created = await call("POST", "/v1/webhooks", {
+	const created = await api.call("POST", "/v1/webhooks", {
 		name: `scenario ${counter}`,
 		eventTypes: [type],
 		url: `${receiver.url}${path}`,
@@ -60,17 +42,26 @@ const scenario = async (path: string, fields: Record<string, unknown> = {}) => {
 		...fields,
 	});
 	expect(created.status).toBe(201);
-	const ingested = await call("POST", "/v1/events", { type, data: { n: counter } }, hookline.ingestToken);
+	const ingested = await api.call(
+		"POST",
+		"/v1/events",
+		{ type, data: { n: counter } },
+		{ token: hookline.ingestToken },
+	);
 	expect(ingested.status).toBe(202);
-	const list = await call("GET", `/v1/notifications?eventId=${ingested.body.id}`);
+	const list = await api.call("GET", `/v1/notifications?eventId=${ingested.body.id}`);
 	return ((list.body.data as { id: string }[])[0] as { id: string }).id;
 };
 
 const settled = (id: string, status = "delivered") =>
-	poll(`${id} ${status}`, async () => {
-		const d = (await call("GET", `/v1/notifications/${id}`)).body as unknown as Detail;
-		return d.status === status ? d : undefined;
-	});
+	api.poll(
+		`${id} ${status}`,
+		async () => {
+			const d = (await api.call("GET", `/v1/notifications/${id}`)).body as unknown as Detail;
+			return d.status === status ? d : undefined;
+		},
+		45_000,
+	);
 
 const arrivals = (tag: string) => receiver.received.filter((r) => r.tag === tag);
 
@@ -93,9 +84,9 @@ describe("assured delivery over wrangler dev", () => {
 		const id = await scenario("/status/500/e2e-always");
 		const n = await settled(id, "failed");
 		expect(n.attempts.map((a) => a.number)).toEqual([1, 2, 3, 4, 5]);
-		await new Promise((r) => setTimeout(r, 3000));
-		expect(arrivals("e2e-always")).toHaveLength(5);
-		expect(((await call("GET", `/v1/notifications/${id}`)).body as unknown as Detail).attempts).toHaveLength(5);
+		// A sixth request would come from a retry that should not exist (delays are 1 s).
+		await holdsFor("five requests in all", () => arrivals("e2e-always").length === 5, 3000);
+		expect(((await api.call("GET", `/v1/notifications/${id}`)).body as unknown as Detail).attempts).toHaveLength(5);
 	});
 
 	it("records a timeout and delivers on the next attempt", async () => {
@@ -110,15 +101,16 @@ describe("assured delivery over wrangler dev", () => {
 	it("re-sends a failed notification manually and in bulk with byte-identical bodies", async () => {
 		const id = await scenario("/flaky/5/e2e-resend");
 		await settled(id, "failed");
-		const manual = await call("POST", `/v1/notifications/${id}/resend`);
+		const manual = await api.call("POST", `/v1/notifications/${id}/resend`);
 		expect(manual.status).toBe(202);
 		const delivered = await settled(id);
 		expect(delivered.attempts.at(-1)).toMatchObject({ series: 1, number: 1, trigger: "manual", succeeded: true });
 
 		const bulkId = await scenario("/flaky/5/e2e-bulk");
 		const failed = await settled(bulkId, "failed");
-		const webhookId = ((await call("GET", `/v1/notifications/${failed.id}`)).body as { webhookId: string }).webhookId;
-		const bulk = await call("POST", "/v1/notifications/resend", { webhookId, status: "failed" });
+		const webhookId = ((await api.call("GET", `/v1/notifications/${failed.id}`)).body as { webhookId: string })
+			.webhookId;
+		const bulk = await api.call("POST", "/v1/notifications/resend", { webhookId, status: "failed" });
 		expect(bulk.body).toEqual({ count: 1 });
 		await settled(bulkId);
 		for (const tag of ["e2e-resend", "e2e-bulk"]) {
@@ -131,7 +123,7 @@ describe("assured delivery over wrangler dev", () => {
 
 	it("loses nothing when the service is killed and restarted mid-run", async () => {
 		const type = "restart.happened";
-		const created = await call("POST", "/v1/webhooks", {
+		const created = await api.call("POST", "/v1/webhooks", {
 			name: "restart",
 			eventTypes: [type],
 			url: `${receiver.url}/flaky/10/e2e-restart`,
@@ -140,18 +132,18 @@ describe("assured delivery over wrangler dev", () => {
 		expect(created.status).toBe(201);
 		const ids: string[] = [];
 		for (let i = 0; i < 20; i++) {
-			const res = await call("POST", "/v1/events", { type, data: { i } }, hookline.ingestToken);
+			const res = await api.call("POST", "/v1/events", { type, data: { i } }, { token: hookline.ingestToken });
 			ids.push(res.body.id as string);
 		}
 		// Let the first attempts fail and their retries wait in the queue, then crash.
-		await poll("first failures", async () => (arrivals("e2e-restart").length >= 10 ? true : undefined));
+		await api.poll("first failures", async () => (arrivals("e2e-restart").length >= 10 ? true : undefined), 45_000);
 		const restartedAt = Date.now();
 		await hookline.restart();
 
-		const finished = await poll(
+		const finished = await api.poll(
 			"all settled after restart",
 			async () => {
-				const list = await call("GET", `/v1/notifications?webhookId=${created.body.id}&limit=50`);
+				const list = await api.call("GET", `/v1/notifications?webhookId=${created.body.id}&limit=50`);
 				const data = list.body.data as { status: string; id: string }[];
 				return data.length === 20 && data.every((n) => n.status === "delivered" || n.status === "failed")
 					? data
@@ -171,7 +163,7 @@ describe("assured delivery over wrangler dev", () => {
 		for (const key of twice) {
 			const first = ok.find((r) => r.headers["x-notifications-idempotency-key"] === key);
 			expect(first?.at ?? 0, `${key}: first 2xx after the restart`).toBeLessThanOrEqual(restartedAt);
-			const detail = (await call("GET", `/v1/notifications/${key}`)).body as unknown as {
+			const detail = (await api.call("GET", `/v1/notifications/${key}`)).body as unknown as {
 				attempts: { succeeded: boolean; startedAt: string }[];
 			};
 			const success = detail.attempts.find((a) => a.succeeded);

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HooklineApi, hooklineApi } from "../support/api.ts";
 import { launchChromium } from "../support/browser.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
@@ -18,6 +19,7 @@ const shots = join(import.meta.dirname, "..", "..", ".artifacts", "screenshots")
 
 let hookline: LocalHookline;
 let receiver: Receiver;
+let hooklineCalls: HooklineApi;
 let browser: Browser;
 let page: Page;
 /** A page on another origin, for the CSRF attempt. */
@@ -29,6 +31,7 @@ beforeAll(async () => {
 	mkdirSync(shots, { recursive: true });
 	receiver = await startReceiver();
 	hookline = await startHookline();
+	hooklineCalls = hooklineApi(hookline);
 	attacker = createServer((_req, res) => {
 		res.setHeader("content-type", "text/html");
 		res.end(
@@ -49,14 +52,8 @@ afterAll(async () => {
 	await new Promise((closed) => attacker?.close(closed));
 });
 
-const api = async (method: string, path: string, body?: unknown, token = hookline.adminToken) => {
-	const res = await fetch(`${hookline.url}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return (await res.json()) as Record<string, unknown> & { data?: Record<string, unknown>[] };
-};
+/** The API beside the browser: arranges what a page shows, and checks what a page did. */
+const api = (method: string, path: string, body?: unknown) => hooklineCalls.json(method, path, body);
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 

@@ -3,15 +3,18 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HooklineApi, holdsFor, hooklineApi } from "../support/api.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
 
 let hookline: LocalHookline;
 let receiver: Receiver;
+let api: HooklineApi;
 
 beforeAll(async () => {
 	receiver = await startReceiver();
 	hookline = await startHookline();
+	api = hooklineApi(hookline);
 });
 
 afterAll(async () => {
@@ -19,31 +22,9 @@ afterAll(async () => {
 	await receiver?.close();
 });
 
-const call = async (path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
-	const res = await fetch(`${hookline.url}${path}`, {
-		method: body === undefined ? "GET" : "POST",
-		headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return {
-		status: res.status,
-		body: (await res.json()) as Record<string, unknown> & { data?: Record<string, unknown>[] },
-	};
-};
-
-const poll = async <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000) => {
-	const until = Date.now() + timeoutMs;
-	while (Date.now() < until) {
-		const value = await check();
-		if (value !== undefined) return value;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`${what}: not within ${timeoutMs} ms\n--- hookline output ---\n${hookline.output()}`);
-};
-
 describe("an event reaches a local receiver through wrangler dev", () => {
 	it("delivers once, with the idempotency key and a valid signature, and lists it as delivered", async () => {
-		const created = await call("/v1/webhooks", hookline.adminToken, {
+		const created = await api.call("POST", "/v1/webhooks", {
 			name: "e2e receiver",
 			eventTypes: ["loan.*"],
 			url: `${receiver.url}/ok/e2e/{{event.type}}`,
@@ -52,42 +33,45 @@ describe("an event reaches a local receiver through wrangler dev", () => {
 		expect(created.status).toBe(201);
 		const secret = created.body.secret as string;
 
-		const ingested = await call(
+		const ingested = await api.call(
+			"POST",
 			"/v1/events",
-			hookline.ingestToken,
 			{ type: "loan.created", data: { loanId: "L-1", amount: 2500 } },
-			{ "idempotency-key": "e2e-1" },
+			{ token: hookline.ingestToken, headers: { "idempotency-key": "e2e-1" } },
 		);
 		expect(ingested.status).toBe(202);
 		expect(ingested.body).toMatchObject({ type: "loan.created", notifications: 1 });
-		const repeat = await call(
+		const repeat = await api.call(
+			"POST",
 			"/v1/events",
-			hookline.ingestToken,
 			{ type: "loan.created", data: {} },
-			{ "idempotency-key": "e2e-1" },
+			{ token: hookline.ingestToken, headers: { "idempotency-key": "e2e-1" } },
 		);
 		expect(repeat.status).toBe(200);
 		expect(repeat.body).toEqual(ingested.body);
 
-		const arrived = await poll("arrival", async () => {
+		const arrived = await api.poll("arrival", async () => {
 			const got = receiver.received.filter((r) => r.tag === "e2e/loan.created");
 			return got.length > 0 ? got : undefined;
 		});
-		const delivered = await poll("delivered status", async () => {
-			const list = await call(`/v1/notifications?eventId=${ingested.body.id}`, hookline.adminToken);
+		const delivered = await api.poll("delivered status", async () => {
+			const list = await api.call("GET", `/v1/notifications?eventId=${ingested.body.id}`);
 			const [n] = list.body.data ?? [];
 			return n?.status === "delivered" ? n : undefined;
 		});
-		// Give a duplicate a chance to show up before counting.
-		await new Promise((r) => setTimeout(r, 1000));
-		expect(receiver.received.filter((r) => r.tag === "e2e/loan.created")).toHaveLength(1);
+		// A duplicate would show up here.
+		await holdsFor(
+			"one arrival",
+			() => receiver.received.filter((r) => r.tag === "e2e/loan.created").length === 1,
+			1000,
+		);
 
 		const request = arrived[0];
 		expect(request?.headers["x-notifications-idempotency-key"]).toBe(delivered.id);
 		expect(JSON.parse(request?.body ?? "")).toEqual({ loan: "L-1", amount: 2500 });
 		expect(() => new Webhook(secret).verify(request?.body ?? "", request?.headers ?? {})).not.toThrow();
 
-		const detail = await call(`/v1/notifications/${delivered.id}`, hookline.adminToken);
+		const detail = await api.call("GET", `/v1/notifications/${delivered.id}`);
 		expect(detail.body).toMatchObject({
 			status: "delivered",
 			request: { method: "POST", url: `${receiver.url}/ok/e2e/loan.created`, body: request?.body },
@@ -114,7 +98,7 @@ describe("an event reaches a local receiver through wrangler dev", () => {
 		];
 		const secrets = new Map<string, string>();
 		for (const v of variants) {
-			const res = await call("/v1/webhooks", hookline.adminToken, {
+			const res = await api.call("POST", "/v1/webhooks", {
 				name: `shape ${v.tag}`,
 				eventTypes: ["shape.checked"],
 				method: v.method,
@@ -127,11 +111,16 @@ describe("an event reaches a local receiver through wrangler dev", () => {
 			expect(res.status).toBe(201);
 			secrets.set(v.tag, res.body.secret as string);
 		}
-		const ingested = await call("/v1/events", hookline.ingestToken, { type: "shape.checked", data: { note: hostile } });
+		const ingested = await api.call(
+			"POST",
+			"/v1/events",
+			{ type: "shape.checked", data: { note: hostile } },
+			{ token: hookline.ingestToken },
+		);
 		expect(ingested.body.notifications).toBe(3);
 
 		for (const v of variants) {
-			const [request] = await poll(`arrival of ${v.tag}`, async () => {
+			const [request] = await api.poll(`arrival of ${v.tag}`, async () => {
 				const got = receiver.received.filter((r) => r.tag.startsWith(`shape-${v.tag}/`));
 				return got.length > 0 ? got : undefined;
 			});
@@ -170,7 +159,7 @@ describe("an event reaches a local receiver through wrangler dev", () => {
 	});
 
 	it("refuses the ingest token on admin routes over HTTP", async () => {
-		const res = await call("/v1/webhooks", hookline.ingestToken);
+		const res = await api.call("GET", "/v1/webhooks", undefined, { token: hookline.ingestToken });
 		expect(res.status).toBe(403);
 		expect(res.body.status).toBe(403);
 	});

@@ -6,6 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HooklineApi, holdsFor, hooklineApi } from "../support/api.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
 
 const THRESHOLD = 3;
@@ -13,6 +14,7 @@ const EVENTS = 20;
 
 let hookline: LocalHookline;
 let server: Server;
+let api: HooklineApi;
 let receiverUrl = "";
 let up = false;
 const seen: { key: string; at: number; up: boolean }[] = [];
@@ -29,6 +31,7 @@ beforeAll(async () => {
 	await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
 	receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	hookline = await startHookline({ env: { CIRCUIT_COOLDOWN_SECONDS: "1", CIRCUIT_MAX_COOLDOWN_SECONDS: "4" } });
+	api = hooklineApi(hookline);
 });
 
 afterAll(async () => {
@@ -37,20 +40,9 @@ afterAll(async () => {
 	await new Promise((closed) => server?.close(closed));
 });
 
-const call = async (method: string, path: string, body?: unknown) => {
-	const res = await fetch(`${hookline.url}${path}`, {
-		method,
-		headers: { authorization: `Bearer ${hookline.adminToken}`, "content-type": "application/json" },
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	return (await res.json()) as Record<string, unknown> & { data?: Record<string, unknown>[] };
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe("a receiver that is down for a while, then recovers", () => {
 	it("costs a handful of requests while down, and gets every notification after recovery", async () => {
-		const webhook = await call("POST", "/v1/webhooks", {
+		const webhook = await api.json("POST", "/v1/webhooks", {
 			name: "flaky receiver",
 			eventTypes: ["health.e2e"],
 			url: `${receiverUrl}/hook`,
@@ -58,36 +50,38 @@ describe("a receiver that is down for a while, then recovers", () => {
 			maxConcurrency: 1,
 			retryPolicy: { delaysSeconds: [1, 1, 1, 1] },
 		});
-		for (let i = 0; i < EVENTS; i++) {
-			await call("POST", "/v1/events", { type: "health.e2e", data: { i } });
-			await sleep(50);
-		}
-		// Down for 8 s: without a breaker, 20 notifications would each spend their 5 attempts.
-		await sleep(8000);
-		const whileDown = seen.filter((s) => !s.up).length;
-		const health = await call("GET", `/v1/webhooks/${webhook.id}/health`);
-		expect((health.circuit as { state: string }).state).not.toBe("closed");
-		expect((health.backlog as { paused: number }).paused).toBeGreaterThan(0);
-		// The threshold, then one probe per cool-down (1, 2, 4, 4 s …): a handful, not a flood.
-		expect(whileDown).toBeGreaterThanOrEqual(THRESHOLD);
-		expect(whileDown).toBeLessThanOrEqual(THRESHOLD + 6);
+		for (let i = 0; i < EVENTS; i++) await api.json("POST", "/v1/events", { type: "health.e2e", data: { i } });
+		type Health = { circuit: { state: string }; backlog: { paused: number } };
+		await api.poll("the circuit opens and holds notifications", async () => {
+			const health = (await api.json("GET", `/v1/webhooks/${webhook.id}/health`)) as unknown as Health;
+			return health.circuit.state !== "closed" && health.backlog.paused > 0 ? health : undefined;
+		});
+		// Down for 8 s more: without a breaker, 20 notifications would each spend their 5
+		// attempts; with it, the threshold, then one probe per cool-down (1, 2, 4, 4 s …).
+		const handful = () => seen.filter((s) => !s.up).length <= THRESHOLD + 6;
+		await holdsFor("a handful of requests while down", handful, 8000, 250);
+		expect(seen.filter((s) => !s.up).length).toBeGreaterThanOrEqual(THRESHOLD);
+		const health = (await api.json("GET", `/v1/webhooks/${webhook.id}/health`)) as unknown as Health;
+		expect(health.circuit.state).not.toBe("closed");
+		expect(health.backlog.paused).toBeGreaterThan(0);
 
 		up = true;
-		const until = Date.now() + 60_000;
-		let statuses: string[] = [];
-		while (Date.now() < until) {
-			const list = await call("GET", `/v1/notifications?webhookId=${webhook.id}&limit=200`);
-			statuses = (list.data ?? []).map((n) => n.status as string);
-			if (statuses.length === EVENTS && statuses.every((s) => s === "delivered")) break;
-			await sleep(250);
-		}
+		const statuses = await api.poll(
+			"every notification delivered after recovery",
+			async () => {
+				const list = await api.json("GET", `/v1/notifications?webhookId=${webhook.id}&limit=200`);
+				const all = (list.data ?? []).map((n) => n.status as string);
+				return all.length === EVENTS && all.every((s) => s === "delivered") ? all : undefined;
+			},
+			60_000,
+		);
 		expect(statuses).toHaveLength(EVENTS);
 		expect(statuses.every((s) => s === "delivered")).toBe(true);
 		// Each notification answered 2xx exactly once.
 		const delivered = seen.filter((s) => s.up);
 		expect(new Set(delivered.map((s) => s.key)).size).toBe(EVENTS);
 		expect(delivered).toHaveLength(EVENTS);
-		const after = await call("GET", `/v1/webhooks/${webhook.id}/health`);
+		const after = await api.json("GET", `/v1/webhooks/${webhook.id}/health`);
 		expect(after.circuit).toMatchObject({ state: "closed", consecutiveFailures: 0 });
 	});
 });
