@@ -5,11 +5,11 @@ import pkg from "../package.json";
 import { readConfig } from "./config";
 import { consoleApi, consoleRoutes } from "./console/routes";
 import { eventRoutes } from "./events/routes";
+import { notificationRoutes } from "./history/routes";
 import { bearerAuth } from "./http/auth";
 import { onError, ProblemError } from "./http/problem";
 import { json, newRouter, problems } from "./http/router";
 import { metrics } from "./metrics";
-import { notificationRoutes } from "./notifications/routes";
 import { webhookRoutes } from "./webhooks/routes";
 
 export const app = newRouter();

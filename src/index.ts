@@ -1,8 +1,9 @@
 // Wires the worker's handlers; the logic lives in the modules they name.
 import { app } from "./app";
-import { handleDeadLetters, handleDeliveries } from "./delivery/consumer";
+import { handleDeliveries } from "./delivery/consumer";
+import { handleDeadLetters } from "./delivery/dead-letters";
 import type { DeliveryMessage } from "./delivery/message";
-import { sweep } from "./delivery/sweeper";
+import { sweep } from "./history/sweeper";
 
 export { EndpointGate } from "./gate";
 

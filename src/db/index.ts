@@ -18,15 +18,14 @@ export const database = (env: Env): Database => {
 	return db;
 };
 
-/** Splits `items` into runs of `size` (D1 allows 100 bound parameters per statement; queues 100 messages per call). */
-export const chunk = <T>(items: T[], size: number): T[][] => {
-	const out: T[][] = [];
-	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-	return out;
-};
-
 /** Whether a D1 error is a unique-key violation (a repeated id or key). */
 export const isUniqueViolation = (err: unknown) =>
 	/UNIQUE constraint failed|SQLITE_CONSTRAINT/i.test(
 		String((err as Error)?.message ?? err) + String((err as Error)?.cause ?? ""),
 	);
+
+/** A drizzle statement as a D1 one, so one D1 batch can mix it with prepared statements. */
+export const asStatement = (env: Env, query: { toSQL(): { sql: string; params: unknown[] } }) => {
+	const { sql: text, params } = query.toSQL();
+	return env.DB.prepare(text).bind(...params);
+};

@@ -2,7 +2,7 @@
 // Large sets (bulk re-send, wide fan-out) travel as fan-out messages of up to
 // 100 ids that the consumer turns into one message each, so no single
 // invocation makes more than a few queue calls.
-import { chunk } from "../db";
+import { chunk } from "../chunk";
 import { count } from "../metrics";
 
 export type DeliveryMessage = { notificationId: string } | { fanOut: string[] };

@@ -1,6 +1,6 @@
 // Standard Webhooks signatures: `v1,` + base64 HMAC-SHA256 of
 // `${id}.${timestamp}.${body}`, keyed by the base64 part of a `whsec_` secret.
-import { fromBase64, toBase64 } from "../secrets";
+import { fromBase64, toBase64 } from "../base64";
 
 /**
  * Imported HMAC keys by secret: a webhook's secret changes rarely, its sends

@@ -11,7 +11,7 @@ import { DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import type { StoredRequest } from "../delivery/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../delivery/send";
 import { signatureHeaders } from "../delivery/sign";
-import { disableWebhook } from "../webhooks/disable";
+import { disableWebhook } from "../webhooks/service";
 import {
 	bucketOf,
 	type CircuitRow,

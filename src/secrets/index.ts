@@ -1,12 +1,10 @@
 // Secrets at rest: Basic-auth passwords and signing secrets are sealed with
 // AES-GCM under ENCRYPTION_KEY (base64 of 32 bytes), so a database dump alone
 // reveals none of them. Sealed form: `v1.<base64 iv>.<base64 ciphertext>`.
+import { fromBase64, toBase64 } from "../base64";
 import { ProblemError } from "../http/problem";
 
 const keys = new Map<string, Promise<CryptoKey>>();
-
-const fromBase64 = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 
 const importKey = (encryptionKey: string) => {
 	let key = keys.get(encryptionKey);
@@ -43,5 +41,3 @@ export const unseal = async (sealed: string, encryptionKey: string) => {
 
 /** A Standard Webhooks signing secret: `whsec_` + base64 of 24 random bytes. */
 export const newSigningSecret = () => `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(24)))}`;
-
-export { fromBase64, toBase64 };

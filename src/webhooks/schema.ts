@@ -10,6 +10,7 @@ import {
 	MAX_TIMEOUT_MS,
 } from "../config";
 import type { WebhookRow } from "../db/schema";
+import { iso } from "../iso";
 
 const MAX_TEMPLATE_CHARS = 64 * 1024;
 
@@ -260,8 +261,6 @@ export const WebhookListed = Webhook.extend({
 export const WebhookWithSecret = Webhook.extend({
 	secret: z.string().openapi({ description: "The whsec_ signing secret; shown only on create and rotate." }),
 }).openapi("WebhookWithSecret");
-
-export const iso = (ms: number) => new Date(ms).toISOString();
 
 export const toWebhook = (row: WebhookRow): Webhook => ({
 	id: row.id,

@@ -2,10 +2,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { deliver, handleDeadLetters, handleDeliveries } from "../../src/delivery/consumer";
+import { deliver, handleDeliveries } from "../../src/delivery/consumer";
+import { handleDeadLetters } from "../../src/delivery/dead-letters";
 import type { DeliveryMessage } from "../../src/delivery/message";
-import { sweep } from "../../src/delivery/sweeper";
 import type { EndpointGate } from "../../src/gate";
+import { sweep } from "../../src/history/sweeper";
 import { newId } from "../../src/ids";
 import { api, createWebhook, eventually, gateInput, gateOf, received, seedNotification, uniqueTag } from "./helpers";
 

@@ -3,8 +3,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { deliver, handleDeliveries, jittered } from "../../src/delivery/consumer";
+import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import type { DeliveryMessage } from "../../src/delivery/message";
+import { jittered } from "../../src/delivery/retry-policy";
 import { metrics } from "../../src/metrics";
 import { api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
 

@@ -123,3 +123,34 @@ describe("GET /v1/notifications", () => {
 		expect(res.headers.get("content-type")).toBe("application/problem+json");
 	});
 });
+
+describe("POST /v1/notifications/resend with dryRun", () => {
+	it("moves nothing and answers the count that the same filter then moves", async () => {
+		const hook = await createWebhook();
+		const disabled = await createWebhook({ enabled: false });
+		const t0 = Date.parse("2026-03-01T00:00:00Z");
+		const hour = 3_600_000;
+		await seedHistory(hook.id, [
+			{ type: "loan.created", status: "failed", at: t0 },
+			{ type: "loan.created", status: "failed", at: t0 + hour },
+			{ type: "loan.paid", status: "failed", at: t0 + 2 * hour },
+			{ type: "loan.created", status: "delivered", at: t0 + 3 * hour },
+		]);
+		// A disabled webhook's failures are not re-sent, so they are not counted either.
+		await seedHistory(disabled.id, [{ type: "loan.created", status: "failed", at: t0 }]);
+		const filter = { eventType: "loan.created", since: new Date(t0).toISOString() };
+		for (const webhookId of [hook.id, disabled.id]) {
+			const dry = await api("/v1/notifications/resend", {
+				method: "POST",
+				body: { ...filter, webhookId, dryRun: true },
+			});
+			expect(dry.status).toBe(200);
+			const { count } = (await dry.json()) as { count: number };
+			expect(count).toBe(webhookId === hook.id ? 2 : 0);
+			expect((await list(`webhookId=${webhookId}&status=failed`)).data).toHaveLength(webhookId === hook.id ? 3 : 1);
+			const moved = await api("/v1/notifications/resend", { method: "POST", body: { ...filter, webhookId } });
+			expect(moved.status).toBe(202);
+			expect(await moved.json()).toEqual({ count });
+		}
+	});
+});

@@ -5,7 +5,9 @@ import { and, eq, inArray, lt, notExists } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
 import { attempts, events, ingestKeys, notifications } from "../db/schema";
-import { enqueueDeliveries } from "./message";
+import { enqueueDeliveries } from "../delivery/message";
+import { FINAL } from "./status";
+import { moveOverdue } from "./transitions";
 
 /** Bounds per run keep one invocation well inside its limits; the next run takes the rest. */
 const SWEEP_LIMIT = 1000;
@@ -16,27 +18,7 @@ export type SweepResult = { reenqueued: number; purged: { notifications: number;
 export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> => {
 	const config = readConfig(env);
 	const db = database(env);
-	const overdue = await db
-		.update(notifications)
-		.set({ nextAttemptAt: now, updatedAt: now })
-		.where(
-			inArray(
-				notifications.id,
-				db
-					.select({ id: notifications.id })
-					.from(notifications)
-					.where(
-						and(
-							// A paused one's due time is its safety net: its gate should have released it by then.
-							inArray(notifications.status, ["pending", "retrying", "paused"]),
-							lt(notifications.nextAttemptAt, now - config.sweepGraceSeconds * 1000),
-						),
-					)
-					.orderBy(notifications.nextAttemptAt)
-					.limit(SWEEP_LIMIT),
-			),
-		)
-		.returning({ id: notifications.id });
+	const overdue = await moveOverdue(env, { before: now - config.sweepGraceSeconds * 1000, now, limit: SWEEP_LIMIT });
 	if (overdue.length > 0) {
 		await enqueueDeliveries(
 			env.DELIVERIES,
@@ -49,7 +31,7 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 		.select({ id: notifications.id })
 		.from(notifications)
 		// Last touched, not created: a notification re-sent yesterday keeps its history.
-		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, ["delivered", "failed", "skipped"])))
+		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, [...FINAL])))
 		// Ordered, so the attempts and the notifications deletes pick the same rows.
 		.orderBy(notifications.id)
 		.limit(PURGE_LIMIT);

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type AttemptRow, type NotificationRow, notificationStatuses } from "../db/schema";
-import { iso } from "../webhooks/schema";
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+import { iso, isoOrNull } from "../iso";
+import { RESENDABLE } from "./status";
 
 export const Notification = z
 	.object({
@@ -105,9 +104,6 @@ export const toAttempt = (row: AttemptRow): z.infer<typeof Attempt> => ({
 	responseExcerpt: row.responseExcerpt,
 });
 
-/** Statuses a manual re-send may start from. */
-export const RESENDABLE = ["failed", "skipped", "delivered", "retrying", "paused"] as const;
-
 export const BulkResend = z
 	.object({
 		ids: z.array(z.string().max(200)).min(1).max(1000).optional().openapi({ description: "Only these notifications" }),
@@ -116,6 +112,10 @@ export const BulkResend = z
 		status: z.enum(RESENDABLE).default("failed"),
 		since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created at or after" }),
 		until: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created before" }),
+		dryRun: z
+			.boolean()
+			.default(false)
+			.openapi({ description: "Move nothing; answer how many would be re-sent (the count a console shows first)" }),
 	})
 	.strict()
 	.openapi("BulkResend");

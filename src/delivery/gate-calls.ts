@@ -1,0 +1,112 @@
+// Sending the due attempts of a batch through their endpoint gates, and what
+// each gate answer means for the notification.
+import { chunk } from "../chunk";
+import { asStatement } from "../db";
+import type { GateAnswer, GateResult } from "../gate";
+import { pause, postpone } from "../history/transitions";
+import { count } from "../metrics";
+import { disableForGone, gateOf } from "../webhooks/service";
+import { ACK, asError, type Planned, requeueAfter } from "./decision";
+import { type Due, isDue } from "./plan";
+import { record } from "./record";
+
+/** A paused notification is re-enqueued by the sweeper this long after its probe time, should the gate's release be lost. */
+const PAUSED_SAFETY_NET_MS = 3_600_000;
+/** Gate calls of one batch in flight at once; the local queue hands over one batch at a time. */
+const CONCURRENCY = 50;
+/**
+ * Attempts handed to one gate in one call: Workers and Durable Objects keep at
+ * most 6 outgoing connections open per request, and a send that waited for one
+ * would spend its timeout waiting. Larger groups go as several calls at once.
+ */
+const SENDS_PER_GATE_CALL = 6;
+/** How long a notification whose gate is ahead of it (a newer series) waits before it is read again. */
+const STALE_WAIT_SECONDS = 2;
+
+/** What the gate's answer means for the notification. */
+const interpret = async (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Promise<Planned> => {
+	switch (answer.kind) {
+		case "paused": {
+			// The gate keeps it and releases it after recovery; no attempt is spent.
+			const safetyNetAt = answer.until + PAUSED_SAFETY_NET_MS;
+			return { decision: ACK, writes: [asStatement(env, pause(env, n, { reason: answer.reason, safetyNetAt }))] };
+		}
+		case "busy":
+		case "stale": {
+			const seconds = answer.kind === "busy" ? answer.retryInSeconds : STALE_WAIT_SECONDS;
+			return {
+				decision: requeueAfter(seconds),
+				writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
+			};
+		}
+		default: {
+			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
+			// (A replay too: the first record of a 410 may have been lost with its D1 batch.)
+			if (answer.outcome.statusCode !== 410) return recorded;
+			const disabling = await disableForGone(env, webhook.id, answer.startedAt, now);
+			return { ...recorded, writes: [...recorded.writes, ...disabling.map((q) => asStatement(env, q))] };
+		}
+	}
+};
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>) => {
+	const results = new Array<R>(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const i = next++;
+			results[i] = await fn(items[i] as T);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+};
+
+/**
+ * Sends the due attempts of a batch through their gates: one call per webhook
+ * and up to SENDS_PER_GATE_CALL attempts, the gate running them side by side.
+ * What was not due passes through; each result stays at its message's place.
+ */
+export const sendDue = async (
+	env: Env,
+	prepared: (Planned | Due | Error)[],
+	now: number,
+): Promise<(Planned | Error)[]> => {
+	const results = [...prepared];
+	const byWebhook = new Map<string, number[]>();
+	prepared.forEach((p, i) => {
+		if (!isDue(p)) return;
+		const group = byWebhook.get(p.webhook.id);
+		if (group) group.push(i);
+		else byWebhook.set(p.webhook.id, [i]);
+	});
+	const calls = [...byWebhook].flatMap(([webhookId, indexes]) =>
+		chunk(indexes, SENDS_PER_GATE_CALL).map((part) => ({ webhookId, part })),
+	);
+	await mapBounded(calls, CONCURRENCY, async ({ webhookId, part }) => {
+		const gate = gateOf(env, webhookId);
+		count("gateCalls");
+		let answers: GateResult[];
+		try {
+			answers = await gate.sendMany(part.map((i) => (prepared[i] as Due).input));
+		} catch (err) {
+			// Sent or not, the gate's ledger replays what went out when the messages come back.
+			for (const i of part) results[i] = asError(err);
+			return;
+		}
+		await Promise.all(
+			part.map(async (i, k) => {
+				const answer = answers[k];
+				try {
+					if (!answer) throw new Error("the gate gave no answer");
+					if (answer.kind === "error") throw new Error(answer.error);
+					results[i] = await interpret(env, prepared[i] as Due, answer, now);
+				} catch (err) {
+					results[i] = asError(err);
+				}
+			}),
+		);
+	});
+	return results as (Planned | Error)[];
+};

@@ -1,0 +1,122 @@
+// Planning one message: whether it needs nothing, a write without a send, or a
+// send through its webhook's gate, and for a send the request (shaped at the
+// first send-out, stored after it) with the webhook's credentials.
+import { readConfig } from "../config";
+import { asStatement } from "../db";
+import type { EventRow, NotificationRow, WebhookRow } from "../db/schema";
+import type { GateSend } from "../gate";
+import { isFinal } from "../history/status";
+import { fail, skip } from "../history/transitions";
+import { newId } from "../ids";
+import type { Credentials } from "./credentials";
+import { ACK, type Planned, requeueAfter } from "./decision";
+import type { Loaded } from "./load";
+import { record } from "./record";
+import { ShapeError, type StoredRequest, shapeRequest } from "./request";
+
+/** A notification whose attempt is due: what to ask its webhook's gate, and what to record with the answer. */
+export type Due = { n: NotificationRow; webhook: WebhookRow; input: GateSend };
+
+export const isDue = (p: Planned | Due | Error): p is Due => !(p instanceof Error) && "input" in p;
+
+const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
+	n.requestMethod === null
+		? undefined
+		: { method: n.requestMethod, url: n.requestUrl ?? "", headers: n.requestHeaders ?? {}, body: n.requestBody ?? "" };
+
+/** Shapes the first send-out's request from the webhook's templates and the event. */
+const shapeFirst = (env: Env, n: NotificationRow, webhook: WebhookRow, event: EventRow) =>
+	shapeRequest(
+		webhook,
+		{
+			event: { id: event.id, type: event.type, occurredAt: new Date(event.occurredAt).toISOString() },
+			data: JSON.parse(event.data) as Record<string, unknown>,
+			webhook: { id: webhook.id, name: webhook.name },
+			notification: { id: n.id },
+		},
+		{ policy: readConfig(env).targetPolicy },
+	);
+
+/** A request that cannot be built, or aims where it may not go, is a failed attempt that sent nothing. */
+const unsendable = (
+	env: Env,
+	n: NotificationRow,
+	webhook: WebhookRow,
+	err: ShapeError,
+	attemptId: string,
+	now: number,
+) =>
+	record(
+		env,
+		n,
+		webhook,
+		{
+			attemptId,
+			number: n.attemptCount + 1,
+			startedAt: now,
+			outcome: {
+				succeeded: false,
+				statusCode: null,
+				errorKind: err.blocked ? "blocked" : "invalid_request",
+				error: `${err.field}: ${err.message}`,
+				responseExcerpt: null,
+				durationMs: 0,
+			},
+			request: { method: "", url: "", headers: {}, body: "" },
+		},
+		{ storeRequest: false },
+	);
+
+/** Decides what a message needs. Throws only on internal errors. */
+export const plan = async (
+	env: Env,
+	id: string,
+	loaded: Loaded | undefined,
+	now: number,
+	credentials: (webhook: WebhookRow) => Promise<Credentials>,
+): Promise<Planned | Due> => {
+	if (!loaded) {
+		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: id }));
+		return { decision: ACK, writes: [] };
+	}
+	const { notification: n, webhook, event } = loaded;
+	if (isFinal(n.status)) return { decision: ACK, writes: [] };
+	if (!webhook || webhook.deletedAt !== null || !event) {
+		return { decision: ACK, writes: [asStatement(env, fail(env, n, "webhook deleted"))] };
+	}
+	if (!webhook.enabled) return { decision: ACK, writes: [asStatement(env, skip(env, n, "webhook disabled"))] };
+	// A message that arrives before its attempt is due (a duplicate) waits for it.
+	// (A paused one's due time is only the sweeper's safety net: the gate released it.)
+	if (n.status !== "paused" && n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
+		return { decision: requeueAfter((n.nextAttemptAt - now) / 1000), writes: [] };
+	}
+
+	const attemptId = newId("att", now);
+	let request = storedRequest(n);
+	if (!request) {
+		try {
+			request = shapeFirst(env, n, webhook, event);
+		} catch (err) {
+			if (!(err instanceof ShapeError)) throw err;
+			return unsendable(env, n, webhook, err, attemptId, now);
+		}
+	}
+	return {
+		n,
+		webhook,
+		input: {
+			notificationId: n.id,
+			series: n.series,
+			number: n.attemptCount + 1,
+			attemptId,
+			request,
+			...(await credentials(webhook)),
+			timeoutMs: webhook.timeoutMs,
+			maxConcurrency: webhook.maxConcurrency,
+			webhookId: webhook.id,
+			failureThreshold: webhook.failureThreshold,
+			rateLimitPerSecond: webhook.rateLimitPerSecond,
+			disableAfterHours: webhook.disableAfterHours,
+		},
+	};
+};

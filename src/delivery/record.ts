@@ -1,0 +1,48 @@
+// An attempt's outcome as history: the retry policy decides what comes next,
+// the history's transition writes it, and one log line tells the story.
+import type { NotificationRow, WebhookRow } from "../db/schema";
+import type { GateRecord } from "../gate";
+import { recordAttempt } from "../history/transitions";
+import { count } from "../metrics";
+import { ACK, type Planned, retryAfter } from "./decision";
+import { nextDelay } from "./retry-policy";
+
+/** The attempt's record and what it means for the notification, for the batch's D1 writes. */
+export const record = (
+	env: Env,
+	n: NotificationRow,
+	webhook: WebhookRow,
+	attempt: GateRecord,
+	{ storeRequest }: { storeRequest: boolean },
+): Planned => {
+	const { outcome } = attempt;
+	const delaySeconds = nextDelay(webhook, attempt.number, outcome);
+	const finished = Date.now();
+	console.log(
+		JSON.stringify({
+			msg: "attempt",
+			notificationId: n.id,
+			webhookId: webhook.id,
+			series: n.series,
+			number: attempt.number,
+			succeeded: outcome.succeeded,
+			statusCode: outcome.statusCode,
+			errorKind: outcome.errorKind,
+			durationMs: outcome.durationMs,
+			nextInSeconds: delaySeconds ?? null,
+		}),
+	);
+	count("attempts");
+	if (outcome.succeeded) count("delivered");
+	return {
+		decision: delaySeconds === undefined ? ACK : retryAfter(delaySeconds),
+		writes: recordAttempt(
+			env,
+			n,
+			// The request is stored with the first attempt's record: the gate keeps it meanwhile.
+			{ ...attempt, firstRequest: storeRequest ? attempt.request : undefined },
+			delaySeconds === undefined ? undefined : finished + delaySeconds * 1000,
+			finished,
+		),
+	};
+};

@@ -1,0 +1,133 @@
+// /v1/notifications: the communication history.
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, asc, desc, eq, lt } from "drizzle-orm";
+import { database } from "../db";
+import { attempts, events, notifications } from "../db/schema";
+import { bearerAuth } from "../http/auth";
+import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
+import { ProblemError } from "../http/problem";
+import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
+import { iso } from "../iso";
+import { matching } from "./filter";
+import { countResendable, resendMatching, resendOne } from "./resend";
+import { BulkResend, Notification, NotificationDetail, NotificationFilter, toAttempt, toNotification } from "./schema";
+
+const ResendCount = z.object({ count: z.number().int() }).openapi("ResendCount");
+
+export const notificationRoutes = newRouter();
+notificationRoutes.use("*", bearerAuth({ allow: ["admin"] }));
+
+const tags = ["notifications"];
+const security = [{ bearer: [] }];
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		tags,
+		security,
+		summary: "List notifications, newest first",
+		request: { query: PageQuery.extend(NotificationFilter.shape) },
+		responses: { 200: json(pageOf(Notification), "A page of notifications"), ...problems(400, 401, 403, 503) },
+	}),
+	async (c) => {
+		const q = c.req.valid("query");
+		const after = decodeCursor(q.cursor);
+		const rows = await database(c.env)
+			.select()
+			.from(notifications)
+			.where(and(matching(q), after ? lt(notifications.id, after) : undefined))
+			.orderBy(desc(notifications.id))
+			.limit(q.limit + 1);
+		const { data, nextCursor } = page(rows, q.limit);
+		return c.json({ data: data.map(toNotification), nextCursor }, 200);
+	},
+);
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{id}",
+		tags,
+		security,
+		summary: "Read a notification with its stored request and attempts",
+		request: { params: IdParam("notification id", "ntf_01JD0Z4N6V7W8X9Y0Z1A2B3C4D") },
+		responses: { 200: json(NotificationDetail, "The notification"), ...problems(401, 403, 404, 503) },
+	}),
+	async (c) => {
+		const { id } = c.req.valid("param");
+		const db = database(c.env);
+		const [[row], tries] = await db.batch([
+			db.select().from(notifications).where(eq(notifications.id, id)),
+			db.select().from(attempts).where(eq(attempts.notificationId, id)).orderBy(asc(attempts.id)),
+		]);
+		if (!row) throw new ProblemError(404, `No notification ${id}.`);
+		const event = await db.query.events.findFirst({ where: eq(events.id, row.eventId) });
+		return c.json(
+			{
+				...toNotification(row),
+				event: {
+					id: row.eventId,
+					type: row.eventType,
+					occurredAt: iso(event?.occurredAt ?? row.createdAt),
+					data: event ? (JSON.parse(event.data) as Record<string, unknown>) : {},
+				},
+				request:
+					row.requestMethod === null
+						? null
+						: {
+								method: row.requestMethod,
+								url: row.requestUrl ?? "",
+								headers: row.requestHeaders ?? {},
+								body: row.requestBody ?? "",
+							},
+				attempts: tries.map(toAttempt),
+			},
+			200,
+		);
+	},
+);
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{id}/resend",
+		tags,
+		security,
+		summary: "Re-send a notification now",
+		description:
+			"Starts a fresh series of attempts (trigger `manual`) that sends the stored request byte for byte, with the same idempotency key.",
+		request: { params: IdParam("notification id", "ntf_01JD0Z4N6V7W8X9Y0Z1A2B3C4D") },
+		responses: {
+			202: json(Notification, "Queued for a new series of attempts"),
+			...problems(401, 403, 404, 409, 503),
+		},
+	}),
+	async (c) => {
+		const updated = await resendOne(c.env, c.req.valid("param").id);
+		return c.json(toNotification(updated), 202);
+	},
+);
+
+notificationRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/resend",
+		tags,
+		security,
+		summary: "Re-send many notifications by filter",
+		description:
+			"Every notification matching the filter (default status `failed`) whose webhook exists and is enabled starts a fresh manual series, up to 10,000 per call (call again while count is 10,000). Large sets are enqueued in fan-out messages, so 10,000 cost a handful of queue calls. With `dryRun: true` nothing moves and the answer (200) is how many would.",
+		request: { body: jsonBody(BulkResend) },
+		responses: {
+			200: json(ResendCount, "With dryRun: how many a re-send would queue now"),
+			202: json(ResendCount, "How many were queued"),
+			...problems(400, 401, 403, 415, 503),
+		},
+	}),
+	async (c) => {
+		const { dryRun, ...q } = c.req.valid("json");
+		if (dryRun) return c.json({ count: await countResendable(c.env, q) }, 200);
+		return c.json({ count: await resendMatching(c.env, q) }, 202);
+	},
+);

@@ -1,0 +1,173 @@
+// Every change of a notification's status, in one place. Each is a guarded
+// update: it applies only while the notification is where the caller saw it
+// (its series, its attempt count, an open status), so a late or repeated write
+// never takes back a delivery or a newer attempt. Callers never write a status
+// themselves; they put these statements in their own D1 batch.
+import { and, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { database } from "../db";
+import { type NotificationRow, notifications } from "../db/schema";
+import type { StoredRequest } from "../delivery/request";
+import type { AttemptOutcome } from "../delivery/send";
+import { OPEN } from "./status";
+
+/** Which notification, in which series: the guard of every per-notification transition. */
+export type SeriesOf = Pick<NotificationRow, "id" | "series">;
+/** The same, at the attempt the caller saw (the guard of a wait). */
+export type WaitingAt = SeriesOf & Pick<NotificationRow, "attemptCount">;
+
+const inSeries = (n: SeriesOf, only?: SQL) => and(eq(notifications.id, n.id), eq(notifications.series, n.series), only);
+
+const updateSeries = (env: Env, n: SeriesOf, fields: Partial<NotificationRow>, only?: SQL) =>
+	database(env)
+		.update(notifications)
+		.set({ ...fields, updatedAt: Date.now() })
+		.where(inSeries(n, only));
+
+/** A wait applies only while the notification still waits at the attempt the caller saw. */
+const updateWaiting = (env: Env, n: WaitingAt, fields: Partial<NotificationRow>) =>
+	updateSeries(
+		env,
+		n,
+		fields,
+		and(eq(notifications.attemptCount, n.attemptCount), inArray(notifications.status, [...OPEN])),
+	);
+
+/** Its endpoint's circuit is open: it waits in the gate without spending an attempt; `safetyNetAt` is when the sweeper looks again. */
+export const pause = (env: Env, n: WaitingAt, { reason, safetyNetAt }: { reason: string; safetyNetAt: number }) =>
+	updateWaiting(env, n, { status: "paused", lastError: reason, nextAttemptAt: safetyNetAt });
+
+/** Not sent now (a busy or stale gate): due again at `dueAt`, so the sweeper does not add copies meanwhile. */
+export const postpone = (env: Env, n: WaitingAt, dueAt: number) => updateWaiting(env, n, { nextAttemptAt: dueAt });
+
+/** Ends the series `failed` without an attempt (its webhook was deleted, or its message was dead-lettered). */
+export const fail = (env: Env, n: SeriesOf, reason: string) =>
+	updateSeries(env, n, { status: "failed", lastError: reason, nextAttemptAt: null });
+
+/** Arrived while its webhook was disabled: kept, `skipped`, for a re-send once it is enabled. */
+export const skip = (env: Env, n: SeriesOf, reason: string) =>
+	updateSeries(env, n, { status: "skipped", lastError: reason, nextAttemptAt: null });
+
+/** What a manual re-send does: a fresh series, due now, that sends the stored request again. */
+const restart = (now: number) => ({
+	status: "pending" as const,
+	attemptCount: 0,
+	series: sql`${notifications.series} + 1`,
+	trigger: "manual" as const,
+	nextAttemptAt: now,
+	lastError: null,
+	deliveredAt: null,
+	updatedAt: now,
+});
+
+/** Re-sends one notification, if it is still in the series the caller saw; returns the updated row. */
+export const restartSeries = (env: Env, n: SeriesOf, now: number) =>
+	database(env).update(notifications).set(restart(now)).where(inSeries(n)).returning();
+
+/** Re-sends every notification whose id the subquery `ids` selects; returns their ids. */
+export const restartAll = (env: Env, ids: SQLWrapper, now: number) =>
+	database(env)
+		.update(notifications)
+		.set(restart(now))
+		.where(inArray(notifications.id, ids))
+		.returning({ id: notifications.id });
+
+/** Open notifications due before `before` (their message may be lost): at most `limit`, moved due now; returns their ids. */
+export const moveOverdue = (env: Env, { before, now, limit }: { before: number; now: number; limit: number }) => {
+	const db = database(env);
+	return db
+		.update(notifications)
+		.set({ nextAttemptAt: now, updatedAt: now })
+		.where(
+			inArray(
+				notifications.id,
+				db
+					.select({ id: notifications.id })
+					.from(notifications)
+					// A paused one's due time is its safety net: its gate should have released it by then.
+					.where(and(inArray(notifications.status, [...OPEN]), lt(notifications.nextAttemptAt, before)))
+					.orderBy(notifications.nextAttemptAt)
+					.limit(limit),
+			),
+		)
+		.returning({ id: notifications.id });
+};
+
+/** A webhook was disabled: what its gate held paused becomes `skipped`. */
+export const skipPausedOf = (env: Env, webhookId: string, { reason, at }: { reason: string; at: number }) =>
+	database(env)
+		.update(notifications)
+		.set({ status: "skipped", lastError: `webhook disabled: ${reason}`, nextAttemptAt: null, updatedAt: at })
+		.where(and(eq(notifications.webhookId, webhookId), eq(notifications.status, "paused")));
+
+/** A webhook was deleted: everything still open for it ends `failed`. */
+export const failOpenOf = (env: Env, webhookId: string, at: number) =>
+	database(env)
+		.update(notifications)
+		.set({ status: "failed", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: at })
+		.where(and(eq(notifications.webhookId, webhookId), inArray(notifications.status, [...OPEN])));
+
+// An attempt's two writes run for every message, so they are plain prepared D1
+// statements: building them with drizzle cost more main-thread time than running
+// them. The update applies only in the series the attempt belongs to and only
+// when it moves the attempt count forward, so a late write never takes the
+// record back.
+const INSERT_ATTEMPT = `INSERT INTO attempts (id, notification_id, series, number, "trigger", started_at, duration_ms,
+  succeeded, status_code, error_kind, error, response_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO NOTHING`;
+const RECORD_SET =
+	"status = ?, attempt_count = ?, last_error = ?, next_attempt_at = ?, delivered_at = ?, updated_at = ?";
+const RECORD_WHERE = "WHERE id = ? AND series = ? AND attempt_count < ?";
+const UPDATE_RECORD = `UPDATE notifications SET ${RECORD_SET} ${RECORD_WHERE}`;
+const UPDATE_RECORD_WITH_REQUEST = `UPDATE notifications SET ${RECORD_SET},
+  request_method = ?, request_url = ?, request_headers = ?, request_body = ? ${RECORD_WHERE}`;
+
+export type RecordedAttempt = {
+	attemptId: string;
+	number: number;
+	startedAt: number;
+	outcome: AttemptOutcome;
+	/** The request as computed at the first send-out, stored with that attempt's record; absent later. */
+	firstRequest?: StoredRequest;
+};
+
+/**
+ * An attempt and what it means for the notification: `delivered` on success,
+ * `retrying` when `retryAt` says when the next attempt is due, `failed` otherwise.
+ */
+export const recordAttempt = (
+	env: Env,
+	n: SeriesOf & Pick<NotificationRow, "trigger">,
+	attempt: RecordedAttempt,
+	retryAt: number | undefined,
+	finishedAt = Date.now(),
+): D1PreparedStatement[] => {
+	const { outcome, firstRequest: request } = attempt;
+	return [
+		env.DB.prepare(INSERT_ATTEMPT).bind(
+			attempt.attemptId,
+			n.id,
+			n.series,
+			attempt.number,
+			n.trigger,
+			attempt.startedAt,
+			outcome.durationMs,
+			outcome.succeeded ? 1 : 0,
+			outcome.statusCode ?? null,
+			outcome.errorKind ?? null,
+			outcome.error ?? null,
+			outcome.responseExcerpt ?? null,
+		),
+		env.DB.prepare(request ? UPDATE_RECORD_WITH_REQUEST : UPDATE_RECORD).bind(
+			outcome.succeeded ? "delivered" : retryAt === undefined ? "failed" : "retrying",
+			attempt.number,
+			outcome.error ?? null,
+			retryAt ?? null,
+			outcome.succeeded ? finishedAt : null,
+			Date.now(),
+			...(request ? [request.method, request.url, JSON.stringify(request.headers), request.body] : []),
+			n.id,
+			n.series,
+			attempt.number,
+		),
+	];
+};

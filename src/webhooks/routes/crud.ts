@@ -1,0 +1,196 @@
+// /v1/webhooks: create, list, read, change and delete webhooks.
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, isNull, lt } from "drizzle-orm";
+import { readConfig } from "../../config";
+import { database } from "../../db";
+import { type WebhookRow, webhooks } from "../../db/schema";
+import type { GateHealth } from "../../gate";
+import { decodeCursor, PageQuery, page, pageOf } from "../../http/pagination";
+import { json, jsonBody, newRouter, problems } from "../../http/router";
+import { newId } from "../../ids";
+import { isoOrNull } from "../../iso";
+import { newSigningSecret, seal } from "../../secrets";
+import { checkTemplates } from "../check";
+import {
+	patchedFields,
+	toWebhook,
+	Webhook,
+	WebhookCreate,
+	type WebhookFields,
+	WebhookListed,
+	WebhookPatch,
+	WebhookWithSecret,
+	withDefaults,
+} from "../schema";
+import { changeWebhook, deleteWebhook, findWebhook, gateOf } from "../service";
+import { Params, security, tags } from "./openapi";
+
+export const crudRoutes = newRouter();
+
+/** The columns a webhook's fields are stored in; secrets sealed. */
+const toColumns = async (fields: WebhookFields, encryptionKey: string, current?: WebhookRow) => ({
+	name: fields.name,
+	enabled: fields.enabled,
+	eventTypes: fields.eventTypes,
+	method: fields.method,
+	url: fields.url,
+	contentType: fields.contentType,
+	headers: fields.headers,
+	payloadTemplate: fields.payloadTemplate,
+	authUsername: fields.auth?.username ?? null,
+	authPasswordSealed: fields.auth
+		? fields.auth.password === "" && current?.authPasswordSealed
+			? current.authPasswordSealed
+			: await seal(fields.auth.password, encryptionKey)
+		: null,
+	retryDelaysSeconds: fields.retryPolicy.delaysSeconds,
+	timeoutMs: fields.timeoutMs,
+	maxConcurrency: fields.maxConcurrency,
+	failureThreshold: fields.failureThreshold,
+	rateLimitPerSecond: fields.rateLimitPerSecond,
+	disableAfterHours: fields.disableAfterHours,
+});
+
+crudRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/",
+		tags,
+		security,
+		summary: "Create a webhook",
+		request: { body: jsonBody(WebhookCreate) },
+		responses: {
+			201: json(WebhookWithSecret, "The webhook, with its signing secret (shown only here and on rotate)"),
+			...problems(400, 401, 403, 415, 503),
+		},
+	}),
+	async (c) => {
+		const config = readConfig(c.env);
+		const fields = withDefaults(c.req.valid("json"));
+		const id = newId("wh");
+		checkTemplates({ ...fields, id }, { policy: config.targetPolicy });
+		const secret = newSigningSecret();
+		const now = Date.now();
+		const [row] = await database(c.env)
+			.insert(webhooks)
+			.values({
+				id,
+				...(await toColumns(fields, config.encryptionKey)),
+				secretSealed: await seal(secret, config.encryptionKey),
+				createdAt: now,
+				updatedAt: now,
+			})
+			.returning();
+		return c.json({ ...toWebhook(row as WebhookRow), secret }, 201, { location: `/v1/webhooks/${id}` });
+	},
+);
+
+crudRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/",
+		tags,
+		security,
+		summary: "List webhooks, newest first",
+		description:
+			"Each webhook comes with a health summary from its endpoint gate: circuit state, consecutive failures, success rate over the last hour, last success and failure, paused notifications.",
+		request: {
+			query: PageQuery.extend({
+				health: z
+					.enum(["true", "false"])
+					.default("true")
+					.openapi({ description: "false: leave out the health summaries (no gate is asked)" }),
+			}),
+		},
+		responses: { 200: json(pageOf(WebhookListed), "A page of webhooks"), ...problems(400, 401, 403, 503) },
+	}),
+	async (c) => {
+		const { limit, cursor, health } = c.req.valid("query");
+		const after = decodeCursor(cursor);
+		const rows = await database(c.env)
+			.select()
+			.from(webhooks)
+			.where(and(isNull(webhooks.deletedAt), after ? lt(webhooks.id, after) : undefined))
+			.orderBy(desc(webhooks.id))
+			.limit(limit + 1);
+		const { data, nextCursor } = page(rows, limit);
+		if (health === "false") return c.json({ data: data.map(toWebhook), nextCursor }, 200);
+		// One gate that cannot answer shows as null; the list still answers.
+		const healths = await Promise.allSettled(data.map((row) => gateOf(c.env, row.id).health()));
+		return c.json(
+			{
+				data: data.map((row, i) => {
+					const h = healths[i];
+					return { ...toWebhook(row), health: h?.status === "fulfilled" ? summaryOf(h.value as GateHealth) : null };
+				}),
+				nextCursor,
+			},
+			200,
+		);
+	},
+);
+
+const summaryOf = (h: GateHealth) => ({
+	circuit: h.circuit.state,
+	consecutiveFailures: h.circuit.consecutiveFailures,
+	successRateLastHour: h.lastHour.successRate,
+	lastSuccessAt: isoOrNull(h.lastSuccessAt),
+	lastFailureAt: isoOrNull(h.lastFailureAt),
+	paused: h.paused,
+});
+
+crudRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{id}",
+		tags,
+		security,
+		summary: "Read a webhook",
+		request: { params: Params },
+		responses: { 200: json(Webhook, "The webhook"), ...problems(401, 403, 404, 503) },
+	}),
+	async (c) => c.json(toWebhook(await findWebhook(c.env, c.req.valid("param").id)), 200),
+);
+
+crudRoutes.openapi(
+	createRoute({
+		method: "patch",
+		path: "/{id}",
+		tags,
+		security,
+		summary: "Change a webhook",
+		description:
+			"Fields not sent stay as they are. `auth` with an empty password keeps the stored password. Notifications already sent keep their stored request.",
+		request: { params: Params, body: jsonBody(WebhookPatch) },
+		responses: { 200: json(Webhook, "The changed webhook"), ...problems(400, 401, 403, 404, 415, 503) },
+	}),
+	async (c) => {
+		const config = readConfig(c.env);
+		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const patch = c.req.valid("json");
+		const fields = patchedFields(current, patch);
+		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
+		// `enabled` is written only when the patch sets it (changeWebhook says why).
+		const { enabled: _enabled, ...columns } = await toColumns(fields, config.encryptionKey, current);
+		const updated = await changeWebhook(c.env, current, columns, { enabled: patch.enabled });
+		return c.json(toWebhook(updated), 200);
+	},
+);
+
+crudRoutes.openapi(
+	createRoute({
+		method: "delete",
+		path: "/{id}",
+		tags,
+		security,
+		summary: "Delete a webhook",
+		description: "Stops its pending deliveries (they end `failed`); its history stays readable.",
+		request: { params: Params },
+		responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 503) },
+	}),
+	async (c) => {
+		const current = await findWebhook(c.env, c.req.valid("param").id);
+		await deleteWebhook(c.env, current.id);
+		return c.body(null, 204);
+	},
+);

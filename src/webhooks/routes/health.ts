@@ -1,0 +1,97 @@
+// A webhook's endpoint health (from its gate and its history), and enabling it again.
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, count, eq, inArray } from "drizzle-orm";
+import { database } from "../../db";
+import { notifications } from "../../db/schema";
+import { BACKLOG } from "../../history/status";
+import { json, jsonBody, newRouter, problems } from "../../http/router";
+import { isoOrNull } from "../../iso";
+import { toWebhook, Webhook, WebhookHealth } from "../schema";
+import { enableWebhook, findWebhook, gateOf } from "../service";
+import { Params, security, tags } from "./openapi";
+
+export const healthRoutes = newRouter();
+
+healthRoutes.openapi(
+	createRoute({
+		method: "get",
+		path: "/{id}/health",
+		tags,
+		security,
+		summary: "The receiver's health",
+		description:
+			"Circuit state, consecutive failures, last success and failure, success rate and p50/p95 latency over the last hour and day (from the endpoint gate), and the notifications waiting (from the history).",
+		request: { params: Params },
+		responses: { 200: json(WebhookHealth, "The webhook's health"), ...problems(401, 403, 404, 503) },
+	}),
+	async (c) => {
+		const webhook = await findWebhook(c.env, c.req.valid("param").id);
+		const [health, counts] = await Promise.all([
+			gateOf(c.env, webhook.id).health(),
+			database(c.env)
+				.select({ status: notifications.status, n: count() })
+				.from(notifications)
+				.where(and(eq(notifications.webhookId, webhook.id), inArray(notifications.status, [...BACKLOG])))
+				.groupBy(notifications.status),
+		]);
+		const backlog = { pending: 0, retrying: 0, paused: 0, skipped: 0 };
+		for (const r of counts) backlog[r.status as keyof typeof backlog] = r.n;
+		return c.json(
+			{
+				enabled: webhook.enabled,
+				disabledReason: webhook.disabledReason,
+				disabledAt: isoOrNull(webhook.disabledAt),
+				circuit: {
+					...health.circuit,
+					openedAt: isoOrNull(health.circuit.openedAt),
+					nextProbeAt: isoOrNull(health.circuit.nextProbeAt),
+				},
+				lastSuccessAt: isoOrNull(health.lastSuccessAt),
+				lastFailureAt: isoOrNull(health.lastFailureAt),
+				lastError: health.lastError,
+				lastHour: health.lastHour,
+				lastDay: health.lastDay,
+				backlog,
+			},
+			200,
+		);
+	},
+);
+
+const EnableInput = z
+	.object({
+		resendSkipped: z.boolean().default(false).openapi({
+			description: "Also re-send the notifications skipped while the webhook was disabled (up to 10,000 per call)",
+		}),
+	})
+	.strict()
+	.openapi("EnableWebhook");
+
+healthRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{id}/enable",
+		tags,
+		security,
+		summary: "Enable a webhook again",
+		description:
+			"Clears the reason it was disabled, closes its circuit, and answers how many notifications were skipped meanwhile. With `resendSkipped: true` they are re-sent now; otherwise `POST /v1/notifications/resend` with `status: skipped` does it later.",
+		request: { params: Params, body: { ...jsonBody(EnableInput), required: false } },
+		responses: {
+			200: json(
+				Webhook.extend({
+					skipped: z.number().int().openapi({ description: "Skipped notifications not re-sent (yet)" }),
+					resent: z.number().int().openapi({ description: "Skipped notifications re-sent by this call" }),
+				}),
+				"The enabled webhook",
+			),
+			...problems(400, 401, 403, 404, 415, 503),
+		},
+	}),
+	async (c) => {
+		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const { resendSkipped } = c.req.valid("json") ?? { resendSkipped: false };
+		const { webhook, skipped, resent } = await enableWebhook(c.env, current.id, { resendSkipped });
+		return c.json({ ...toWebhook(webhook), skipped, resent }, 200);
+	},
+);

@@ -1,0 +1,125 @@
+// A webhook's life beyond its fields: finding it, and enabling, disabling and
+// deleting it, which change D1 (the webhook and what waits for it) and its
+// endpoint gate together. The routes, the consumer (a 410 answer) and the gate
+// (a circuit open too long) all come through here.
+import { and, count, eq, isNull } from "drizzle-orm";
+import { database } from "../db";
+import { notifications, type WebhookRow, webhooks } from "../db/schema";
+import { resendMatching } from "../history/resend";
+import { failOpenOf, skipPausedOf } from "../history/transitions";
+import { ProblemError } from "../http/problem";
+
+/** The endpoint gate (Durable Object) of a webhook. */
+export const gateOf = (env: Env, webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+
+/** A webhook that exists (not deleted), or a 404. */
+export const findWebhook = async (env: Env, id: string) => {
+	const row = await database(env).query.webhooks.findFirst({
+		where: and(eq(webhooks.id, id), isNull(webhooks.deletedAt)),
+	});
+	if (!row) throw new ProblemError(404, `No webhook ${id}.`);
+	return row;
+};
+
+export type Disabling = { reason: string; at: number };
+
+/** The webhook's side of a disable: its reason and time on record. */
+export const markDisabled = (env: Env, webhookId: string, { reason, at }: Disabling) =>
+	database(env)
+		.update(webhooks)
+		.set({ enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at })
+		.where(eq(webhooks.id, webhookId));
+
+/**
+ * The D1 writes of a disable, for a caller's own batch: the reason and time go
+ * on the webhook, and what its gate held paused becomes `skipped`, so nothing is
+ * dropped unseen and enabling it again can re-send it. The caller tells the gate.
+ */
+export const disableStatements = (env: Env, webhookId: string, disabling: Disabling) =>
+	[markDisabled(env, webhookId, disabling), skipPausedOf(env, webhookId, disabling)] as const;
+
+/** Disables a webhook in D1 (the gate that decided it stops itself). */
+export const disableWebhook = async (env: Env, webhookId: string, disabling: Disabling) => {
+	await database(env).batch(disableStatements(env, webhookId, disabling));
+};
+
+/**
+ * The receiver answered 410 Gone: the endpoint is no more. Its gate stops at
+ * once; the D1 writes are returned for the consumer's batch with the attempt.
+ */
+export const disableForGone = async (env: Env, webhookId: string, answeredAt: number, at = Date.now()) => {
+	await gateOf(env, webhookId).disabled(at);
+	const reason = `the receiver answered 410 Gone at ${new Date(answeredAt).toISOString()}`;
+	return disableStatements(env, webhookId, { reason, at });
+};
+
+const OPERATOR_DISABLED = "disabled through the API";
+
+/**
+ * Writes a webhook's changed columns. Setting `enabled` (only when the change
+ * names it, so a change of other fields never undoes a disable that happened
+ * since the webhook was read) disables or enables it as above, in the same batch.
+ */
+export const changeWebhook = async (
+	env: Env,
+	current: WebhookRow,
+	columns: Partial<WebhookRow>,
+	{ enabled, at = Date.now() }: { enabled?: boolean; at?: number },
+) => {
+	const enabling = enabled === true && !current.enabled;
+	const disabling = enabled === false && current.enabled;
+	const db = database(env);
+	const [[updated]] = await db.batch([
+		db
+			.update(webhooks)
+			.set({
+				...columns,
+				...(enabled === undefined ? {} : { enabled }),
+				...(enabling ? { disabledReason: null, disabledAt: null } : {}),
+				...(disabling ? { disabledReason: OPERATOR_DISABLED, disabledAt: at } : {}),
+				updatedAt: at,
+			})
+			.where(eq(webhooks.id, current.id))
+			.returning(),
+		...(disabling ? [skipPausedOf(env, current.id, { reason: OPERATOR_DISABLED, at })] : []),
+	]);
+	if (enabling) await gateOf(env, current.id).reset();
+	if (disabling) await gateOf(env, current.id).disabled(at);
+	return updated as WebhookRow;
+};
+
+/**
+ * Enables a webhook again: clears why it was disabled, closes its circuit, and
+ * re-sends what was skipped meanwhile when asked. Answers the webhook, how many
+ * were re-sent, and how many stay skipped.
+ */
+export const enableWebhook = async (
+	env: Env,
+	webhookId: string,
+	{ resendSkipped = false, at = Date.now() }: { resendSkipped?: boolean; at?: number } = {},
+) => {
+	const db = database(env);
+	const [row] = await db
+		.update(webhooks)
+		.set({ enabled: true, disabledReason: null, disabledAt: null, updatedAt: at })
+		.where(eq(webhooks.id, webhookId))
+		.returning();
+	if (!row) throw new ProblemError(404, `No webhook ${webhookId}.`);
+	await gateOf(env, webhookId).reset();
+	const resent = resendSkipped ? await resendMatching(env, { webhookId, status: "skipped" }, at) : 0;
+	const [skipped] = await db
+		.select({ n: count() })
+		.from(notifications)
+		.where(and(eq(notifications.webhookId, webhookId), eq(notifications.status, "skipped")));
+	return { webhook: row, resent, skipped: skipped?.n ?? 0 };
+};
+
+/** Deletes a webhook: what is still open for it ends `failed`, its history stays readable, its gate stops. */
+export const deleteWebhook = async (env: Env, webhookId: string, at = Date.now()) => {
+	const db = database(env);
+	await db.batch([
+		db.update(webhooks).set({ deletedAt: at, updatedAt: at }).where(eq(webhooks.id, webhookId)),
+		failOpenOf(env, webhookId, at),
+	]);
+	await gateOf(env, webhookId).disabled(at);
+};
