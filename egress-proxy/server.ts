@@ -24,7 +24,6 @@
 //   EGRESS_MAX_RESPONSE_BYTES    default 65536: the part of an answer relayed
 //   EGRESS_MAX_REQUEST_BYTES     default 5242880
 //   EGRESS_MAX_TIMEOUT_MS        default 30000
-import { timingSafeEqual } from "node:crypto";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import {
@@ -40,8 +39,10 @@ import { createServer as createHttpsServer, request as httpsRequest } from "node
 import type { LookupFunction } from "node:net";
 import { resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EGRESS, EGRESS_MAX_AGE_MS, type EgressErrorKind, relaySignature } from "../src/security/egress.ts";
+import { EGRESS } from "../src/security/egress.ts";
 import { blockedAddressReason, checkTarget, type TargetPolicy } from "../src/security/target.ts";
+import { createAuthenticator, readRelayHeaders } from "./authentication.ts";
+import { EgressFailure, sendFailure } from "./failure.ts";
 
 export type ResolvedAddress = { address: string; family: number };
 
@@ -91,16 +92,6 @@ const forwardable = (headers: IncomingHttpHeaders) => {
 	return out;
 };
 
-class EgressFailure extends Error {
-	readonly kind: EgressErrorKind;
-	readonly status: number;
-	constructor(kind: EgressErrorKind, status: number, message: string) {
-		super(message);
-		this.kind = kind;
-		this.status = status;
-	}
-}
-
 const systemResolve = async (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
 
 const readBody = (req: IncomingMessage, limit: number) =>
@@ -120,75 +111,14 @@ const readBody = (req: IncomingMessage, limit: number) =>
 		req.on("error", reject);
 	});
 
-/** Nonces seen within the signature's lifetime: a replay is refused. */
-class NonceLog {
-	private seen = new Map<string, number>();
-	/** True the first time a nonce is offered within its lifetime. */
-	fresh(nonce: string, now: number) {
-		for (const [n, expires] of this.seen) {
-			if (expires > now) break;
-			this.seen.delete(n);
-		}
-		if (this.seen.has(nonce)) return false;
-		this.seen.set(nonce, now + 2 * EGRESS_MAX_AGE_MS);
-		return true;
-	}
-}
-
-const sameText = (a: string, b: string) => {
-	const x = Buffer.from(a);
-	const y = Buffer.from(b);
-	return x.length === y.length && timingSafeEqual(x, y);
-};
-
 export const createEgressProxy = (options: EgressProxyOptions) => {
 	const maxResponseBytes = options.maxResponseBytes ?? 65_536;
 	const maxRequestBytes = options.maxRequestBytes ?? 5 * 1024 * 1024;
 	const maxTimeoutMs = options.maxTimeoutMs ?? 30_000;
 	const resolve = options.resolve ?? systemResolve;
 	const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
-	const nonces = new NonceLog();
 	if (options.secrets.length === 0) throw new Error("the egress proxy needs at least one secret");
-
-	/** Refuses a request without the relay headers or with a stale timestamp, before its body is read. */
-	const precheck = (req: IncomingMessage) => {
-		const names = [EGRESS.target, EGRESS.timestamp, EGRESS.nonce, EGRESS.timeout, EGRESS.signature];
-		if (names.some((name) => typeof req.headers[name] !== "string"))
-			throw new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
-		const at = Number(req.headers[EGRESS.timestamp]);
-		if (!Number.isFinite(at) || Math.abs(Date.now() - at) > EGRESS_MAX_AGE_MS)
-			throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
-	};
-
-	/** Checks signature, age and nonce; returns the target and timeout it may relay to. */
-	const authenticate = async (req: IncomingMessage, body: Buffer) => {
-		const header = (name: string) => {
-			const value = req.headers[name];
-			return typeof value === "string" ? value : undefined;
-		};
-		const target = header(EGRESS.target);
-		const timestamp = header(EGRESS.timestamp);
-		const nonce = header(EGRESS.nonce);
-		const timeout = header(EGRESS.timeout);
-		const signature = header(EGRESS.signature);
-		if (!target || !timestamp || !nonce || !timeout || !signature)
-			throw new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
-		const now = Date.now();
-		const at = Number(timestamp);
-		if (!Number.isFinite(at) || Math.abs(now - at) > EGRESS_MAX_AGE_MS)
-			throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
-		const signed = { timestamp, nonce, method: req.method ?? "", target, timeoutMs: timeout, body };
-		let valid = false;
-		for (const secret of options.secrets) {
-			if (sameText(await relaySignature(secret, signed), signature)) valid = true;
-		}
-		if (!valid) throw new EgressFailure("unauthorized", 401, "the signature does not match");
-		if (!nonces.fresh(nonce, now)) throw new EgressFailure("unauthorized", 401, "replayed: this nonce was used before");
-		const timeoutMs = Number(timeout);
-		if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-			throw new EgressFailure("invalid", 400, "the timeout must be a positive number of milliseconds");
-		return { target, timeoutMs: Math.min(timeoutMs, maxTimeoutMs) };
-	};
+	const authenticate = createAuthenticator({ secrets: options.secrets, maxTimeoutMs });
 
 	/** DNS through the policy: every address of the name must be allowed, and the connection uses one of them. */
 	const checkedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
@@ -277,21 +207,6 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 			outgoing.end(body);
 		});
 
-	const problem = (res: ServerResponse, failure: EgressFailure) => {
-		res.writeHead(failure.status, {
-			"content-type": "application/problem+json",
-			[EGRESS.error]: failure.kind,
-		});
-		res.end(
-			JSON.stringify({
-				type: "about:blank",
-				title: `egress ${failure.kind}`,
-				status: failure.status,
-				detail: failure.message,
-			}),
-		);
-	};
-
 	return async (req: IncomingMessage, res: ServerResponse) => {
 		const started = Date.now();
 		const path = new URL(req.url ?? "/", "http://proxy").pathname;
@@ -304,9 +219,9 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 		try {
 			if (path !== "/relay") throw new EgressFailure("invalid", 404, "relay requests go to /relay");
 			// Headers and age first: an unsigned stranger never gets to send a body.
-			precheck(req);
+			const headers = readRelayHeaders(req);
 			const body = await readBody(req, maxRequestBytes);
-			const auth = await authenticate(req, body);
+			const auth = await authenticate(req.method ?? "", headers, body);
 			target = auth.target;
 			const verdict = checkTarget(auth.target, options.policy);
 			// The host only: a target's path and query may carry secrets, and this text is logged.
@@ -337,7 +252,7 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 				detail: failure.message,
 				ms: Date.now() - started,
 			});
-			if (!res.headersSent) problem(res, failure);
+			if (!res.headersSent) sendFailure(res, failure);
 			else res.destroy();
 		}
 	};
