@@ -24,27 +24,19 @@
 //   EGRESS_MAX_RESPONSE_BYTES    default 65536: the part of an answer relayed
 //   EGRESS_MAX_REQUEST_BYTES     default 5242880
 //   EGRESS_MAX_TIMEOUT_MS        default 30000
-import { lookup as dnsLookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
-import {
-	createServer,
-	request as httpRequest,
-	type IncomingHttpHeaders,
-	type IncomingMessage,
-	type OutgoingHttpHeaders,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
-import type { LookupFunction } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EGRESS } from "../src/security/egress.ts";
-import { blockedAddressReason, checkTarget, type TargetPolicy } from "../src/security/target.ts";
+import { checkTarget, type TargetPolicy } from "../src/security/target.ts";
 import { createAuthenticator, readRelayHeaders } from "./authentication.ts";
+import { createCheckedLookup, type Resolve, systemResolve } from "./dns-lookup.ts";
 import { EgressFailure, sendFailure } from "./failure.ts";
+import { createRelay } from "./relay.ts";
 
-export type ResolvedAddress = { address: string; family: number };
+export type { ResolvedAddress } from "./dns-lookup.ts";
 
 export type EgressProxyOptions = {
 	/** Accepted signing secrets: the current one, and the previous one during a rotation. */
@@ -56,44 +48,15 @@ export type EgressProxyOptions = {
 	maxRequestBytes?: number;
 	maxTimeoutMs?: number;
 	/** DNS resolution (all addresses of a name); the system resolver unless replaced. */
-	resolve?: (hostname: string) => Promise<ResolvedAddress[]>;
+	resolve?: Resolve;
 	log?: (entry: Record<string, unknown>) => void;
 };
 
-const HOP_BY_HOP = new Set([
-	"connection",
-	"keep-alive",
-	"proxy-authenticate",
-	"proxy-authorization",
-	"proxy-connection",
-	"te",
-	"trailer",
-	"transfer-encoding",
-	"upgrade",
-	"host",
-	"content-length",
-]);
-
-/** Headers the worker's platform or this protocol adds, which the receiver must not see. */
-const isInfrastructure = (name: string) =>
-	name.startsWith("x-hookline-egress") ||
-	name.startsWith("cf-") ||
-	name.startsWith("x-forwarded-") ||
-	name === "x-real-ip" ||
-	name === "cdn-loop" ||
-	name === "forwarded";
-
-const forwardable = (headers: IncomingHttpHeaders) => {
-	const out: OutgoingHttpHeaders = {};
-	for (const [name, value] of Object.entries(headers)) {
-		if (value === undefined || HOP_BY_HOP.has(name) || isInfrastructure(name)) continue;
-		out[name] = value;
-	}
-	return out;
-};
-
-const systemResolve = async (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
-
+/**
+ * The relay request's body, refused beyond `limit`. Destroying the request
+ * closes its connection, so the sender sees the connection cut rather than
+ * the 413; the 413 shows in the log.
+ */
 const readBody = (req: IncomingMessage, limit: number) =>
 	new Promise<Buffer>((resolve, reject) => {
 		const chunks: Buffer[] = [];
@@ -111,103 +74,26 @@ const readBody = (req: IncomingMessage, limit: number) =>
 		req.on("error", reject);
 	});
 
+/** The target policy, the same code the worker runs, with the proxy's own settings. */
+const allowedUrl = (target: string, policy: TargetPolicy) => {
+	const verdict = checkTarget(target, policy);
+	if (verdict.ok) return verdict.url;
+	// The host only: a target's path and query may carry secrets, and this text is logged.
+	throw new EgressFailure("blocked", 403, `${URL.parse(target)?.host || "the target"}: ${verdict.reason}`);
+};
+
 export const createEgressProxy = (options: EgressProxyOptions) => {
-	const maxResponseBytes = options.maxResponseBytes ?? 65_536;
-	const maxRequestBytes = options.maxRequestBytes ?? 5 * 1024 * 1024;
-	const maxTimeoutMs = options.maxTimeoutMs ?? 30_000;
-	const resolve = options.resolve ?? systemResolve;
-	const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
 	if (options.secrets.length === 0) throw new Error("the egress proxy needs at least one secret");
-	const authenticate = createAuthenticator({ secrets: options.secrets, maxTimeoutMs });
+	const maxRequestBytes = options.maxRequestBytes ?? 5 * 1024 * 1024;
+	const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
+	const authenticate = createAuthenticator({ secrets: options.secrets, maxTimeoutMs: options.maxTimeoutMs ?? 30_000 });
+	const relay = createRelay({
+		lookup: createCheckedLookup({ resolve: options.resolve ?? systemResolve, policy: options.policy }),
+		bindAddress: options.bindAddress,
+		maxResponseBytes: options.maxResponseBytes ?? 65_536,
+	});
 
-	/** DNS through the policy: every address of the name must be allowed, and the connection uses one of them. */
-	const checkedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
-		resolve(hostname).then(
-			(all) => {
-				if (all.length === 0) {
-					callback(new EgressFailure("dns", 502, `${hostname} has no address`), "", 4);
-					return;
-				}
-				if (!options.policy.allowPrivate) {
-					for (const { address } of all) {
-						const reason = blockedAddressReason(address);
-						if (reason) return callback(new EgressFailure("blocked", 403, `${hostname} resolves to ${reason}`), "", 4);
-					}
-				}
-				if (lookupOptions.all) callback(null, all);
-				else callback(null, all[0]?.address ?? "", all[0]?.family ?? 4);
-			},
-			(err: NodeJS.ErrnoException) =>
-				callback(new EgressFailure("dns", 502, `${hostname} did not resolve (${err.code ?? err.message})`), "", 4),
-		);
-	};
-
-	const relay = (
-		req: IncomingMessage,
-		body: Buffer,
-		url: URL,
-		timeoutMs: number,
-	): Promise<{ status: number; headers: OutgoingHttpHeaders; body: Buffer; address?: string }> =>
-		new Promise((done, fail) => {
-			const headers = forwardable(req.headers);
-			headers["content-length"] = String(body.length);
-			const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-			const outgoing = send(url, {
-				method: req.method,
-				headers,
-				lookup: checkedLookup,
-				localAddress: options.bindAddress,
-				agent: false,
-				signal: AbortSignal.timeout(timeoutMs),
-			});
-			outgoing.on("error", (err: NodeJS.ErrnoException) => {
-				if (err instanceof EgressFailure) return fail(err);
-				if (err.name === "TimeoutError" || err.name === "AbortError")
-					return fail(new EgressFailure("timeout", 504, `no answer within ${timeoutMs} ms`));
-				fail(new EgressFailure("connect", 502, `${url.host}: ${err.code ?? err.message}`));
-			});
-			outgoing.on("response", (res) => {
-				const chunks: Buffer[] = [];
-				let size = 0;
-				let truncated = false;
-				const finish = () => {
-					const answer: OutgoingHttpHeaders = {};
-					for (const [name, value] of Object.entries(res.headers)) {
-						if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith("x-hookline-egress")) continue;
-						answer[name] = value;
-					}
-					if (truncated) answer[EGRESS.truncated] = "true";
-					done({
-						status: res.statusCode ?? 502,
-						headers: answer,
-						body: Buffer.concat(chunks).subarray(0, maxResponseBytes),
-						address: res.socket?.remoteAddress,
-					});
-				};
-				res.on("data", (chunk: Buffer) => {
-					if (truncated) return;
-					chunks.push(chunk);
-					size += chunk.length;
-					if (size > maxResponseBytes) {
-						truncated = true;
-						res.destroy();
-						finish();
-					}
-				});
-				res.on("end", () => {
-					if (!truncated) finish();
-				});
-				res.on("error", (err: NodeJS.ErrnoException) => {
-					if (truncated) return;
-					if (err.name === "TimeoutError" || err.name === "AbortError")
-						return fail(new EgressFailure("timeout", 504, `no complete answer within ${timeoutMs} ms`));
-					fail(new EgressFailure("connect", 502, `${url.host}: ${err.code ?? err.message}`));
-				});
-			});
-			outgoing.end(body);
-		});
-
-	return async (req: IncomingMessage, res: ServerResponse) => {
+	return async function handleRequest(req: IncomingMessage, res: ServerResponse) {
 		const started = Date.now();
 		const path = new URL(req.url ?? "/", "http://proxy").pathname;
 		if (req.method === "GET" && path === "/healthz") {
@@ -223,24 +109,15 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 			const body = await readBody(req, maxRequestBytes);
 			const auth = await authenticate(req.method ?? "", headers, body);
 			target = auth.target;
-			const verdict = checkTarget(auth.target, options.policy);
-			// The host only: a target's path and query may carry secrets, and this text is logged.
-			if (!verdict.ok)
-				throw new EgressFailure("blocked", 403, `${URL.parse(auth.target)?.host || "the target"}: ${verdict.reason}`);
-			const answer = await relay(req, body, verdict.url, auth.timeoutMs);
+			const url = allowedUrl(auth.target, options.policy);
+			const answer = await relay({ method: req.method, headers: req.headers, body, url, timeoutMs: auth.timeoutMs });
 			res.writeHead(answer.status, {
 				...answer.headers,
 				"content-length": String(answer.body.length),
 				[EGRESS.relayed]: "relayed",
 			});
 			res.end(answer.body);
-			log({
-				msg: "relayed",
-				host: verdict.url.host,
-				address: answer.address,
-				status: answer.status,
-				ms: Date.now() - started,
-			});
+			log({ msg: "relayed", host: url.host, address: answer.address, status: answer.status, ms: Date.now() - started });
 		} catch (err) {
 			const failure =
 				err instanceof EgressFailure ? err : new EgressFailure("invalid", 500, `proxy error: ${String(err)}`);
@@ -248,6 +125,7 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 				msg: "refused",
 				kind: failure.kind,
 				status: failure.status,
+				// Only an authenticated target is logged: what a stranger claims is not worth a line.
 				host: target ? URL.parse(target)?.host : undefined,
 				detail: failure.message,
 				ms: Date.now() - started,
