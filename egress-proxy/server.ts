@@ -1,17 +1,19 @@
 // Hookline's egress proxy: a small Node service, run on a host with a static
 // address, that relays the worker's delivery attempts so every receiver sees
 // the same sender IP addresses (a Worker cannot choose its source address).
-// docs/egress-proxy.md explains how to deploy it.
+// docs/egress-proxy.md explains how to deploy it. This file starts it: the
+// settings from the environment, the listening server, and the CLI entry.
 //
-// It is no open relay: it answers only requests the worker signed with
-// EGRESS_PROXY_SECRET in the last 60 s, each nonce once (src/security/egress.ts
-// defines the protocol). It resolves DNS itself and connects only to an address
-// it checked against the same blocked ranges as the worker (no DNS-rebinding
-// gap), never follows redirects, caps the answer it relays and enforces the
-// timeout the worker asked for. Its own failures come back with an
-// `x-hookline-egress-error` header, so the worker records the right kind.
+// It is no open relay. authentication.ts accepts only requests the worker
+// signed in the last 60 s, each nonce once; handler.ts checks the target
+// against the worker's own policy; dns-lookup.ts resolves the name itself and
+// lets a connection use only addresses it checked (no DNS-rebinding gap);
+// relay.ts sends from the bind address, follows no redirects, caps the answer
+// and enforces the timeout the worker asked for. The proxy's own failures come
+// back with an `x-hookline-egress-error` header (failure.ts), so the worker
+// records the right kind.
 //
-//   npm run egress-proxy        (Node 24 runs this TypeScript file directly)
+//   npm run egress-proxy        (Node 24 runs these TypeScript files directly)
 //
 // Environment:
 //   EGRESS_PROXY_SECRET          required; comma-separated to accept an old and a new secret
@@ -24,328 +26,21 @@
 //   EGRESS_MAX_RESPONSE_BYTES    default 65536: the part of an answer relayed
 //   EGRESS_MAX_REQUEST_BYTES     default 5242880
 //   EGRESS_MAX_TIMEOUT_MS        default 30000
-import { timingSafeEqual } from "node:crypto";
-import { lookup as dnsLookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
-import {
-	createServer,
-	request as httpRequest,
-	type IncomingHttpHeaders,
-	type IncomingMessage,
-	type OutgoingHttpHeaders,
-	type Server,
-	type ServerResponse,
-} from "node:http";
-import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
-import type { LookupFunction } from "node:net";
+import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EGRESS, EGRESS_MAX_AGE_MS, type EgressErrorKind, relaySignature } from "../src/security/egress.ts";
-import { blockedAddressReason, checkTarget, type TargetPolicy } from "../src/security/target.ts";
+import { createEgressProxy, type EgressProxyOptions } from "./handler.ts";
 
-export type ResolvedAddress = { address: string; family: number };
+export type { ResolvedAddress } from "./dns-lookup.ts";
+export type { EgressProxyOptions } from "./handler.ts";
 
-export type EgressProxyOptions = {
-	/** Accepted signing secrets: the current one, and the previous one during a rotation. */
-	secrets: string[];
-	policy: TargetPolicy;
-	/** Local address for outgoing connections: the sender IP receivers see. */
-	bindAddress?: string;
-	maxResponseBytes?: number;
-	maxRequestBytes?: number;
-	maxTimeoutMs?: number;
-	/** DNS resolution (all addresses of a name); the system resolver unless replaced. */
-	resolve?: (hostname: string) => Promise<ResolvedAddress[]>;
-	log?: (entry: Record<string, unknown>) => void;
-};
-
-const HOP_BY_HOP = new Set([
-	"connection",
-	"keep-alive",
-	"proxy-authenticate",
-	"proxy-authorization",
-	"proxy-connection",
-	"te",
-	"trailer",
-	"transfer-encoding",
-	"upgrade",
-	"host",
-	"content-length",
-]);
-
-/** Headers the worker's platform or this protocol adds, which the receiver must not see. */
-const isInfrastructure = (name: string) =>
-	name.startsWith("x-hookline-egress") ||
-	name.startsWith("cf-") ||
-	name.startsWith("x-forwarded-") ||
-	name === "x-real-ip" ||
-	name === "cdn-loop" ||
-	name === "forwarded";
-
-const forwardable = (headers: IncomingHttpHeaders) => {
-	const out: OutgoingHttpHeaders = {};
-	for (const [name, value] of Object.entries(headers)) {
-		if (value === undefined || HOP_BY_HOP.has(name) || isInfrastructure(name)) continue;
-		out[name] = value;
-	}
-	return out;
-};
-
-class EgressFailure extends Error {
-	readonly kind: EgressErrorKind;
-	readonly status: number;
-	constructor(kind: EgressErrorKind, status: number, message: string) {
-		super(message);
-		this.kind = kind;
-		this.status = status;
-	}
-}
-
-const systemResolve = async (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
-
-const readBody = (req: IncomingMessage, limit: number) =>
-	new Promise<Buffer>((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		req.on("data", (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > limit) {
-				reject(new EgressFailure("invalid", 413, `the request body is over ${limit} bytes`));
-				req.destroy();
-				return;
-			}
-			chunks.push(chunk);
-		});
-		req.on("end", () => resolve(Buffer.concat(chunks)));
-		req.on("error", reject);
-	});
-
-/** Nonces seen within the signature's lifetime: a replay is refused. */
-class NonceLog {
-	private seen = new Map<string, number>();
-	/** True the first time a nonce is offered within its lifetime. */
-	fresh(nonce: string, now: number) {
-		for (const [n, expires] of this.seen) {
-			if (expires > now) break;
-			this.seen.delete(n);
-		}
-		if (this.seen.has(nonce)) return false;
-		this.seen.set(nonce, now + 2 * EGRESS_MAX_AGE_MS);
-		return true;
-	}
-}
-
-const sameText = (a: string, b: string) => {
-	const x = Buffer.from(a);
-	const y = Buffer.from(b);
-	return x.length === y.length && timingSafeEqual(x, y);
-};
-
-export const createEgressProxy = (options: EgressProxyOptions) => {
-	const maxResponseBytes = options.maxResponseBytes ?? 65_536;
-	const maxRequestBytes = options.maxRequestBytes ?? 5 * 1024 * 1024;
-	const maxTimeoutMs = options.maxTimeoutMs ?? 30_000;
-	const resolve = options.resolve ?? systemResolve;
-	const log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
-	const nonces = new NonceLog();
-	if (options.secrets.length === 0) throw new Error("the egress proxy needs at least one secret");
-
-	/** Refuses a request without the relay headers or with a stale timestamp, before its body is read. */
-	const precheck = (req: IncomingMessage) => {
-		const names = [EGRESS.target, EGRESS.timestamp, EGRESS.nonce, EGRESS.timeout, EGRESS.signature];
-		if (names.some((name) => typeof req.headers[name] !== "string"))
-			throw new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
-		const at = Number(req.headers[EGRESS.timestamp]);
-		if (!Number.isFinite(at) || Math.abs(Date.now() - at) > EGRESS_MAX_AGE_MS)
-			throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
-	};
-
-	/** Checks signature, age and nonce; returns the target and timeout it may relay to. */
-	const authenticate = async (req: IncomingMessage, body: Buffer) => {
-		const header = (name: string) => {
-			const value = req.headers[name];
-			return typeof value === "string" ? value : undefined;
-		};
-		const target = header(EGRESS.target);
-		const timestamp = header(EGRESS.timestamp);
-		const nonce = header(EGRESS.nonce);
-		const timeout = header(EGRESS.timeout);
-		const signature = header(EGRESS.signature);
-		if (!target || !timestamp || !nonce || !timeout || !signature)
-			throw new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
-		const now = Date.now();
-		const at = Number(timestamp);
-		if (!Number.isFinite(at) || Math.abs(now - at) > EGRESS_MAX_AGE_MS)
-			throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
-		const signed = { timestamp, nonce, method: req.method ?? "", target, timeoutMs: timeout, body };
-		let valid = false;
-		for (const secret of options.secrets) {
-			if (sameText(await relaySignature(secret, signed), signature)) valid = true;
-		}
-		if (!valid) throw new EgressFailure("unauthorized", 401, "the signature does not match");
-		if (!nonces.fresh(nonce, now)) throw new EgressFailure("unauthorized", 401, "replayed: this nonce was used before");
-		const timeoutMs = Number(timeout);
-		if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-			throw new EgressFailure("invalid", 400, "the timeout must be a positive number of milliseconds");
-		return { target, timeoutMs: Math.min(timeoutMs, maxTimeoutMs) };
-	};
-
-	/** DNS through the policy: every address of the name must be allowed, and the connection uses one of them. */
-	const checkedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
-		resolve(hostname).then(
-			(all) => {
-				if (all.length === 0) {
-					callback(new EgressFailure("dns", 502, `${hostname} has no address`), "", 4);
-					return;
-				}
-				if (!options.policy.allowPrivate) {
-					for (const { address } of all) {
-						const reason = blockedAddressReason(address);
-						if (reason) return callback(new EgressFailure("blocked", 403, `${hostname} resolves to ${reason}`), "", 4);
-					}
-				}
-				if (lookupOptions.all) callback(null, all);
-				else callback(null, all[0]?.address ?? "", all[0]?.family ?? 4);
-			},
-			(err: NodeJS.ErrnoException) =>
-				callback(new EgressFailure("dns", 502, `${hostname} did not resolve (${err.code ?? err.message})`), "", 4),
-		);
-	};
-
-	const relay = (
-		req: IncomingMessage,
-		body: Buffer,
-		url: URL,
-		timeoutMs: number,
-	): Promise<{ status: number; headers: OutgoingHttpHeaders; body: Buffer; address?: string }> =>
-		new Promise((done, fail) => {
-			const headers = forwardable(req.headers);
-			headers["content-length"] = String(body.length);
-			const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-			const outgoing = send(url, {
-				method: req.method,
-				headers,
-				lookup: checkedLookup,
-				localAddress: options.bindAddress,
-				agent: false,
-				signal: AbortSignal.timeout(timeoutMs),
-			});
-			outgoing.on("error", (err: NodeJS.ErrnoException) => {
-				if (err instanceof EgressFailure) return fail(err);
-				if (err.name === "TimeoutError" || err.name === "AbortError")
-					return fail(new EgressFailure("timeout", 504, `no answer within ${timeoutMs} ms`));
-				fail(new EgressFailure("connect", 502, `${url.host}: ${err.code ?? err.message}`));
-			});
-			outgoing.on("response", (res) => {
-				const chunks: Buffer[] = [];
-				let size = 0;
-				let truncated = false;
-				const finish = () => {
-					const answer: OutgoingHttpHeaders = {};
-					for (const [name, value] of Object.entries(res.headers)) {
-						if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith("x-hookline-egress")) continue;
-						answer[name] = value;
-					}
-					if (truncated) answer[EGRESS.truncated] = "true";
-					done({
-						status: res.statusCode ?? 502,
-						headers: answer,
-						body: Buffer.concat(chunks).subarray(0, maxResponseBytes),
-						address: res.socket?.remoteAddress,
-					});
-				};
-				res.on("data", (chunk: Buffer) => {
-					if (truncated) return;
-					chunks.push(chunk);
-					size += chunk.length;
-					if (size > maxResponseBytes) {
-						truncated = true;
-						res.destroy();
-						finish();
-					}
-				});
-				res.on("end", () => {
-					if (!truncated) finish();
-				});
-				res.on("error", (err: NodeJS.ErrnoException) => {
-					if (truncated) return;
-					if (err.name === "TimeoutError" || err.name === "AbortError")
-						return fail(new EgressFailure("timeout", 504, `no complete answer within ${timeoutMs} ms`));
-					fail(new EgressFailure("connect", 502, `${url.host}: ${err.code ?? err.message}`));
-				});
-			});
-			outgoing.end(body);
-		});
-
-	const problem = (res: ServerResponse, failure: EgressFailure) => {
-		res.writeHead(failure.status, {
-			"content-type": "application/problem+json",
-			[EGRESS.error]: failure.kind,
-		});
-		res.end(
-			JSON.stringify({
-				type: "about:blank",
-				title: `egress ${failure.kind}`,
-				status: failure.status,
-				detail: failure.message,
-			}),
-		);
-	};
-
-	return async (req: IncomingMessage, res: ServerResponse) => {
-		const started = Date.now();
-		const path = new URL(req.url ?? "/", "http://proxy").pathname;
-		if (req.method === "GET" && path === "/healthz") {
-			res.writeHead(200, { "content-type": "application/json" });
-			res.end(JSON.stringify({ ok: true }));
-			return;
-		}
-		let target: string | undefined;
-		try {
-			if (path !== "/relay") throw new EgressFailure("invalid", 404, "relay requests go to /relay");
-			// Headers and age first: an unsigned stranger never gets to send a body.
-			precheck(req);
-			const body = await readBody(req, maxRequestBytes);
-			const auth = await authenticate(req, body);
-			target = auth.target;
-			const verdict = checkTarget(auth.target, options.policy);
-			// The host only: a target's path and query may carry secrets, and this text is logged.
-			if (!verdict.ok)
-				throw new EgressFailure("blocked", 403, `${URL.parse(auth.target)?.host || "the target"}: ${verdict.reason}`);
-			const answer = await relay(req, body, verdict.url, auth.timeoutMs);
-			res.writeHead(answer.status, {
-				...answer.headers,
-				"content-length": String(answer.body.length),
-				[EGRESS.relayed]: "relayed",
-			});
-			res.end(answer.body);
-			log({
-				msg: "relayed",
-				host: verdict.url.host,
-				address: answer.address,
-				status: answer.status,
-				ms: Date.now() - started,
-			});
-		} catch (err) {
-			const failure =
-				err instanceof EgressFailure ? err : new EgressFailure("invalid", 500, `proxy error: ${String(err)}`);
-			log({
-				msg: "refused",
-				kind: failure.kind,
-				status: failure.status,
-				host: target ? URL.parse(target)?.host : undefined,
-				detail: failure.message,
-				ms: Date.now() - started,
-			});
-			if (!res.headersSent) problem(res, failure);
-			else res.destroy();
-		}
-	};
-};
+export type StartOptions = EgressProxyOptions & { port?: number; host?: string; tls?: { cert: string; key: string } };
 
 /** Starts the proxy on `port` (0: any free port); resolves when it listens. */
 export const startEgressProxy = async (
-	options: EgressProxyOptions & { port?: number; host?: string; tls?: { cert: string; key: string } },
+	options: StartOptions,
 ): Promise<{ server: Server; url: string; close: () => Promise<void> }> => {
 	const handler = createEgressProxy(options);
 	const server: Server = options.tls
@@ -361,6 +56,8 @@ export const startEgressProxy = async (
 		close: () =>
 			new Promise<void>((closed) => {
 				server.close(() => closed());
+				// close() alone would wait for idle keep-alive connections too; relays in flight end here
+				// (the worker retries them).
 				server.closeAllConnections();
 			}),
 	};
@@ -368,38 +65,43 @@ export const startEgressProxy = async (
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
-const main = async () => {
-	const secrets = (process.env.EGRESS_PROXY_SECRET ?? "")
+/**
+ * The settings from EGRESS_* variables, except TLS (tlsFromEnv). A number that
+ * is missing, zero or not a number leaves the default.
+ */
+const optionsFromEnv = (env: NodeJS.ProcessEnv): StartOptions => ({
+	secrets: (env.EGRESS_PROXY_SECRET ?? "")
 		.split(",")
 		.map((s) => s.trim())
-		.filter(Boolean);
-	if (secrets.length === 0) {
+		.filter(Boolean),
+	policy: { allowPrivate: isTrue(env.EGRESS_ALLOW_PRIVATE_TARGETS), allowHttp: isTrue(env.EGRESS_ALLOW_HTTP) },
+	bindAddress: env.EGRESS_BIND_ADDRESS || undefined,
+	maxResponseBytes: Number(env.EGRESS_MAX_RESPONSE_BYTES) || undefined,
+	maxRequestBytes: Number(env.EGRESS_MAX_REQUEST_BYTES) || undefined,
+	maxTimeoutMs: Number(env.EGRESS_MAX_TIMEOUT_MS) || undefined,
+	port: Number(env.EGRESS_PROXY_PORT ?? 8790),
+	host: env.EGRESS_PROXY_HOST,
+});
+
+/** The certificate and key, read only when both files are named. */
+const tlsFromEnv = ({ EGRESS_PROXY_TLS_CERT: cert, EGRESS_PROXY_TLS_KEY: key }: NodeJS.ProcessEnv) =>
+	cert && key ? { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") } : undefined;
+
+const main = async () => {
+	const options = optionsFromEnv(process.env);
+	if (options.secrets.length === 0) {
 		console.error("EGRESS_PROXY_SECRET is not set: the egress proxy refuses to run as an open relay.");
 		process.exit(1);
 	}
-	const cert = process.env.EGRESS_PROXY_TLS_CERT;
-	const key = process.env.EGRESS_PROXY_TLS_KEY;
-	const proxy = await startEgressProxy({
-		secrets,
-		policy: {
-			allowPrivate: isTrue(process.env.EGRESS_ALLOW_PRIVATE_TARGETS),
-			allowHttp: isTrue(process.env.EGRESS_ALLOW_HTTP),
-		},
-		bindAddress: process.env.EGRESS_BIND_ADDRESS || undefined,
-		maxResponseBytes: Number(process.env.EGRESS_MAX_RESPONSE_BYTES) || undefined,
-		maxRequestBytes: Number(process.env.EGRESS_MAX_REQUEST_BYTES) || undefined,
-		maxTimeoutMs: Number(process.env.EGRESS_MAX_TIMEOUT_MS) || undefined,
-		port: Number(process.env.EGRESS_PROXY_PORT ?? 8790),
-		host: process.env.EGRESS_PROXY_HOST ?? "127.0.0.1",
-		tls: cert && key ? { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") } : undefined,
-	});
+	// TLS files are read after the secret check, so a missing secret is the error reported.
+	const proxy = await startEgressProxy({ ...options, tls: tlsFromEnv(process.env) });
 	console.log(
 		JSON.stringify({
 			msg: "egress proxy listening",
 			url: proxy.url,
-			bindAddress: process.env.EGRESS_BIND_ADDRESS || "(system default)",
-			allowPrivateTargets: isTrue(process.env.EGRESS_ALLOW_PRIVATE_TARGETS),
-			secrets: secrets.length,
+			bindAddress: options.bindAddress ?? "(system default)",
+			allowPrivateTargets: options.policy.allowPrivate,
+			secrets: options.secrets.length,
 		}),
 	);
 	const stop = () => {
@@ -409,4 +111,5 @@ const main = async () => {
 	process.on("SIGTERM", stop);
 };
 
+// Run only as the entry point (`node egress-proxy/server.ts`), not when a test imports startEgressProxy.
 if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

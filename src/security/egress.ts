@@ -1,7 +1,7 @@
-// The relay protocol between the worker and the egress proxy
-// (egress-proxy/server.ts). The worker sends the attempt's own method, headers
-// and body to the proxy, plus the headers below; the signature is an
-// HMAC-SHA256, keyed by EGRESS_PROXY_SECRET, over
+// The relay protocol between the worker and the egress proxy (egress-proxy/,
+// where authentication.ts verifies what is signed here). The worker sends the
+// attempt's own method, headers and body to the proxy, plus the headers
+// below; the signature is an HMAC-SHA256, keyed by EGRESS_PROXY_SECRET, over
 //
 //   v1 \n timestamp \n nonce \n METHOD \n target \n timeoutMs \n sha256(body) hex
 //
@@ -25,6 +25,9 @@ export const EGRESS = {
 	/** On a relayed answer whose body the proxy cut at its cap. */
 	truncated: "x-hookline-egress-truncated",
 } as const;
+
+/** Every header name above starts with it; none may reach a receiver, nor come back from one. */
+export const EGRESS_HEADER_PREFIX = "x-hookline-egress";
 
 /** Proxy-side failures, told apart from the receiver's own answers. */
 export type EgressErrorKind = "unauthorized" | "blocked" | "dns" | "connect" | "timeout" | "invalid";

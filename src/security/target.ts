@@ -5,7 +5,8 @@
 // by ipaddr.js; URLs are parsed by the WHATWG URL parser, which already turns
 // decimal, octal, hex and short IPv4 spellings into dotted quads.
 //
-// Shared by the worker and by egress-proxy/server.ts (Node), so it imports
+// Shared by the worker and by the egress proxy (Node: egress-proxy/handler.ts
+// checks the URL, egress-proxy/dns-lookup.ts the addresses), so it imports
 // nothing but ipaddr.js.
 import ipaddr from "ipaddr.js";
 
@@ -85,7 +86,7 @@ const isIpLiteral = (hostname: string) => hostname.startsWith("[") || ipaddr.IPv
 /**
  * Judges a URL (a webhook's URL, or a rendered one just before it is sent).
  * Host names are judged by name here; their addresses are judged where DNS is
- * resolved, in the egress proxy.
+ * resolved, in the egress proxy (egress-proxy/dns-lookup.ts).
  */
 export const checkTarget = (raw: string, policy: TargetPolicy): TargetVerdict => {
 	let url: URL;

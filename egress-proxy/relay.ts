@@ -1,0 +1,126 @@
+// Relay: sends the attempt on to the receiver as the worker would have sent
+// it (same method, headers and body), from the proxy's bind address and
+// through the checked DNS lookup, and collects the receiver's answer for the
+// worker, cut at a cap. Redirects are not followed (Node's http.request never
+// does): a 3xx goes back to the worker as it is.
+import {
+	request as httpRequest,
+	type IncomingHttpHeaders,
+	type IncomingMessage,
+	type OutgoingHttpHeaders,
+} from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
+import { EGRESS, EGRESS_HEADER_PREFIX } from "../src/security/egress.ts";
+import { EgressFailure } from "./failure.ts";
+
+/** Headers never copied across, in either direction. */
+const NOT_COPIED = new Set([
+	// Hop-by-hop: they describe one connection, and each side has its own.
+	"connection",
+	"keep-alive",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"proxy-connection",
+	"te",
+	"trailer",
+	"transfer-encoding",
+	"upgrade",
+	// Set anew for each hop: the host from the target URL, the length from the body actually sent.
+	"host",
+	"content-length",
+]);
+
+/** Headers the worker's platform, a TLS terminator or this protocol added, which the receiver must not see. */
+const isInfrastructure = (name: string) =>
+	name.startsWith(EGRESS_HEADER_PREFIX) ||
+	name.startsWith("cf-") ||
+	name.startsWith("x-forwarded-") ||
+	name === "x-real-ip" ||
+	name === "cdn-loop" ||
+	name === "forwarded";
+
+const copyHeaders = (headers: IncomingHttpHeaders, drop: (name: string) => boolean) => {
+	const out: OutgoingHttpHeaders = {};
+	for (const [name, value] of Object.entries(headers)) {
+		if (value === undefined || NOT_COPIED.has(name) || drop(name)) continue;
+		out[name] = value;
+	}
+	return out;
+};
+
+export type Outgoing = { method?: string; headers: IncomingHttpHeaders; body: Buffer; url: URL; timeoutMs: number };
+
+export type Answer = { status: number; headers: OutgoingHttpHeaders; body: Buffer; address?: string };
+
+/** Reads the receiver's answer up to `maxBytes`; beyond that it closes the connection and marks the answer truncated. */
+const collectAnswer = (res: IncomingMessage, maxBytes: number) =>
+	new Promise<Answer>((done, fail) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let truncated = false;
+		const finish = () => {
+			// A receiver must not forge the proxy's marker or an error kind: its x-hookline-egress* headers go.
+			const headers = copyHeaders(res.headers, (name) => name.startsWith(EGRESS_HEADER_PREFIX));
+			if (truncated) headers[EGRESS.truncated] = "true";
+			done({
+				status: res.statusCode ?? 502,
+				headers,
+				body: Buffer.concat(chunks).subarray(0, maxBytes),
+				address: res.socket?.remoteAddress,
+			});
+		};
+		res.on("data", (chunk: Buffer) => {
+			if (truncated) return;
+			chunks.push(chunk);
+			size += chunk.length;
+			if (size > maxBytes) {
+				truncated = true;
+				res.destroy();
+				finish();
+			}
+		});
+		res.on("end", () => {
+			if (!truncated) finish();
+		});
+		// Destroying a truncated answer may report an error; the answer is already complete.
+		res.on("error", (err) => {
+			if (!truncated) fail(err);
+		});
+	});
+
+/** Turns what went wrong into the kind the worker records; the DNS lookup's own failures pass through. */
+const asFailure = (err: NodeJS.ErrnoException, url: URL, timeoutMs: number, what: string) => {
+	if (err instanceof EgressFailure) return err;
+	if (err.name === "TimeoutError" || err.name === "AbortError")
+		return new EgressFailure("timeout", 504, `${what} within ${timeoutMs} ms`);
+	return new EgressFailure("connect", 502, `${url.host}: ${err.code ?? err.message}`);
+};
+
+/**
+ * Returns the function that relays one authenticated request. Each request
+ * opens its own connection (no agent), so none goes out on a pooled socket
+ * that skipped the checked lookup or the bind address.
+ */
+export const createRelay = (options: { lookup: LookupFunction; bindAddress?: string; maxResponseBytes: number }) =>
+	function relay({ method, headers, body, url, timeoutMs }: Outgoing) {
+		return new Promise<Answer>((done, fail) => {
+			const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+			const outgoing = send(url, {
+				method,
+				headers: { ...copyHeaders(headers, isInfrastructure), "content-length": String(body.length) },
+				lookup: options.lookup,
+				localAddress: options.bindAddress,
+				agent: false,
+				// One deadline for the whole exchange, up to the answer's last byte.
+				signal: AbortSignal.timeout(timeoutMs),
+			});
+			outgoing.on("error", (err) => fail(asFailure(err, url, timeoutMs, "no answer")));
+			outgoing.on("response", (res) =>
+				collectAnswer(res, options.maxResponseBytes).then(done, (err) =>
+					fail(asFailure(err, url, timeoutMs, "no complete answer")),
+				),
+			);
+			outgoing.end(body);
+		});
+	};
