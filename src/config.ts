@@ -1,5 +1,6 @@
 // Deployment settings read from the worker's bindings, with their defaults.
-// README.md "Configuration" documents each of them.
+// docs/configuration.md documents each of them.
+import type { TargetPolicy } from "./security/target";
 
 export const DEFAULT_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200];
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -15,7 +16,7 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 /** After a secret rotation, requests are signed with both secrets for this long by default. */
 export const DEFAULT_ROTATION_WINDOW_SECONDS = 86_400;
 
-export const splitList = (value: string | undefined) =>
+const splitList = (value: string | undefined) =>
 	(value ?? "")
 		.split(",")
 		.map((s) => s.trim())
@@ -23,7 +24,6 @@ export const splitList = (value: string | undefined) =>
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
-import type { TargetPolicy } from "./security/target";
 
 /** Settings that are optional secrets, so `wrangler types` does not declare them. */
 type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };

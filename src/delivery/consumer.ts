@@ -15,7 +15,7 @@ import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages 
 import { plan } from "./plan";
 
 /** Handles notifications; each answer is a Decision, or the internal error that kept it from one. */
-export const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
+const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
 	const loaded = await loadAll(env, ids);
 	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
 	const prepared = await Promise.all(

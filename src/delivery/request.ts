@@ -8,8 +8,8 @@ import { MAX_EVENT_BYTES } from "../config";
 import { checkTarget, type TargetPolicy } from "../security/target";
 import { type ContentType, renderHeader, renderPayload, renderUrl, type TemplateView } from "../templates";
 
-export const USER_AGENT = `Hookline/${pkg.version}`;
-export const IDEMPOTENCY_HEADER = "x-notifications-idempotency-key";
+const USER_AGENT = `Hookline/${pkg.version}`;
+const IDEMPOTENCY_HEADER = "x-notifications-idempotency-key";
 
 export type StoredRequest = {
 	method: string;
@@ -50,7 +50,7 @@ const attempt = <T>(field: string, fn: () => T): T => {
 	}
 };
 
-export const shapeUrl = (template: string, view: TemplateView, policy: TargetPolicy) => {
+const shapeUrl = (template: string, view: TemplateView, policy: TargetPolicy) => {
 	const rendered = attempt("url", () => renderUrl(template, view));
 	if (!URL.canParse(rendered))
 		throw new ShapeError("url", `renders to "${rendered.slice(0, 200)}", which is not an absolute URL`);
@@ -74,7 +74,7 @@ const describeJsonError = (text: string, err: Error) => {
 	return `${printParseErrorCode(first.error)} at position ${first.offset} (line ${before.length}, column ${column}) in ${JSON.stringify(text.slice(Math.max(0, first.offset - 20), first.offset + 20))}`;
 };
 
-export const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
+const shapeBody = (templates: RequestTemplates, view: TemplateView) => {
 	if (templates.payloadTemplate === null && templates.contentType !== "application/json") {
 		throw new ShapeError("payloadTemplate", `is required for ${templates.contentType} (the default body is JSON)`);
 	}

@@ -4,7 +4,7 @@ import { EGRESS, relayHeaders } from "../security/egress";
 import { checkTarget, type TargetPolicy } from "../security/target";
 import type { StoredRequest } from "./request";
 
-export const RESPONSE_EXCERPT_BYTES = 4096;
+const RESPONSE_EXCERPT_BYTES = 4096;
 
 /**
  * http: the receiver answered outside 2xx; redirect: a 3xx (never followed);

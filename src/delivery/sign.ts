@@ -24,7 +24,7 @@ const hmacKey = async (secret: string) => {
 	return key;
 };
 
-export const signPayload = async (secret: string, id: string, timestamp: number, body: string) => {
+const signPayload = async (secret: string, id: string, timestamp: number, body: string) => {
 	const key = await hmacKey(secret);
 	const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
 	return `v1,${toBase64(new Uint8Array(mac))}`;

@@ -11,7 +11,7 @@ export const PageQuery = z.object({
 });
 
 /** The cursor is the base64url of the last id seen; opaque to clients. */
-export const encodeCursor = (id: string) => btoa(id).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const encodeCursor = (id: string) => btoa(id).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 export const decodeCursor = (cursor: string | undefined): string | undefined => {
 	if (!cursor) return undefined;

@@ -73,7 +73,7 @@ export const blockedAddressReason = (address: string): string | undefined => {
 const LOCAL_NAME = /(^|\.)(localhost|localdomain|local|internal|intranet|lan|home\.arpa)$/i;
 
 /** Why a host name (not an IP literal) may not be a target, or undefined. */
-export const blockedHostNameReason = (hostname: string): string | undefined => {
+const blockedHostNameReason = (hostname: string): string | undefined => {
 	const name = hostname.replace(/\.$/, "").toLowerCase();
 	if (name === "") return "the URL has no host";
 	if (LOCAL_NAME.test(name)) return `${hostname} is a local host name`;

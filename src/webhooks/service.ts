@@ -24,7 +24,7 @@ export const findWebhook = async (env: Env, id: string) => {
 export type Disabling = { reason: string; at: number };
 
 /** The webhook's side of a disable: its reason and time on record. */
-export const markDisabled = (env: Env, webhookId: string, { reason, at }: Disabling) =>
+const markDisabled = (env: Env, webhookId: string, { reason, at }: Disabling) =>
 	database(env)
 		.update(webhooks)
 		.set({ enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at })
