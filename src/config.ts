@@ -24,7 +24,6 @@ const splitList = (value: string | undefined) =>
 
 const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
 
-
 /** Settings that are optional secrets, so `wrangler types` does not declare them. */
 type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
 
