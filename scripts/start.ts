@@ -94,7 +94,7 @@ const announce = async () => {
 	log("send a first event:");
 	log(`  curl -X POST ${base}/v1/events -H 'authorization: Bearer ${ingest}' \\`);
 	log(`    -H 'content-type: application/json' -d '{"type":"loan.created","data":{"loanId":"L-1"}}'`);
-	log(`API reference: ${base}/openapi.json · README.md walks through creating a webhook`);
+	log(`API reference: ${base}/openapi.json · docs/walk-through.md walks through creating a webhook`);
 	runSweeper();
 };
 
