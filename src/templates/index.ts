@@ -2,6 +2,7 @@
 // the value lands (never HTML-escaped), and the checks run when a webhook is
 // created or changed.
 import Mustache from "mustache";
+import { MAX_EVENT_BYTES } from "../config";
 
 export type ContentType = "application/json" | "application/xml" | "text/plain";
 
@@ -12,17 +13,77 @@ export type TemplateView = {
 	notification: { id: string };
 };
 
+/** A render stops as soon as its output would pass this many characters (a body's bytes are at least its characters). */
+export const MAX_RENDERED_CHARS = MAX_EVENT_BYTES;
+
+/** A template whose output outgrew MAX_RENDERED_CHARS while it was being rendered. */
+export class RenderTooLarge extends Error {
+	constructor() {
+		// More characters than this are more bytes than this too.
+		super(`renders over ${MAX_RENDERED_CHARS} bytes (stopped while rendering)`);
+		this.name = "RenderTooLarge";
+	}
+}
+
 /** Parsed templates are cached, bounded so operator input cannot grow memory without end. */
 const MAX_CACHED_TEMPLATES = 500;
-const cache = new Map<string, unknown>();
-Mustache.templateCache = {
-	set: (key: string, value: unknown) => {
-		if (cache.size >= MAX_CACHED_TEMPLATES) cache.clear();
-		cache.set(key, value);
-	},
-	get: (key: string) => cache.get(key),
-	clear: () => cache.clear(),
-} as unknown as typeof Mustache.templateCache;
+
+/** Where mustache 4 produces output: template text, values, and (for lambdas like json) in renderSection. */
+type Leaves = {
+	rawValue(token: unknown): string | undefined;
+	escapedValue(token: unknown, context: unknown, config: unknown): string | undefined;
+	unescapedValue(token: unknown, context: unknown): string | undefined;
+};
+
+/**
+ * A mustache writer that counts every piece of output as it is produced and
+ * throws once the total passes the budget, so a section over large event data
+ * fails at the bound instead of building a body of any size first.
+ */
+class BoundedWriter extends Mustache.Writer {
+	private remaining = Number.POSITIVE_INFINITY;
+
+	constructor() {
+		super();
+		const cache = new Map<string, unknown>();
+		(this as unknown as { templateCache: unknown }).templateCache = {
+			set: (key: string, value: unknown) => {
+				if (cache.size >= MAX_CACHED_TEMPLATES) cache.clear();
+				cache.set(key, value);
+			},
+			get: (key: string) => cache.get(key),
+			clear: () => cache.clear(),
+		};
+		const leaves = Mustache.Writer.prototype as unknown as Leaves;
+		const self = this as unknown as Leaves;
+		self.rawValue = (token) => this.spend(leaves.rawValue.call(this, token));
+		self.escapedValue = (token, context, config) => this.spend(leaves.escapedValue.call(this, token, context, config));
+		self.unescapedValue = (token, context) => {
+			const value = leaves.unescapedValue.call(this, token, context);
+			return value === undefined ? undefined : this.spend(String(value));
+		};
+	}
+
+	/** Counts `text` against the budget of the render in progress. */
+	spend(text: string | undefined) {
+		if (text === undefined) return undefined;
+		this.remaining -= text.length;
+		if (this.remaining < 0) throw new RenderTooLarge();
+		return text;
+	}
+
+	renderBounded(template: string, view: unknown, escapeValue: (value: unknown) => string) {
+		this.remaining = MAX_RENDERED_CHARS;
+		try {
+			return this.render(template, view, {}, { escape: escapeValue });
+		} finally {
+			this.remaining = Number.POSITIVE_INFINITY;
+		}
+	}
+}
+
+/** One writer: a render is synchronous, so renders never overlap and one budget at a time is enough. */
+const writer = new BoundedWriter();
 
 const asText = (value: unknown) =>
 	value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
@@ -78,18 +139,26 @@ const lookup = (view: unknown, name: string): unknown =>
 /**
  * The view every template renders against. `{{#json}}data.items{{/json}}`
  * places a whole value as JSON (object, array, number, boolean; `null` when
- * missing), unescaped.
+ * missing), unescaped but passed through `encodeJson` (percent-encoding in a
+ * URL, so a value can never add a path segment or a query there), and counted
+ * against the render's budget like every other piece of output.
  */
-const withHelpers = (view: TemplateView) => ({
+const withHelpers = (view: TemplateView, encodeJson: (json: string) => string) => ({
 	...view,
-	json: () => (text: string) => JSON.stringify(lookup(view, text.trim()) ?? null),
+	json: () => (text: string) => writer.spend(encodeJson(JSON.stringify(lookup(view, text.trim()) ?? null))),
 });
 
-const render = (template: string, view: TemplateView, escapeValue: (value: unknown) => string) =>
-	Mustache.render(template, withHelpers(view), {}, { escape: escapeValue });
+const render = (
+	template: string,
+	view: TemplateView,
+	escapeValue: (value: unknown) => string,
+	encodeJson: (json: string) => string = (json) => json,
+) => writer.renderBounded(template, withHelpers(view, encodeJson), escapeValue);
+
+const percentEncoded = (value: unknown) => encodeURIComponent(asText(value));
 
 export const renderUrl = (template: string, view: TemplateView) =>
-	render(template, view, (v) => encodeURIComponent(asText(v)));
+	render(template, view, percentEncoded, percentEncoded);
 
 export const renderHeader = (template: string, view: TemplateView) => render(template, view, asText);
 
@@ -98,7 +167,7 @@ export const renderPayload = (template: string, view: TemplateView, contentType:
 
 /** Throws mustache's own message ("Unclosed tag at 12") for a template that does not parse. */
 export const parseTemplate = (template: string) => {
-	Mustache.parse(template);
+	writer.parse(template);
 };
 
 type Token = [string, string, number, number, Token[]?];
@@ -107,5 +176,5 @@ type Token = [string, string, number, number, Token[]?];
 export const unescapedTags = (template: string): { name: string; at: number }[] => {
 	const walk = (tokens: Token[]): { name: string; at: number }[] =>
 		tokens.flatMap((t) => [...(t[0] === "&" ? [{ name: t[1], at: t[2] }] : []), ...(t[4] ? walk(t[4]) : [])]);
-	return walk(Mustache.parse(template) as unknown as Token[]);
+	return walk(writer.parse(template) as Token[]);
 };

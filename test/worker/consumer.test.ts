@@ -215,6 +215,36 @@ describe("delivery consumer", () => {
 		expect(n.attempts[0]?.error).toContain("not an absolute URL");
 	});
 
+	it("fails a notification whose template outgrows the bound alone; the rest of its batch is delivered", async () => {
+		const tag = uniqueTag("bounded");
+		const exploding = await createWebhook({
+			url: `${env.RECEIVER_URL}/ok/${tag}-big`,
+			payloadTemplate: '{"all": [{{#data.items}}{{#json}}data{{/json}},{{/data.items}}0]}',
+		});
+		const fine = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}-fine` });
+		const items = Array.from({ length: 400 }, (_, i) => ({ i, pad: "p".repeat(500) }));
+		const big = await seed(exploding.id, { items });
+		const small = await seed(fine.id);
+		const batch = createMessageBatch<DeliveryMessage>(
+			"hookline-deliveries",
+			[big.id, small.id].map((id) => ({
+				id: `msg-${id}`,
+				timestamp: new Date(),
+				attempts: 1,
+				body: { notificationId: id },
+			})),
+		);
+		const ctx = createExecutionContext();
+		await handleDeliveries(batch, env);
+		expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual([`msg-${big.id}`, `msg-${small.id}`].sort());
+		const failed = await detail(big.id);
+		expect(failed.status).toBe("failed");
+		expect(failed.attempts[0]).toMatchObject({ errorKind: "invalid_request" });
+		expect(failed.attempts[0]?.error).toMatch(/^payloadTemplate: renders over \d+ bytes \(stopped while rendering\)$/);
+		expect(await received(`${tag}-big`)).toHaveLength(0);
+		expect((await detail(small.id)).status).toBe("delivered");
+	});
+
 	it("retries the message without spending an attempt when an internal error occurs", async () => {
 		const tag = uniqueTag("internal");
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });

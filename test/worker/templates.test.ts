@@ -6,7 +6,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { ShapeError, shapeRequest } from "../../src/delivery/request";
 import { STRICT_POLICY } from "../../src/security/target";
-import { renderPayload, renderUrl, type TemplateView } from "../../src/templates";
+import { MAX_RENDERED_CHARS, RenderTooLarge, renderPayload, renderUrl, type TemplateView } from "../../src/templates";
 
 const HOSTILE = [
 	'quote " and \\ backslash',
@@ -126,6 +126,14 @@ describe("URLs", () => {
 		expect(url.searchParams.get("q")).toBe(value);
 	});
 
+	it("percent-encodes what {{#json}} places, so data cannot add a path or a query", () => {
+		const id = "x/../../admin/delete?";
+		const url = new URL(renderUrl("https://example.com/orders/{{#json}}data.id{{/json}}", view({ id })));
+		expect(url.pathname).toBe(`/orders/${encodeURIComponent(JSON.stringify(id))}`);
+		expect(url.search).toBe("");
+		expect(decodeURIComponent(url.pathname.slice("/orders/".length))).toBe(JSON.stringify(id));
+	});
+
 	it("cannot be redirected to another host by the data", () => {
 		fc.assert(
 			fc.property(fc.string(), (value) => {
@@ -177,6 +185,34 @@ describe("shapeRequest", () => {
 		expect(() => shapeRequest(templates, view({ id: "x".repeat(300_000) }), { policy: STRICT_POLICY })).toThrow(
 			/over 262144 bytes/,
 		);
+	});
+
+	it("stops a section over large data at the bound while rendering, naming the template", () => {
+		// 2,000 items that each place the whole 1 MB of data: 2 GB if nothing stopped it.
+		const data = { items: Array.from({ length: 2000 }, (_, i) => ({ i, pad: "p".repeat(500) })) };
+		const exploding = {
+			...templates,
+			contentType: "application/json" as const,
+			payloadTemplate: "[{{#data.items}}{{#json}}data{{/json}},{{/data.items}}0]",
+		};
+		try {
+			shapeRequest(exploding, view(data), { policy: STRICT_POLICY });
+			expect.unreachable();
+		} catch (err) {
+			expect(err).toBeInstanceOf(ShapeError);
+			expect((err as ShapeError).field).toBe("payloadTemplate");
+			expect((err as ShapeError).message).toBe(`renders over ${MAX_RENDERED_CHARS} bytes (stopped while rendering)`);
+		}
+		// Plain text repeated by a section is counted too.
+		expect(() =>
+			renderPayload(
+				"{{#data.items}}0123456789{{/data.items}}",
+				view({ items: new Array(30_000).fill(1) }),
+				"text/plain",
+			),
+		).toThrow(RenderTooLarge);
+		// The budget is per render: a render that fits still works after one that did not.
+		expect(renderPayload("{{#data.items}}{{.}}{{/data.items}}", view({ items: [1, 2, 3] }), "text/plain")).toBe("123");
 	});
 
 	it("refuses http: unless allowed", () => {
