@@ -1,6 +1,7 @@
-// The sweeper, run by the cron trigger: re-enqueues notifications that were
-// written but never enqueued, or whose queue message was lost (pending or
-// retrying well past their due time), and purges history past retention.
+// The sweeper, run by the cron trigger: re-enqueues notifications whose queue
+// message was lost (written but never enqueued, or pending or retrying well
+// past their due time), then purges history past retention, as much as has
+// expired, in rounds, within a time budget.
 import { and, eq, inArray, lt, notExists } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
@@ -9,24 +10,45 @@ import { enqueueDeliveries } from "../delivery/message";
 import { FINAL } from "./status";
 import { moveOverdue } from "./transitions";
 
-/** Bounds per run keep one invocation well inside its limits; the next run takes the rest. */
-const SWEEP_LIMIT = 1000;
-const PURGE_LIMIT = 1000;
+export type SweepLimits = {
+	/** Notifications re-enqueued per run; the next run takes the rest. */
+	reenqueue: number;
+	/** Rows of each kind deleted per purge round. */
+	purgeRound: number;
+	/** A purge stops starting new rounds after this long; the next run goes on. */
+	purgeBudgetMs: number;
+};
 
-export type SweepResult = { reenqueued: number; purged: { notifications: number; events: number } };
+/**
+ * A run every minute purges up to its budget: at the rounds' local speed that
+ * is far more than ingest writes (docs/delivery.md, "Retention", has the figures), so what
+ * expires is gone within a run or two.
+ */
+const LIMITS: SweepLimits = { reenqueue: 1000, purgeRound: 2000, purgeBudgetMs: 20_000 };
 
-export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> => {
-	const config = readConfig(env);
+export type SweepResult = { reenqueued: number; purged: { notifications: number; events: number; rounds: number } };
+
+/**
+ * Lost work first: pending and retrying notifications past their due time are
+ * what a lost message leaves behind. Paused ones past their safety-net time
+ * (their gate's release was lost) take what is left of the bound, so a long
+ * outage's backlog never crowds out another webhook's lost deliveries.
+ */
+const reenqueueOverdue = async (env: Env, now: number, limit: number) => {
+	const before = now - readConfig(env).sweepGraceSeconds * 1000;
+	const lost = await moveOverdue(env, { statuses: ["pending", "retrying"], before, now, limit });
+	const paused =
+		lost.length < limit
+			? await moveOverdue(env, { statuses: ["paused"], before, now, limit: limit - lost.length })
+			: [];
+	const ids = [...lost, ...paused].map((r) => r.id);
+	if (ids.length > 0) await enqueueDeliveries(env.DELIVERIES, ids);
+	return ids.length;
+};
+
+/** One round: up to `limit` finished notifications (with their attempts), orphaned events and ingest keys past `cutoff`. */
+const purgeRound = async (env: Env, cutoff: number, limit: number) => {
 	const db = database(env);
-	const overdue = await moveOverdue(env, { before: now - config.sweepGraceSeconds * 1000, now, limit: SWEEP_LIMIT });
-	if (overdue.length > 0) {
-		await enqueueDeliveries(
-			env.DELIVERIES,
-			overdue.map((r) => r.id),
-		);
-	}
-
-	const cutoff = now - config.retentionDays * 86_400_000;
 	const old = db
 		.select({ id: notifications.id })
 		.from(notifications)
@@ -34,7 +56,7 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, [...FINAL])))
 		// Ordered, so the attempts and the notifications deletes pick the same rows.
 		.orderBy(notifications.id)
-		.limit(PURGE_LIMIT);
+		.limit(limit);
 	const orphanEvents = db
 		.select({ id: events.id })
 		.from(events)
@@ -44,24 +66,54 @@ export const sweep = async (env: Env, now = Date.now()): Promise<SweepResult> =>
 				notExists(db.select({ one: notifications.id }).from(notifications).where(eq(notifications.eventId, events.id))),
 			),
 		)
-		.limit(PURGE_LIMIT);
+		.limit(limit);
 	const oldKeys = db
 		.select({ key: ingestKeys.key })
 		.from(ingestKeys)
 		.where(lt(ingestKeys.createdAt, cutoff))
-		.limit(PURGE_LIMIT);
-	const [, purgedNotifications, purgedEvents] = await db.batch([
+		.limit(limit);
+	const [, purgedNotifications, purgedEvents, purgedKeys] = await db.batch([
 		db.delete(attempts).where(inArray(attempts.notificationId, old)),
 		db.delete(notifications).where(inArray(notifications.id, old)),
 		db.delete(events).where(inArray(events.id, orphanEvents)),
 		db.delete(ingestKeys).where(inArray(ingestKeys.key, oldKeys)),
 	]);
-	const result = {
-		reenqueued: overdue.length,
-		purged: { notifications: purgedNotifications.meta.changes, events: purgedEvents.meta.changes },
+	return {
+		notifications: purgedNotifications.meta.changes,
+		events: purgedEvents.meta.changes,
+		more: Math.max(purgedNotifications.meta.changes, purgedEvents.meta.changes, purgedKeys.meta.changes) >= limit,
 	};
-	if (result.reenqueued > 0 || result.purged.notifications > 0 || result.purged.events > 0) {
-		console.log(JSON.stringify({ msg: "sweep", ...result }));
+};
+
+/** Rounds until nothing past retention is left or the budget is spent. */
+const purgeExpired = async (env: Env, now: number, { purgeRound: limit, purgeBudgetMs }: SweepLimits) => {
+	const cutoff = now - readConfig(env).retentionDays * 86_400_000;
+	const started = Date.now();
+	const purged = { notifications: 0, events: 0, rounds: 0 };
+	for (let more = true; more && Date.now() - started < purgeBudgetMs; ) {
+		const round = await purgeRound(env, cutoff, limit);
+		purged.notifications += round.notifications;
+		purged.events += round.events;
+		purged.rounds++;
+		more = round.more;
 	}
+	return purged;
+};
+
+export const sweep = async (env: Env, now = Date.now(), limits: SweepLimits = LIMITS): Promise<SweepResult> => {
+	// A failing re-enqueue does not skip the purge; it is reported after it.
+	let reenqueued = 0;
+	let failure: unknown;
+	try {
+		reenqueued = await reenqueueOverdue(env, now, limits.reenqueue);
+	} catch (err) {
+		failure = err;
+		console.error(JSON.stringify({ msg: "sweep: re-enqueue failed", error: String(err) }));
+	}
+	const purged = await purgeExpired(env, now, limits);
+	const result = { reenqueued, purged };
+	if (reenqueued > 0 || purged.notifications > 0 || purged.events > 0)
+		console.log(JSON.stringify({ msg: "sweep", ...result }));
+	if (failure) throw failure;
 	return result;
 };

@@ -71,8 +71,11 @@ export const restartAll = (env: Env, ids: SQLWrapper, now: number) =>
 		.where(inArray(notifications.id, ids))
 		.returning({ id: notifications.id });
 
-/** Open notifications due before `before` (their message may be lost): at most `limit`, moved due now; returns their ids. */
-export const moveOverdue = (env: Env, { before, now, limit }: { before: number; now: number; limit: number }) => {
+/** Notifications in `statuses` due before `before` (their message may be lost): at most `limit`, oldest due first, moved due now; returns their ids. */
+export const moveOverdue = (
+	env: Env,
+	{ statuses, before, now, limit }: { statuses: (typeof OPEN)[number][]; before: number; now: number; limit: number },
+) => {
 	const db = database(env);
 	return db
 		.update(notifications)
@@ -84,7 +87,7 @@ export const moveOverdue = (env: Env, { before, now, limit }: { before: number; 
 					.select({ id: notifications.id })
 					.from(notifications)
 					// A paused one's due time is its safety net: its gate should have released it by then.
-					.where(and(inArray(notifications.status, [...OPEN]), lt(notifications.nextAttemptAt, before)))
+					.where(and(inArray(notifications.status, statuses), lt(notifications.nextAttemptAt, before)))
 					.orderBy(notifications.nextAttemptAt)
 					.limit(limit),
 			),
