@@ -40,6 +40,17 @@ const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(D
 			return planned.map((p) => (p instanceof Error || p.writes.length > 0 ? error : p.decision));
 		}
 	}
+	await Promise.all(
+		planned.map(async (p) => {
+			if (p instanceof Error || !p.afterCommit) return;
+			try {
+				await p.afterCommit();
+			} catch (err) {
+				// Recorded already; what follows a commit is best effort, and says so.
+				console.error(JSON.stringify({ msg: "after-commit step failed", error: String(err) }));
+			}
+		}),
+	);
 	return planned.map((p) => (p instanceof Error ? p : p.decision));
 };
 

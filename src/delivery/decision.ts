@@ -23,7 +23,11 @@ export const requeueAfter = (seconds: number): Decision => ({
 	requeue: true,
 });
 
-/** What handling a message decided, and the D1 writes that must land before the decision is acted on. */
-export type Planned = { decision: Decision; writes: D1PreparedStatement[] };
+/**
+ * What handling a message decided, the D1 writes that must land before the
+ * decision is acted on, and what to do once they have (never before: a gate
+ * must not act on a change that D1 may yet refuse).
+ */
+export type Planned = { decision: Decision; writes: D1PreparedStatement[]; afterCommit?: () => Promise<void> };
 
 export const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));

@@ -5,6 +5,7 @@ import { asStatement } from "../db";
 import type { GateAnswer, GateResult } from "../gate";
 import { pause, postpone } from "../history/transitions";
 import { count } from "../metrics";
+import { isFixedUrl } from "../templates";
 import { disableForGone, gateOf } from "../webhooks/service";
 import { ACK, asError, type Planned, requeueAfter } from "./decision";
 import { type Due, isDue } from "./plan";
@@ -24,7 +25,7 @@ const SENDS_PER_GATE_CALL = 6;
 const STALE_WAIT_SECONDS = 2;
 
 /** What the gate's answer means for the notification. */
-const interpret = async (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Promise<Planned> => {
+const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
 	switch (answer.kind) {
 		case "paused": {
 			// The gate keeps it and releases it after recovery; no attempt is spent.
@@ -41,10 +42,16 @@ const interpret = async (env: Env, { n, webhook }: Due, answer: GateAnswer, now:
 		}
 		default: {
 			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
+			// A 410 from the webhook's fixed URL says the endpoint is gone; from a URL that event
+			// data chose, only that notification's target is (it fails alone, as not retryable).
 			// (A replay too: the first record of a 410 may have been lost with its D1 batch.)
-			if (answer.outcome.statusCode !== 410) return recorded;
-			const disabling = await disableForGone(env, webhook.id, answer.startedAt, now);
-			return { ...recorded, writes: [...recorded.writes, ...disabling.map((q) => asStatement(env, q))] };
+			if (answer.outcome.statusCode !== 410 || !isFixedUrl(webhook.url)) return recorded;
+			const disabling = disableForGone(env, webhook.id, answer.startedAt, now);
+			return {
+				...recorded,
+				writes: [...recorded.writes, ...disabling.writes.map((q) => asStatement(env, q))],
+				afterCommit: disabling.afterCommit,
+			};
 		}
 	}
 };
@@ -101,7 +108,7 @@ export const sendDue = async (
 				try {
 					if (!answer) throw new Error("the gate gave no answer");
 					if (answer.kind === "error") throw new Error(answer.error);
-					results[i] = await interpret(env, prepared[i] as Due, answer, now);
+					results[i] = interpret(env, prepared[i] as Due, answer, now);
 				} catch (err) {
 					results[i] = asError(err);
 				}

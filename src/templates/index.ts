@@ -178,3 +178,17 @@ export const unescapedTags = (template: string): { name: string; at: number }[] 
 		tokens.flatMap((t) => [...(t[0] === "&" ? [{ name: t[1], at: t[2] }] : []), ...(t[4] ? walk(t[4]) : [])]);
 	return walk(writer.parse(template) as Token[]);
 };
+
+/**
+ * Whether a URL template renders the same for every event: only text and the
+ * webhook's own fields, nothing the event or the notification chooses.
+ */
+export const isFixedUrl = (template: string) => {
+	const fixed = (tokens: Token[]): boolean =>
+		tokens.every((t) => t[0] === "text" || ((t[0] === "name" || t[0] === "&") && t[1].startsWith("webhook.")));
+	try {
+		return fixed(writer.parse(template) as Token[]);
+	} catch {
+		return false;
+	}
+};

@@ -44,14 +44,17 @@ export const disableWebhook = async (env: Env, webhookId: string, disabling: Dis
 };
 
 /**
- * The receiver answered 410 Gone: the endpoint is no more. Its gate stops at
- * once; the D1 writes are returned for the consumer's batch with the attempt.
+ * The receiver answered 410 Gone: the endpoint is no more. The D1 writes are
+ * for the consumer's batch with the attempt; its gate is told once they have
+ * committed.
  */
-export const disableForGone = async (env: Env, webhookId: string, answeredAt: number, at = Date.now()) => {
-	await gateOf(env, webhookId).disabled(at);
-	const reason = `the receiver answered 410 Gone at ${new Date(answeredAt).toISOString()}`;
-	return disableStatements(env, webhookId, { reason, at });
-};
+export const disableForGone = (env: Env, webhookId: string, answeredAt: number, at = Date.now()) => ({
+	writes: disableStatements(env, webhookId, {
+		reason: `the receiver answered 410 Gone at ${new Date(answeredAt).toISOString()}`,
+		at,
+	}),
+	afterCommit: () => gateOf(env, webhookId).disabled(at),
+});
 
 const OPERATOR_DISABLED = "disabled through the API";
 

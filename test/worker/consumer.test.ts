@@ -202,6 +202,22 @@ describe("delivery consumer", () => {
 		expect((await detail(id)).status).toBe("failed");
 	});
 
+	it("fails only that notification when a 410 answers a URL that event data chose; the webhook stays enabled", async () => {
+		const tag = uniqueTag("gone-one");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/status/{{data.code}}/${tag}` });
+		const gone = await seed(hook.id, { code: 410 });
+		expect((await run(gone.id)).explicitAcks).toEqual([`msg-${gone.id}`]);
+		expect((await detail(gone.id)).status).toBe("failed");
+		const webhook = (await (await api(`/v1/webhooks/${hook.id}`)).json()) as {
+			enabled: boolean;
+			disabledReason: string | null;
+		};
+		expect(webhook).toMatchObject({ enabled: true, disabledReason: null });
+		const fine = await seed(hook.id, { code: 200 });
+		await run(fine.id);
+		expect((await detail(fine.id)).status).toBe("delivered");
+	});
+
 	it("fails without retrying a request whose URL renders invalid, with the reason", async () => {
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/{{data.path}}` });
 		const { id } = await seed(hook.id, { path: "x" });

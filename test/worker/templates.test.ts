@@ -6,7 +6,14 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { ShapeError, shapeRequest } from "../../src/delivery/request";
 import { STRICT_POLICY } from "../../src/security/target";
-import { MAX_RENDERED_CHARS, RenderTooLarge, renderPayload, renderUrl, type TemplateView } from "../../src/templates";
+import {
+	isFixedUrl,
+	MAX_RENDERED_CHARS,
+	RenderTooLarge,
+	renderPayload,
+	renderUrl,
+	type TemplateView,
+} from "../../src/templates";
 
 const HOSTILE = [
 	'quote " and \\ backslash',
@@ -132,6 +139,17 @@ describe("URLs", () => {
 		expect(url.pathname).toBe(`/orders/${encodeURIComponent(JSON.stringify(id))}`);
 		expect(url.search).toBe("");
 		expect(decodeURIComponent(url.pathname.slice("/orders/".length))).toBe(JSON.stringify(id));
+	});
+
+	it.each([
+		["https://example.com/hooks", true],
+		["https://example.com/hooks/{{webhook.id}}?name={{webhook.name}}", true],
+		["https://example.com/hooks/{{data.tenant}}", false],
+		["https://example.com/{{event.type}}", false],
+		["https://example.com/{{#data.x}}a{{/data.x}}", false],
+		["https://example.com/{{#json}}webhook.id{{/json}}", false],
+	])("tells whether %s is the same for every event (%s)", (template, fixed) => {
+		expect(isFixedUrl(template)).toBe(fixed);
 	});
 
 	it("cannot be redirected to another host by the data", () => {
