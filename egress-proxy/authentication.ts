@@ -7,11 +7,18 @@ import type { IncomingMessage } from "node:http";
 import { EGRESS, EGRESS_MAX_AGE_MS, relaySignature } from "../src/security/egress.ts";
 import { EgressFailure } from "./failure.ts";
 
-/** The five relay headers, as the request carried them. */
-export type RelayHeaders = { target: string; timestamp: string; nonce: string; timeout: string; signature: string };
+/** The six relay headers, as the request carried them. */
+export type RelayHeaders = {
+	target: string;
+	timestamp: string;
+	nonce: string;
+	timeout: string;
+	bodyDigest: string;
+	signature: string;
+};
 
-/** What an authenticated request may do: relay to this target within this time. */
-export type Authorized = { target: string; timeoutMs: number };
+/** What an authenticated request may do: relay a body with this digest to this target within this time. */
+export type Authorized = { target: string; timeoutMs: number; bodyDigest: string };
 
 const unsigned = () => new EgressFailure("unauthorized", 401, "unsigned: the relay headers are missing");
 
@@ -21,15 +28,11 @@ const assertFresh = (timestamp: string, now: number) => {
 		throw new EgressFailure("unauthorized", 401, "the signature is older than 60 s (or from the future)");
 };
 
-/**
- * Takes the relay headers and refuses a request without them or with a stale
- * timestamp. It runs before the body is read, so a stranger without the
- * secret cannot make the proxy buffer megabytes.
- */
+/** Takes the relay headers; a request without one of them (or with one empty) is unsigned. */
 export const readRelayHeaders = (req: IncomingMessage): RelayHeaders => {
 	const header = (name: string) => {
 		const value = req.headers[name];
-		if (typeof value !== "string") throw unsigned();
+		if (typeof value !== "string" || value === "") throw unsigned();
 		return value;
 	};
 	const headers = {
@@ -37,9 +40,9 @@ export const readRelayHeaders = (req: IncomingMessage): RelayHeaders => {
 		timestamp: header(EGRESS.timestamp),
 		nonce: header(EGRESS.nonce),
 		timeout: header(EGRESS.timeout),
+		bodyDigest: header(EGRESS.bodyDigest),
 		signature: header(EGRESS.signature),
 	};
-	assertFresh(headers.timestamp, Date.now());
 	return headers;
 };
 
@@ -68,19 +71,19 @@ const sameText = (a: string, b: string) => {
 };
 
 /**
- * Returns the check run once the body is in: signature (under any accepted
- * secret), age, nonce and timeout. The nonce log lives as long as the proxy.
+ * Returns the check of a request's headers, run before a byte of its body is
+ * read (so a stranger without the secret cannot make the proxy read anything):
+ * age, signature (under any accepted secret, over the body's signed digest),
+ * nonce and timeout. The body is checked against the digest as it streams on.
+ * The nonce log lives as long as the proxy.
  */
 export const createAuthenticator = ({ secrets, maxTimeoutMs }: { secrets: string[]; maxTimeoutMs: number }) => {
 	const nonces = new NonceLog();
-	return async function authenticate(method: string, headers: RelayHeaders, body: Buffer): Promise<Authorized> {
-		const { target, timestamp, nonce, timeout, signature } = headers;
-		// readRelayHeaders lets an empty header through; it cannot be a signed value.
-		if (!target || !timestamp || !nonce || !timeout || !signature) throw unsigned();
-		// Again: reading the body may have taken a while.
+	return async function authenticate(method: string, headers: RelayHeaders): Promise<Authorized> {
+		const { target, timestamp, nonce, timeout, bodyDigest, signature } = headers;
 		const now = Date.now();
 		assertFresh(timestamp, now);
-		const signed = { timestamp, nonce, method, target, timeoutMs: timeout, body };
+		const signed = { timestamp, nonce, method, target, timeoutMs: timeout, bodyDigest };
 		let valid = false;
 		// Every secret is tried, so the time taken does not tell which one matched.
 		for (const secret of secrets) {
@@ -91,6 +94,6 @@ export const createAuthenticator = ({ secrets, maxTimeoutMs }: { secrets: string
 		const timeoutMs = Number(timeout);
 		if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
 			throw new EgressFailure("invalid", 400, "the timeout must be a positive number of milliseconds");
-		return { target, timeoutMs: Math.min(timeoutMs, maxTimeoutMs) };
+		return { target, timeoutMs: Math.min(timeoutMs, maxTimeoutMs), bodyDigest };
 	};
 };

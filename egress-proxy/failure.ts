@@ -18,11 +18,13 @@ export class EgressFailure extends Error {
 /**
  * Answers with the failure as problem+json. The worker decides by the
  * `x-hookline-egress-error` header alone; `detail` is for people, quoted in
- * the attempt the worker records and in the proxy's log.
+ * the attempt the worker records and in the proxy's log. The connection
+ * closes after it, so a body nobody read is never drained to keep it open.
  */
 export const sendFailure = (res: ServerResponse, failure: EgressFailure) => {
 	res.writeHead(failure.status, {
 		"content-type": "application/problem+json",
+		connection: "close",
 		[EGRESS.error]: failure.kind,
 	});
 	res.end(

@@ -24,28 +24,6 @@ export type EgressProxyOptions = {
 	log?: (entry: Record<string, unknown>) => void;
 };
 
-/**
- * The relay request's body, refused beyond `limit`. Destroying the request
- * closes its connection, so the sender sees the connection cut rather than
- * the 413; the 413 shows in the log.
- */
-const readBody = (req: IncomingMessage, limit: number) =>
-	new Promise<Buffer>((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		req.on("data", (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > limit) {
-				reject(new EgressFailure("invalid", 413, `the request body is over ${limit} bytes`));
-				req.destroy();
-				return;
-			}
-			chunks.push(chunk);
-		});
-		req.on("end", () => resolve(Buffer.concat(chunks)));
-		req.on("error", reject);
-	});
-
 /** The target policy, the same code the worker runs, with the proxy's own settings. */
 const allowedUrl = (target: string, policy: TargetPolicy) => {
 	const verdict = checkTarget(target, policy);
@@ -63,6 +41,7 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 		lookup: createCheckedLookup({ resolve: options.resolve ?? systemResolve, policy: options.policy }),
 		bindAddress: options.bindAddress,
 		maxResponseBytes: options.maxResponseBytes ?? 65_536,
+		maxRequestBytes,
 	});
 
 	return async function handleRequest(req: IncomingMessage, res: ServerResponse) {
@@ -76,13 +55,18 @@ export const createEgressProxy = (options: EgressProxyOptions) => {
 		let target: string | undefined;
 		try {
 			if (path !== "/relay") throw new EgressFailure("invalid", 404, "relay requests go to /relay");
-			// Headers and age first: an unsigned stranger never gets to send a body.
-			const headers = readRelayHeaders(req);
-			const body = await readBody(req, maxRequestBytes);
-			const auth = await authenticate(req.method ?? "", headers, body);
+			// Authenticated from the headers alone: a stranger never gets a byte of a body read.
+			const auth = await authenticate(req.method ?? "", readRelayHeaders(req));
 			target = auth.target;
 			const url = allowedUrl(auth.target, options.policy);
-			const answer = await relay({ method: req.method, headers: req.headers, body, url, timeoutMs: auth.timeoutMs });
+			const answer = await relay({
+				method: req.method,
+				headers: req.headers,
+				body: req,
+				bodyDigest: auth.bodyDigest,
+				url,
+				timeoutMs: auth.timeoutMs,
+			});
 			res.writeHead(answer.status, {
 				...answer.headers,
 				"content-length": String(answer.body.length),

@@ -1,8 +1,10 @@
 // Relay: sends the attempt on to the receiver as the worker would have sent
 // it (same method, headers and body), from the proxy's bind address and
 // through the checked DNS lookup, and collects the receiver's answer for the
-// worker, cut at a cap. Redirects are not followed (Node's http.request never
-// does): a 3xx goes back to the worker as it is.
+// worker, cut at a cap. The body streams through as it arrives, counted and
+// checked against its signed digest. Redirects are not followed (Node's
+// http.request never does): a 3xx goes back to the worker as it is.
+import { createHash, timingSafeEqual } from "node:crypto";
 import {
 	request as httpRequest,
 	type IncomingHttpHeaders,
@@ -11,6 +13,8 @@ import {
 } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
+import { type Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { EGRESS, EGRESS_HEADER_PREFIX } from "../src/security/egress.ts";
 import { EgressFailure } from "./failure.ts";
 
@@ -49,7 +53,61 @@ const copyHeaders = (headers: IncomingHttpHeaders, drop: (name: string) => boole
 	return out;
 };
 
-export type Outgoing = { method?: string; headers: IncomingHttpHeaders; body: Buffer; url: URL; timeoutMs: number };
+export type Outgoing = {
+	method?: string;
+	headers: IncomingHttpHeaders;
+	/** The relay request itself, its body not yet read. */
+	body: Readable;
+	/** The signed hex SHA-256 the body must have. */
+	bodyDigest: string;
+	url: URL;
+	timeoutMs: number;
+};
+
+/**
+ * Passes the body on as it arrives, counting and hashing it. Over the cap it
+ * fails at once; unlike its signed digest it fails at the end. The last chunk
+ * is held back until the digest is checked, so a receiver never gets the whole
+ * of a body that does not match.
+ */
+const checkedBody = (maxBytes: number, expectedDigest: string) => {
+	const hash = createHash("sha256");
+	let size = 0;
+	let held: Buffer | undefined;
+	return new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			size += chunk.length;
+			if (size > maxBytes) {
+				done(new EgressFailure("invalid", 413, `the request body is over ${maxBytes} bytes`));
+				return;
+			}
+			hash.update(chunk);
+			const previous = held;
+			held = chunk;
+			done(null, previous);
+		},
+		flush(done) {
+			const digest = Buffer.from(hash.digest("hex"));
+			const expected = Buffer.from(expectedDigest.toLowerCase());
+			if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) {
+				done(new EgressFailure("unauthorized", 401, "the body does not match its signed digest"));
+				return;
+			}
+			done(null, held);
+		},
+	});
+};
+
+/** The body's length as the relay request declared it, when it did; over the cap it is refused before reading. */
+const declaredLength = (headers: IncomingHttpHeaders, maxBytes: number) => {
+	const declared = headers["content-length"];
+	if (declared === undefined) return undefined;
+	const length = Number(declared);
+	if (!Number.isSafeInteger(length) || length < 0)
+		throw new EgressFailure("invalid", 400, "the content-length is not a length");
+	if (length > maxBytes) throw new EgressFailure("invalid", 413, `the request body is over ${maxBytes} bytes`);
+	return length;
+};
 
 export type Answer = { status: number; headers: OutgoingHttpHeaders; body: Buffer; address?: string };
 
@@ -102,13 +160,22 @@ const asFailure = (err: NodeJS.ErrnoException, url: URL, timeoutMs: number, what
  * opens its own connection (no agent), so none goes out on a pooled socket
  * that skipped the checked lookup or the bind address.
  */
-export const createRelay = (options: { lookup: LookupFunction; bindAddress?: string; maxResponseBytes: number }) =>
-	function relay({ method, headers, body, url, timeoutMs }: Outgoing) {
+export const createRelay = (options: {
+	lookup: LookupFunction;
+	bindAddress?: string;
+	maxResponseBytes: number;
+	maxRequestBytes: number;
+}) =>
+	function relay({ method, headers, body, bodyDigest, url, timeoutMs }: Outgoing) {
+		const length = declaredLength(headers, options.maxRequestBytes);
 		return new Promise<Answer>((done, fail) => {
 			const send = url.protocol === "https:" ? httpsRequest : httpRequest;
 			const outgoing = send(url, {
 				method,
-				headers: { ...copyHeaders(headers, isInfrastructure), "content-length": String(body.length) },
+				headers: {
+					...copyHeaders(headers, isInfrastructure),
+					...(length === undefined ? {} : { "content-length": String(length) }),
+				},
 				lookup: options.lookup,
 				localAddress: options.bindAddress,
 				agent: false,
@@ -121,6 +188,10 @@ export const createRelay = (options: { lookup: LookupFunction; bindAddress?: str
 					fail(asFailure(err, url, timeoutMs, "no complete answer")),
 				),
 			);
-			outgoing.end(body);
+			// A body over the cap or unlike its digest ends the exchange unfinished.
+			pipeline(body, checkedBody(options.maxRequestBytes, bodyDigest), outgoing).catch((err) => {
+				outgoing.destroy();
+				fail(asFailure(err, url, timeoutMs, "no answer"));
+			});
 		});
 	};

@@ -26,6 +26,7 @@
 //   EGRESS_MAX_RESPONSE_BYTES    default 65536: the part of an answer relayed
 //   EGRESS_MAX_REQUEST_BYTES     default 5242880
 //   EGRESS_MAX_TIMEOUT_MS        default 30000
+//   EGRESS_MAX_CONNECTIONS       default 512: connections open at once
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -36,7 +37,17 @@ import { createEgressProxy, type EgressProxyOptions } from "./handler.ts";
 export type { ResolvedAddress } from "./dns-lookup.ts";
 export type { EgressProxyOptions } from "./handler.ts";
 
-export type StartOptions = EgressProxyOptions & { port?: number; host?: string; tls?: { cert: string; key: string } };
+export type StartOptions = EgressProxyOptions & {
+	port?: number;
+	host?: string;
+	tls?: { cert: string; key: string };
+	/** Connections open at once; past it new ones are refused (the worker retries). Default 512. */
+	maxConnections?: number;
+};
+
+/** A client has this long to send its headers, and its whole request (the relay waits for its own deadline apart). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Starts the proxy on `port` (0: any free port); resolves when it listens. */
 export const startEgressProxy = async (
@@ -46,6 +57,9 @@ export const startEgressProxy = async (
 	const server: Server = options.tls
 		? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as Server)
 		: createServer(handler);
+	server.maxConnections = options.maxConnections ?? 512;
+	server.headersTimeout = HEADERS_TIMEOUT_MS;
+	server.requestTimeout = REQUEST_TIMEOUT_MS;
 	const host = options.host ?? "127.0.0.1";
 	await new Promise<void>((ready) => server.listen(options.port ?? 0, host, ready));
 	const address = server.address();
@@ -79,6 +93,7 @@ const optionsFromEnv = (env: NodeJS.ProcessEnv): StartOptions => ({
 	maxResponseBytes: Number(env.EGRESS_MAX_RESPONSE_BYTES) || undefined,
 	maxRequestBytes: Number(env.EGRESS_MAX_REQUEST_BYTES) || undefined,
 	maxTimeoutMs: Number(env.EGRESS_MAX_TIMEOUT_MS) || undefined,
+	maxConnections: Number(env.EGRESS_MAX_CONNECTIONS) || undefined,
 	port: Number(env.EGRESS_PROXY_PORT ?? 8790),
 	host: env.EGRESS_PROXY_HOST,
 });

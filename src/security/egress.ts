@@ -3,10 +3,13 @@
 // attempt's own method, headers and body to the proxy, plus the headers
 // below; the signature is an HMAC-SHA256, keyed by EGRESS_PROXY_SECRET, over
 //
-//   v1 \n timestamp \n nonce \n METHOD \n target \n timeoutMs \n sha256(body) hex
+//   v2 \n timestamp \n nonce \n METHOD \n target \n timeoutMs \n sha256(body) hex
 //
-// The proxy refuses anything unsigned, mis-signed, more than 60 s old (or from
-// the future) or replayed (a nonce seen before). Its answer carries
+// The body's digest travels in its own header, so the proxy authenticates a
+// request from its headers alone, before it reads a byte of the body, and
+// checks the body against the digest as it streams it on. The proxy refuses
+// anything unsigned, mis-signed, more than 60 s old (or from the future) or
+// replayed (a nonce seen before). Its answer carries
 // `x-hookline-egress: relayed` when it is the receiver's own answer, or
 // `x-hookline-egress-error: <kind>` when the proxy itself gave up.
 //
@@ -17,6 +20,8 @@ export const EGRESS = {
 	timestamp: "x-hookline-egress-timestamp",
 	nonce: "x-hookline-egress-nonce",
 	timeout: "x-hookline-egress-timeout-ms",
+	/** Hex SHA-256 of the body: signed, so the signature can be checked before the body is read. */
+	bodyDigest: "x-hookline-egress-body-sha256",
 	signature: "x-hookline-egress-signature",
 	/** On the proxy's answer: "relayed" when the status, headers and body are the receiver's. */
 	relayed: "x-hookline-egress",
@@ -41,7 +46,8 @@ export type RelaySigned = {
 	method: string;
 	target: string;
 	timeoutMs: string;
-	body: Uint8Array;
+	/** Hex SHA-256 of the body (bodyDigest). */
+	bodyDigest: string;
 };
 
 const encoder = new TextEncoder();
@@ -51,10 +57,12 @@ const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toSt
 const hmacKey = (secret: string) =>
 	crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 
+/** The hex SHA-256 of a body, as EGRESS.bodyDigest carries it. */
+export const bodyDigest = async (body: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", body));
+
 export const relaySignature = async (secret: string, r: RelaySigned) => {
-	const bodyDigest = hex(await crypto.subtle.digest("SHA-256", r.body));
-	const text = ["v1", r.timestamp, r.nonce, r.method.toUpperCase(), r.target, r.timeoutMs, bodyDigest].join("\n");
-	return `v1=${hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text)))}`;
+	const text = ["v2", r.timestamp, r.nonce, r.method.toUpperCase(), r.target, r.timeoutMs, r.bodyDigest].join("\n");
+	return `v2=${hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text)))}`;
 };
 
 /** The headers the worker adds to an attempt it sends through the proxy. */
@@ -69,13 +77,14 @@ export const relayHeaders = async (
 		method,
 		target,
 		timeoutMs: String(timeoutMs),
-		body,
+		bodyDigest: await bodyDigest(body),
 	};
 	return {
 		[EGRESS.target]: target,
 		[EGRESS.timestamp]: signed.timestamp,
 		[EGRESS.nonce]: signed.nonce,
 		[EGRESS.timeout]: signed.timeoutMs,
+		[EGRESS.bodyDigest]: signed.bodyDigest,
 		[EGRESS.signature]: await relaySignature(secret, signed),
 	};
 };

@@ -4,6 +4,8 @@
 // resolve through a table here (hostile ones to loopback, as a rebinding
 // attacker would arrange).
 import { spawnSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ResolvedAddress, startEgressProxy } from "../../egress-proxy/server.ts";
@@ -226,6 +228,79 @@ describe("egress proxy", () => {
 		expect(logs.some((l) => l.msg === "refused" && l.kind === "unauthorized")).toBe(true);
 		expect(JSON.stringify(logs)).not.toContain(SECRET);
 		expect(JSON.stringify(logs)).not.toContain("L-1");
+	});
+
+	it("refuses a forged request from its headers, without waiting for (or reading) its body", async () => {
+		const target = `${receiver.url}/ok/egress/forged-big`;
+		const headers = { ...(await signed({ target })), [EGRESS.signature]: `v2=${"0".repeat(64)}` };
+		const url = new URL(open.url);
+		// Five megabytes announced, one kilobyte sent, and the rest never: only a reply
+		// that does not wait for the body can arrive.
+		const answer = await new Promise<{ status: number; connection?: string }>((done, fail) => {
+			const req = httpRequest(
+				url,
+				{ method: "POST", headers: { ...headers, "content-length": String(5 * 1024 * 1024) } },
+				(res) => {
+					done({ status: res.statusCode ?? 0, connection: res.headers.connection });
+					res.resume();
+					req.destroy();
+				},
+			);
+			req.on("error", (err) => fail(err));
+			req.setTimeout(10_000, () => fail(new Error("no answer before the body")));
+			req.write("x".repeat(1024));
+		});
+		expect(answer).toEqual({ status: 401, connection: "close" });
+		expect(receivedFor("egress/forged-big")).toHaveLength(0);
+	});
+
+	it("refuses a body declared over its cap before reading it, even when signed", async () => {
+		const small = await startEgressProxy({
+			secrets: [SECRET],
+			policy: { allowPrivate: true, allowHttp: true },
+			maxRequestBytes: 16,
+			resolve,
+			log: () => {},
+		});
+		try {
+			const target = `${receiver.url}/ok/egress/too-big`;
+			const body = "y".repeat(17);
+			expect((await relay({ proxy: small.url, target, body })).status).toBe(413);
+			expect((await relay({ proxy: small.url, target, body: "fits" })).status).toBe(200);
+			expect(receivedFor("egress/too-big").map((r) => r.body)).toEqual(["fits"]);
+		} finally {
+			await small.close();
+		}
+	});
+
+	it("takes at most maxConnections connections at once", async () => {
+		const capped = await startEgressProxy({
+			secrets: [SECRET],
+			policy: { allowPrivate: true, allowHttp: true },
+			maxConnections: 2,
+			resolve,
+			log: () => {},
+		});
+		const { port } = new URL(capped.url);
+		const open = () =>
+			new Promise<Socket>((done, fail) => {
+				const socket = connect(Number(port), "127.0.0.1", () => done(socket));
+				socket.on("error", fail);
+			});
+		const held = [await open(), await open()];
+		try {
+			const third = await open();
+			const closed = await new Promise<boolean>((done) => {
+				third.on("close", () => done(true));
+				third.setTimeout(5000, () => done(false));
+				third.write("GET /healthz HTTP/1.1\r\nhost: proxy\r\n\r\n");
+			});
+			expect(closed).toBe(true);
+			third.destroy();
+		} finally {
+			for (const socket of held) socket.destroy();
+			await capped.close();
+		}
 	});
 
 	it("will not start without a secret", () => {
