@@ -120,6 +120,7 @@ const columnsOf = (gate: Gate, table: string) =>
 /**
  * Ends the gate's instance as an eviction or a deploy would: its storage
  * stays, and the next call constructs it afresh (a new stub, the old one is broken).
+ * workerd logs each abort as an uncaught exception; those lines are expected.
  */
 const restart = async (webhookId: string) => {
 	await expect(
