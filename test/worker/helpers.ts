@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
-import type { GateSend } from "../../src/gate";
+import type { EndpointGate, GateAnswer, GateSend } from "../../src/gate";
 import { newId } from "../../src/ids";
 
 export const ADMIN = "Bearer test-admin-token";
@@ -96,6 +96,13 @@ export const seedNotification = async (
 
 /** A webhook's endpoint gate, by webhook id. */
 export const gateOf = (webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+
+/** One send through a gate as the consumer makes it (sendMany of one); an internal error throws. */
+export const gateSend = async (gate: DurableObjectStub<EndpointGate>, input: GateSend): Promise<GateAnswer> => {
+	const [answer] = await gate.sendMany([input]);
+	if (!answer || answer.kind === "error") throw new Error(`the gate gave no answer: ${answer?.error}`);
+	return answer;
+};
 
 /** A send as the consumer would ask the gate for it: a POST of "{}" to `url`, first attempt. */
 export const gateInput = (notificationId: string, url: string, extra: Partial<GateSend> = {}): GateSend => ({

@@ -1,0 +1,50 @@
+// What callers hand the endpoint gate and what it answers: the types of its RPC
+// surface (src/delivery/consumer.ts sends through it; src/webhooks reads health).
+import type { StoredRequest } from "../delivery/request";
+import type { AttemptOutcome } from "../delivery/send";
+
+export type GateSend = {
+	notificationId: string;
+	series: number;
+	number: number;
+	attemptId: string;
+	request: StoredRequest;
+	/** whsec_ secrets to sign with (two during a rotation window). */
+	signingSecrets: string[];
+	/** The Basic-auth header value, when the webhook has credentials. */
+	authorization?: string;
+	timeoutMs: number;
+	maxConcurrency: number;
+	webhookId: string;
+	/** Consecutive failed attempts that open the circuit. */
+	failureThreshold: number;
+	/** Sends per second at most; null: no pacing. */
+	rateLimitPerSecond: number | null;
+	/** Hours the circuit may stay open before the webhook is disabled. */
+	disableAfterHours: number;
+};
+
+/** An attempt as the gate recorded it; replayed when the database missed it. */
+export type GateRecord = {
+	attemptId: string;
+	number: number;
+	startedAt: number;
+	outcome: AttemptOutcome;
+	/** The request as first sent for this notification: every later attempt sends these bytes. */
+	request: StoredRequest;
+};
+
+export type GateAnswer =
+	/** This consumer sent the attempt. */
+	| ({ kind: "sent" } & GateRecord)
+	/** The attempt already ran (or the series already succeeded): record this instead of sending. */
+	| ({ kind: "replay" } & GateRecord)
+	/** Another send is in flight for this notification, or the receiver is at its concurrency bound. */
+	| { kind: "busy"; retryInSeconds: number }
+	/** The caller's view is behind the gate's (a newer series exists): re-read and try later. */
+	| { kind: "stale" }
+	/** The circuit is open: the gate keeps the notification and releases it after recovery. */
+	| { kind: "paused"; reason: string; until: number };
+
+/** One answer of sendMany: the gate's answer, or the internal error that kept it from one. */
+export type GateResult = GateAnswer | { kind: "error"; error: string };
