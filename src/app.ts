@@ -30,13 +30,16 @@ app.openapi(
 	(c) => c.json({ status: "ok" as const, version: pkg.version }, 200),
 );
 
+/** What GET /v1/sender-ips answers; the console's page reads it through the API too. */
+export const SenderIps = z.object({ ips: z.array(z.string()) });
+
 app.openapi(
 	createRoute({
 		method: "get",
 		path: "/v1/sender-ips",
 		tags: ["meta"],
 		summary: "The sender IP addresses receivers can allow-list (public)",
-		responses: { 200: json(z.object({ ips: z.array(z.string()) }), "Configured sender IPs") },
+		responses: { 200: json(SenderIps, "Configured sender IPs") },
 	}),
 	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
 );
