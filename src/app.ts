@@ -3,13 +3,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../package.json";
 import { readConfig } from "./config";
-import { consoleApi, consoleRoutes } from "./console/routes";
 import { eventRoutes } from "./events/routes";
 import { notificationRoutes } from "./history/routes";
 import { bearerAuth } from "./http/auth";
 import { onError, ProblemError } from "./http/problem";
 import { json, newRouter, problems } from "./http/router";
 import { metrics } from "./metrics";
+import { consoleApp } from "./web/app";
 import { webhookRoutes } from "./webhooks/routes";
 
 export const app = newRouter();
@@ -62,8 +62,8 @@ app.openapi(
 	(c) => c.json(metrics(), 200),
 );
 
-app.route("/console", consoleRoutes);
-consoleApi.fetch = (request, env, ctx) => app.fetch(request, env, ctx);
+// The console calls the API in-process, through this app's own fetch.
+app.route("/console", consoleApp({ api: (request, env, ctx) => app.fetch(request, env, ctx) }));
 app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/notifications", notificationRoutes);
