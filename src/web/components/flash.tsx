@@ -12,8 +12,6 @@ const MESSAGES: Record<string, string> = {
 	resent: "Re-sent: a new series of attempts started.",
 };
 
-export type FlashAction = keyof typeof MESSAGES;
-
 export const Flash: FC<{ ok: string | undefined; err: string | undefined }> = ({ ok, err }) => {
 	const message = MESSAGES[ok ?? ""];
 	if (message) return <div class="alert good">{message}</div>;

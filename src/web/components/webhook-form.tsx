@@ -156,7 +156,7 @@ export const PreviewBlock: FC<{ preview?: Preview; errors?: string[] }> = ({ pre
 	</>
 );
 
-export type WebhookFormProps = {
+type WebhookFormProps = {
 	action: string;
 	values: WebhookDraft;
 	errors: FieldErrors;

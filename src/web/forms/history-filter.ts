@@ -10,7 +10,7 @@ export const STATUSES = Notification.shape.status.options;
 type Status = (typeof STATUSES)[number];
 
 /** The statuses the console offers to re-send in bulk; other ones go through the API. */
-export const BULK_STATUSES = ["failed", "skipped"] as const satisfies readonly (typeof RESENDABLE)[number][];
+const BULK_STATUSES = ["failed", "skipped"] as const satisfies readonly (typeof RESENDABLE)[number][];
 type BulkStatus = (typeof BULK_STATUSES)[number];
 
 const isStatus = (value: string | undefined): value is Status => (STATUSES as readonly string[]).includes(value ?? "");

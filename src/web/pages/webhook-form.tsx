@@ -9,7 +9,7 @@ import { type FormBody, fieldOf, fromForm, NEW_WEBHOOK } from "../forms/webhook"
 import { page, type WebContext, type WebEnv } from "../render";
 import { secretPage } from "./webhook-secret";
 
-export const DEFAULT_SAMPLE = '{"type": "sample.event", "data": {}}';
+const DEFAULT_SAMPLE = '{"type": "sample.event", "data": {}}';
 
 /** The preview of a posted form: the request its sample event produces, or the errors. */
 const previewOf = async (c: WebContext) => {
