@@ -3,13 +3,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../package.json";
 import { readConfig } from "./config";
-import { consoleApi, consoleRoutes } from "./console/routes";
 import { eventRoutes } from "./events/routes";
 import { notificationRoutes } from "./history/routes";
 import { bearerAuth } from "./http/auth";
 import { onError, ProblemError } from "./http/problem";
 import { json, newRouter, problems } from "./http/router";
 import { metrics } from "./metrics";
+import { consoleApp } from "./web/app";
 import { webhookRoutes } from "./webhooks/routes";
 
 export const app = newRouter();
@@ -30,13 +30,16 @@ app.openapi(
 	(c) => c.json({ status: "ok" as const, version: pkg.version }, 200),
 );
 
+/** What GET /v1/sender-ips answers; the console's page reads it through the API too. */
+export const SenderIps = z.object({ ips: z.array(z.string()) });
+
 app.openapi(
 	createRoute({
 		method: "get",
 		path: "/v1/sender-ips",
 		tags: ["meta"],
 		summary: "The sender IP addresses receivers can allow-list (public)",
-		responses: { 200: json(z.object({ ips: z.array(z.string()) }), "Configured sender IPs") },
+		responses: { 200: json(SenderIps, "Configured sender IPs") },
 	}),
 	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
 );
@@ -59,8 +62,8 @@ app.openapi(
 	(c) => c.json(metrics(), 200),
 );
 
-app.route("/console", consoleRoutes);
-consoleApi.fetch = (request, env, ctx) => app.fetch(request, env, ctx);
+// The console calls the API in-process, through this app's own fetch.
+app.route("/console", consoleApp({ api: (request, env, ctx) => app.fetch(request, env, ctx) }));
 app.route("/v1/webhooks", webhookRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/notifications", notificationRoutes);

@@ -11,7 +11,7 @@ import { RESENDABLE } from "./status";
 import { restartAll, restartSeries } from "./transitions";
 
 /** One bulk re-send moves at most this many; the answer's count tells whether to call again. */
-const MAX_BULK_RESEND = 10_000;
+export const MAX_BULK_RESEND = 10_000;
 
 /** A bulk re-send's filter: a status to start from (default `failed`) and the history list's fields. */
 export type ResendQuery = Omit<NotificationQuery, "eventId" | "status"> & { status: (typeof RESENDABLE)[number] };

@@ -12,7 +12,7 @@ import { matching } from "./filter";
 import { countResendable, resendMatching, resendOne } from "./resend";
 import { BulkResend, Notification, NotificationDetail, NotificationFilter, toAttempt, toNotification } from "./schema";
 
-const ResendCount = z.object({ count: z.number().int() }).openapi("ResendCount");
+export const ResendCount = z.object({ count: z.number().int() }).openapi("ResendCount");
 
 export const notificationRoutes = newRouter();
 notificationRoutes.use("*", bearerAuth({ allow: ["admin"] }));

@@ -67,6 +67,11 @@ const EnableInput = z
 	.strict()
 	.openapi("EnableWebhook");
 
+export const EnabledWebhook = Webhook.extend({
+	skipped: z.number().int().openapi({ description: "Skipped notifications not re-sent (yet)" }),
+	resent: z.number().int().openapi({ description: "Skipped notifications re-sent by this call" }),
+});
+
 healthRoutes.openapi(
 	createRoute({
 		method: "post",
@@ -78,13 +83,7 @@ healthRoutes.openapi(
 			"Clears the reason it was disabled, closes its circuit, and answers how many notifications were skipped meanwhile. With `resendSkipped: true` they are re-sent now; otherwise `POST /v1/notifications/resend` with `status: skipped` does it later.",
 		request: { params: Params, body: { ...jsonBody(EnableInput), required: false } },
 		responses: {
-			200: json(
-				Webhook.extend({
-					skipped: z.number().int().openapi({ description: "Skipped notifications not re-sent (yet)" }),
-					resent: z.number().int().openapi({ description: "Skipped notifications re-sent by this call" }),
-				}),
-				"The enabled webhook",
-			),
+			200: json(EnabledWebhook, "The enabled webhook"),
 			...problems(400, 401, 403, 404, 415, 503),
 		},
 	}),

@@ -25,6 +25,11 @@ const RotateInput = z
 	.strict()
 	.openapi("RotateSecret");
 
+export const RotatedSecret = z.object({
+	secret: z.string(),
+	previousSecretExpiresAt: z.string().datetime().nullable(),
+});
+
 secretRoutes.openapi(
 	createRoute({
 		method: "post",
@@ -39,10 +44,7 @@ secretRoutes.openapi(
 			body: { required: false, content: { "application/json": { schema: RotateInput } } },
 		},
 		responses: {
-			200: json(
-				z.object({ secret: z.string(), previousSecretExpiresAt: z.string().datetime().nullable() }),
-				"The new whsec_ secret, shown only here",
-			),
+			200: json(RotatedSecret, "The new whsec_ secret, shown only here"),
 			...problems(400, 401, 403, 404, 415, 503),
 		},
 	}),

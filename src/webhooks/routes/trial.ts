@@ -60,6 +60,9 @@ const PreviewInput = z
 	.strict()
 	.openapi("PreviewInput");
 
+/** The request a notification for the sample event would send, and the headers only sending adds. */
+export const WebhookPreview = z.object({ request: StoredRequestSchema, addedAtSend: z.array(z.string()) });
+
 trialRoutes.openapi(
 	createRoute({
 		method: "post",
@@ -71,10 +74,7 @@ trialRoutes.openapi(
 			"Returns the request Hookline would store and send, without sending it, or a 400 naming each template error with its position. Signature and Basic-auth headers are added at send time and listed in addedAtSend.",
 		request: { body: jsonBody(PreviewInput) },
 		responses: {
-			200: json(
-				z.object({ request: StoredRequestSchema, addedAtSend: z.array(z.string()) }),
-				"The request a notification for this event would send",
-			),
+			200: json(WebhookPreview, "The request a notification for this event would send"),
 			...problems(400, 401, 403, 404, 415, 503),
 		},
 	}),

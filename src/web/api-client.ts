@@ -1,0 +1,126 @@
+// The console's typed client of the HTTP API. Every read and change goes to the
+// API app in-process (a Request, no network), so the pages get the API's
+// validation, rules and problems, and what comes back is typed by the API's own
+// zod schemas. The caller injects the API's fetch and the bearer token; nothing
+// here is module state.
+import type { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { SenderIps } from "../app";
+import type { IngestResult } from "../events/schema";
+import type { ResendCount } from "../history/routes";
+import type { BulkResend, Notification, NotificationDetail, NotificationFilter } from "../history/schema";
+import type { pageOf } from "../http/pagination";
+import type { Problem } from "../http/problem";
+import type { EnabledWebhook } from "../webhooks/routes/health";
+import type { RotatedSecret } from "../webhooks/routes/secret";
+import type { WebhookPreview } from "../webhooks/routes/trial";
+import type {
+	Webhook,
+	WebhookCreate,
+	WebhookHealth,
+	WebhookListed,
+	WebhookPatch,
+	WebhookWithSecret,
+} from "../webhooks/schema";
+import { queryOf } from "./query";
+
+/** The API app's fetch, as src/app.ts hands it to the console. */
+export type ApiFetch = (request: Request, env: Env, ctx?: Context["executionCtx"]) => Response | Promise<Response>;
+
+/** An API answer: its body typed by the route's schema, or the problem it answered. */
+export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; problem: Problem };
+
+/**
+ * A body as a form drafts it: a number or a choice may still be the text the
+ * operator typed, so the API's validation, not the console, names what is wrong.
+ */
+export type Draft<T> = T extends number
+	? number | string
+	: T extends string
+		? string
+		: T extends readonly (infer U)[]
+			? Draft<U>[]
+			: T extends object
+				? { [K in keyof T]: Draft<T[K]> }
+				: T;
+
+type Page<T extends z.ZodType> = z.infer<ReturnType<typeof pageOf<T>>>;
+
+/** The history filter the list and the bulk re-send share (src/history/filter.ts builds it once). */
+export type HistoryFilter = z.input<typeof NotificationFilter>;
+export type ResendFilter = Omit<z.input<typeof BulkResend>, "dryRun">;
+
+// The host is never resolved: the request goes straight to the API app.
+const ORIGIN = "http://hookline.internal";
+
+/** The answer's problem; one that is not problem+json (none should be) still reads as one, with its status. */
+const problemOf = (res: Response, text: string): Problem =>
+	res.headers.get("content-type")?.includes("json") && text
+		? (JSON.parse(text) as Problem)
+		: { type: "about:blank", title: res.statusText || `HTTP ${res.status}`, status: res.status };
+
+export const apiClient = ({
+	fetch,
+	env,
+	ctx,
+	token,
+}: {
+	fetch: ApiFetch;
+	env: Env;
+	ctx?: Context["executionCtx"];
+	token: string;
+}) => {
+	const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
+		const res = await fetch(
+			new Request(`${ORIGIN}${path}`, {
+				method,
+				headers: {
+					authorization: `Bearer ${token}`,
+					...(body === undefined ? {} : { "content-type": "application/json" }),
+				},
+				body: body === undefined ? undefined : JSON.stringify(body),
+			}),
+			env,
+			ctx,
+		);
+		const text = await res.text();
+		if (!res.ok) return { ok: false, status: res.status, problem: problemOf(res, text) };
+		return { ok: true, status: res.status, body: (text ? JSON.parse(text) : null) as T };
+	};
+	const webhook = (id: string) => `/v1/webhooks/${encodeURIComponent(id)}`;
+	const notification = (id: string) => `/v1/notifications/${encodeURIComponent(id)}`;
+
+	return {
+		listWebhooks: ({ limit, health, cursor }: { limit: number; health: boolean; cursor?: string }) =>
+			call<Page<typeof WebhookListed>>(
+				"GET",
+				`/v1/webhooks?${queryOf({ limit: String(limit), health: String(health), cursor })}`,
+			),
+		webhook: (id: string) => call<Webhook>("GET", webhook(id)),
+		webhookHealth: (id: string) => call<WebhookHealth>("GET", `${webhook(id)}/health`),
+		createWebhook: (body: Draft<WebhookCreate>) =>
+			call<z.infer<typeof WebhookWithSecret>>("POST", "/v1/webhooks", body),
+		changeWebhook: (id: string, patch: Draft<WebhookPatch>) => call<Webhook>("PATCH", webhook(id), patch),
+		deleteWebhook: (id: string) => call<null>("DELETE", webhook(id)),
+		enableWebhook: (id: string, body: { resendSkipped: boolean }) =>
+			call<z.infer<typeof EnabledWebhook>>("POST", `${webhook(id)}/enable`, body),
+		sendTestEvent: (id: string) => call<IngestResult>("POST", `${webhook(id)}/test`),
+		rotateSecret: (id: string) => call<z.infer<typeof RotatedSecret>>("POST", `${webhook(id)}/rotate-secret`, {}),
+		previewWebhook: (body: { webhook: Draft<WebhookPatch>; event: unknown }) =>
+			call<z.infer<typeof WebhookPreview>>("POST", "/v1/webhooks/preview", body),
+
+		listNotifications: (query: HistoryFilter & { limit: number; cursor?: string }) =>
+			call<Page<typeof Notification>>("GET", `/v1/notifications?${queryOf({ ...query, limit: String(query.limit) })}`),
+		notification: (id: string) => call<z.infer<typeof NotificationDetail>>("GET", notification(id)),
+		resendNotification: (id: string) => call<z.infer<typeof Notification>>("POST", `${notification(id)}/resend`),
+		resendMatching: (filter: ResendFilter) =>
+			call<z.infer<typeof ResendCount>>("POST", "/v1/notifications/resend", filter),
+		/** How many `resendMatching` would move now: the API's dry run, with the same filter builder. */
+		countResendable: (filter: ResendFilter) =>
+			call<z.infer<typeof ResendCount>>("POST", "/v1/notifications/resend", { ...filter, dryRun: true }),
+
+		senderIps: () => call<z.infer<typeof SenderIps>>("GET", "/v1/sender-ips"),
+	};
+};
+
+export type ApiClient = ReturnType<typeof apiClient>;

@@ -1,0 +1,39 @@
+// What every console page handler shares: the context it runs in (the signed-in
+// session and the API client, set by the app shell), the page frame, the
+// not-found page, and the redirect that reports an action's outcome.
+import type { Context } from "hono";
+import type { Child } from "hono/jsx";
+import type { Problem } from "../http/problem";
+import type { ApiClient } from "./api-client";
+import { Layout } from "./components/layout";
+import { problemText } from "./forms/problem";
+import type { Session } from "./session";
+
+export type WebEnv = { Bindings: Env; Variables: { session: Session; api: ApiClient } };
+
+/** A page handler's context, whatever its path. */
+export type WebContext = Context<WebEnv>;
+
+/** A whole page in the signed-in frame (navigation, sign-out). */
+export const page = (c: WebContext, title: string, children: Child, status: 200 | 400 | 404 = 200) =>
+	c.html(
+		<Layout title={title} csrf={c.get("session").csrf}>
+			{children}
+		</Layout>,
+		status,
+	);
+
+export const notFound = (c: WebContext, what: string) =>
+	page(c, "Not found", <p>{what} does not exist (or was deleted).</p>, 404);
+
+/** Back to `path` with the outcome for its Flash: `?ok=<action>` or `?err=<the problem>`. */
+export const redirectWithOutcome = (
+	c: WebContext,
+	path: string,
+	result: { ok: true } | { ok: false; problem: Problem },
+	action: string,
+) =>
+	c.redirect(
+		`${path}?${result.ok ? `ok=${action}` : `err=${encodeURIComponent(problemText(result.problem).join("; "))}`}`,
+		303,
+	);
