@@ -2,8 +2,8 @@
 import { app } from "./app";
 import { handleDeliveries } from "./delivery/consumer";
 import { handleDeadLetters } from "./delivery/dead-letters";
-import type { DeliveryMessage } from "./delivery/message";
 import { sweep } from "./history/sweeper";
+import type { DeliveryMessage } from "./queue/messages";
 
 export { EndpointGate } from "./gate";
 

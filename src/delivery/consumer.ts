@@ -7,11 +7,11 @@
 import { chunk } from "../chunk";
 import { readConfig } from "../config";
 import { count } from "../metrics";
+import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
 import { credentialsCache } from "./credentials";
 import { asError, type Decision } from "./decision";
 import { sendDue } from "./gate-calls";
 import { loadAll } from "./load";
-import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages } from "./message";
 import { plan } from "./plan";
 
 /** Handles notifications; each answer is a Decision, or the internal error that kept it from one. */

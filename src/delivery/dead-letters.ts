@@ -3,8 +3,8 @@
 import { asStatement } from "../db";
 import { isFinal } from "../history/status";
 import { fail } from "../history/transitions";
+import type { DeliveryMessage } from "../queue/messages";
 import { loadAll } from "./load";
-import type { DeliveryMessage } from "./message";
 
 const REASON = "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs";
 

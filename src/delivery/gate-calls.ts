@@ -3,10 +3,11 @@
 import { chunk } from "../chunk";
 import { asStatement } from "../db";
 import type { GateAnswer, GateResult } from "../gate";
+import { gateOf } from "../gate";
 import { pause, postpone } from "../history/transitions";
 import { count } from "../metrics";
 import { isFixedUrl } from "../templates";
-import { disableForGone, gateOf } from "../webhooks/service";
+import { disableForGone } from "../webhooks/service";
 import { ACK, asError, type Planned, requeueAfter } from "./decision";
 import { type Due, isDue } from "./plan";
 import { record } from "./record";

@@ -1,6 +1,8 @@
 // Planning one message: whether it needs nothing, a write without a send, or a
 // send through its webhook's gate, and for a send the request (shaped at the
 // first send-out, stored after it) with the webhook's credentials.
+
+import { ShapeError, type StoredRequest, shapeRequest } from "../attempt/request";
 import { readConfig } from "../config";
 import { asStatement } from "../db";
 import type { EventRow, NotificationRow, WebhookRow } from "../db/schema";
@@ -12,7 +14,6 @@ import type { Credentials } from "./credentials";
 import { ACK, type Planned, requeueAfter } from "./decision";
 import type { Loaded } from "./load";
 import { record } from "./record";
-import { ShapeError, type StoredRequest, shapeRequest } from "./request";
 
 /** A notification whose attempt is due: what to ask its webhook's gate, and what to record with the answer. */
 export type Due = { n: NotificationRow; webhook: WebhookRow; input: GateSend };

@@ -1,9 +1,10 @@
 // The retry policy: which failed attempts are worth another, and how long to
 // wait before it (the webhook's delays, jittered, stretched by Retry-After,
 // capped by the queue's longest delay).
+
+import type { AttemptOutcome } from "../attempt/send";
 import { MAX_QUEUE_DELAY_SECONDS } from "../config";
 import type { WebhookRow } from "../db/schema";
-import type { AttemptOutcome } from "./send";
 
 /** ±20 % jitter, capped by the queue's longest delay. */
 export const jittered = (seconds: number, random = Math.random) =>

@@ -7,9 +7,9 @@ import { encodeTime } from "ulid";
 import { database, isUniqueViolation } from "../db";
 import { ingestCommits } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
-import { enqueueAfterAnswer, enqueueDeliveries } from "../delivery/message";
 import { newId } from "../ids";
 import { count } from "../metrics";
+import { enqueueAfterAnswer, enqueueDeliveries } from "../queue/messages";
 import type { EventInput, IngestResult } from "./schema";
 
 export type Ingested = { result: IngestResult; repeated: boolean };

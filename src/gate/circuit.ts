@@ -8,7 +8,7 @@
 //   half_open ──(probe succeeded)──▶ closed: the paused backlog is released, oldest first, at a bounded rate
 //   half_open ──(probe failed)──▶ open, with the cool-down doubled (30 s … 30 min by default)
 //   open for disableAfterHours ──▶ the webhook is disabled; its paused notifications become skipped
-import type { AttemptOutcome } from "../delivery/send";
+import type { AttemptOutcome } from "../attempt/send";
 import type { GateSend } from "./contract";
 
 export type CircuitState = "closed" | "open" | "half_open";

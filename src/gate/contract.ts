@@ -1,7 +1,7 @@
 // What callers hand the endpoint gate and what it answers: the types of its RPC
 // surface (src/delivery/consumer.ts sends through it; src/webhooks reads health).
-import type { StoredRequest } from "../delivery/request";
-import type { AttemptOutcome } from "../delivery/send";
+import type { StoredRequest } from "../attempt/request";
+import type { AttemptOutcome } from "../attempt/send";
 
 export type GateSend = {
 	notificationId: string;

@@ -8,11 +8,11 @@
 // Its SQLite tables are in ./tables/, their schema versioned by
 // ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
+import type { StoredRequest } from "../attempt/request";
+import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
+import { signatureHeaders } from "../attempt/sign";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
-import type { StoredRequest } from "../delivery/request";
-import { type AttemptOutcome, routeOf, sendAttempt } from "../delivery/send";
-import { signatureHeaders } from "../delivery/sign";
-import { disableWebhook } from "../webhooks/service";
+import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";

@@ -3,3 +3,6 @@
 export type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 export { EndpointGate } from "./endpoint-gate";
 export type { GateHealth, WindowStats } from "./health";
+
+/** The endpoint gate (Durable Object) of a webhook. */
+export const gateOf = (env: Env, webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));

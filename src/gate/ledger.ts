@@ -3,7 +3,7 @@
 // already ran (replay), wait for the send in flight (busy) or re-read (stale).
 // This is what keeps a queue redelivery, or two consumers racing, from a second
 // attempt with the same number or any send after success.
-import type { StoredRequest } from "../delivery/request";
+import type { StoredRequest } from "../attempt/request";
 import type { GateAnswer, GateRecord, GateSend } from "./contract";
 
 export type LedgerState = "inflight" | "attempted" | "delivered";

@@ -4,8 +4,8 @@
 import { and, count, eq } from "drizzle-orm";
 import { database } from "../db";
 import { notifications, webhooks } from "../db/schema";
-import { enqueueDeliveries } from "../delivery/message";
 import { ProblemError } from "../http/problem";
+import { enqueueDeliveries } from "../queue/messages";
 import { matching, type NotificationQuery, ofLiveWebhook } from "./filter";
 import { RESENDABLE } from "./status";
 import { restartAll, restartSeries } from "./transitions";

@@ -6,7 +6,7 @@ import { and, eq, inArray, lt, notExists } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
 import { attempts, events, ingestKeys, notifications } from "../db/schema";
-import { enqueueDeliveries } from "../delivery/message";
+import { enqueueDeliveries } from "../queue/messages";
 import { FINAL } from "./status";
 import { moveOverdue } from "./transitions";
 

@@ -4,10 +4,10 @@
 // never takes back a delivery or a newer attempt. Callers never write a status
 // themselves; they put these statements in their own D1 batch.
 import { and, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { StoredRequest } from "../attempt/request";
+import type { AttemptOutcome } from "../attempt/send";
 import { database } from "../db";
 import { type NotificationRow, notifications } from "../db/schema";
-import type { StoredRequest } from "../delivery/request";
-import type { AttemptOutcome } from "../delivery/send";
 import { OPEN } from "./status";
 
 /** Which notification, in which series: the guard of every per-notification transition. */

@@ -5,12 +5,12 @@
 // here is module state.
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { SenderIps } from "../app";
 import type { IngestResult } from "../events/schema";
 import type { ResendCount } from "../history/routes";
 import type { BulkResend, Notification, NotificationDetail, NotificationFilter } from "../history/schema";
 import type { pageOf } from "../http/pagination";
 import type { Problem } from "../http/problem";
+import type { SenderIps } from "../meta/routes";
 import type { EnabledWebhook } from "../webhooks/routes/health";
 import type { RotatedSecret } from "../webhooks/routes/secret";
 import type { WebhookPreview } from "../webhooks/routes/trial";

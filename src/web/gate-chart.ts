@@ -5,7 +5,7 @@
 // 24 hours from the endpoint gate's statistics"). A gate that cannot answer
 // draws an empty chart, as the list's summary then shows "—".
 import type { GateHealth } from "../gate";
-import { gateOf } from "../webhooks/service";
+import { gateOf } from "../gate";
 
 export type Hourly = GateHealth["hourly"];
 

@@ -1,6 +1,6 @@
 // Checks a webhook's templates when it is created, changed or previewed: each
 // must parse, and together they must shape a valid request for an event.
-import { type ShapeError, type StoredRequest, shapeRequest } from "../delivery/request";
+import { type ShapeError, type StoredRequest, shapeRequest } from "../attempt/request";
 import { validationProblem } from "../http/problem";
 import type { TargetPolicy } from "../security/target";
 import { parseTemplate, type TemplateView, unescapedTags } from "../templates";

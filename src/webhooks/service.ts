@@ -1,16 +1,15 @@
 // A webhook's life beyond its fields: finding it, and enabling, disabling and
 // deleting it, which change D1 (the webhook and what waits for it) and its
-// endpoint gate together. The routes, the consumer (a 410 answer) and the gate
-// (a circuit open too long) all come through here.
+// endpoint gate together. The routes and the consumer (a 410 answer) come
+// through here; the gate's alarm uses the D1 side alone (./disabling.ts).
 import { and, count, eq, isNull } from "drizzle-orm";
 import { database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
+import { gateOf } from "../gate";
 import { resendMatching } from "../history/resend";
 import { failOpenOf, skipPausedOf } from "../history/transitions";
 import { ProblemError } from "../http/problem";
-
-/** The endpoint gate (Durable Object) of a webhook. */
-export const gateOf = (env: Env, webhookId: string) => env.ENDPOINT_GATE.get(env.ENDPOINT_GATE.idFromName(webhookId));
+import { disableStatements } from "./disabling";
 
 /** A webhook that exists (not deleted), or a 404. */
 export const findWebhook = async (env: Env, id: string) => {
@@ -19,28 +18,6 @@ export const findWebhook = async (env: Env, id: string) => {
 	});
 	if (!row) throw new ProblemError(404, `No webhook ${id}.`);
 	return row;
-};
-
-export type Disabling = { reason: string; at: number };
-
-/** The webhook's side of a disable: its reason and time on record. */
-const markDisabled = (env: Env, webhookId: string, { reason, at }: Disabling) =>
-	database(env)
-		.update(webhooks)
-		.set({ enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at })
-		.where(eq(webhooks.id, webhookId));
-
-/**
- * The D1 writes of a disable, for a caller's own batch: the reason and time go
- * on the webhook, and what its gate held paused becomes `skipped`, so nothing is
- * dropped unseen and enabling it again can re-send it. The caller tells the gate.
- */
-export const disableStatements = (env: Env, webhookId: string, disabling: Disabling) =>
-	[markDisabled(env, webhookId, disabling), skipPausedOf(env, webhookId, disabling)] as const;
-
-/** Disables a webhook in D1 (the gate that decided it stops itself). */
-export const disableWebhook = async (env: Env, webhookId: string, disabling: Disabling) => {
-	await database(env).batch(disableStatements(env, webhookId, disabling));
 };
 
 /**

@@ -4,10 +4,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import { handleDeadLetters } from "../../src/delivery/dead-letters";
-import type { DeliveryMessage } from "../../src/delivery/message";
 import type { EndpointGate } from "../../src/gate";
 import { sweep } from "../../src/history/sweeper";
 import { newId } from "../../src/ids";
+import type { DeliveryMessage } from "../../src/queue/messages";
 import {
 	api,
 	createWebhook,

@@ -4,9 +4,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
-import type { DeliveryMessage } from "../../src/delivery/message";
 import { jittered } from "../../src/delivery/retry-policy";
 import { metrics } from "../../src/metrics";
+import type { DeliveryMessage } from "../../src/queue/messages";
 import { api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
 
 const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });

@@ -1,7 +1,7 @@
 // The circuit breaker as pure functions: who may send (and who is the probe),
 // how an attempt moves the circuit, and the deadlines the alarm works to.
 import { describe, expect, it } from "vitest";
-import type { AttemptOutcome } from "../../src/delivery/send";
+import type { AttemptOutcome } from "../../src/attempt/send";
 import {
 	admit,
 	afterAttempt,

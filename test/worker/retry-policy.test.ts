@@ -1,8 +1,8 @@
 // The retry policy alone: which outcomes retry, and after how long.
 import { describe, expect, it } from "vitest";
+import type { AttemptOutcome } from "../../src/attempt/send";
 import { MAX_QUEUE_DELAY_SECONDS } from "../../src/config";
 import { isRetryable, jittered, nextDelay } from "../../src/delivery/retry-policy";
-import type { AttemptOutcome } from "../../src/delivery/send";
 
 const failed = (fields: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
 	succeeded: false,

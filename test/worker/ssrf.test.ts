@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
+import { sendAttempt } from "../../src/attempt/send";
 import { deliver } from "../../src/delivery/consumer";
-import { sendAttempt } from "../../src/delivery/send";
 import { STRICT_POLICY } from "../../src/security/target";
 import { ADMIN, api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
 

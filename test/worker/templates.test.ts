@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { ShapeError, shapeRequest } from "../../src/delivery/request";
+import { ShapeError, shapeRequest } from "../../src/attempt/request";
 import { STRICT_POLICY } from "../../src/security/target";
 import {
 	isFixedUrl,

@@ -1,7 +1,7 @@
 // The ledger table: what the gate remembers per notification (../ledger.ts
 // decides with it). Rows are written when a send starts and when it ends, and
 // old ones are swept, so the table is bounded by the work in flight.
-import type { StoredRequest } from "../../delivery/request";
+import type { StoredRequest } from "../../attempt/request";
 import type { GateRecord } from "../contract";
 import type { LedgerEntry, LedgerState } from "../ledger";
 

@@ -5,6 +5,7 @@ import { readConfig } from "../../config";
 import { database } from "../../db";
 import { type WebhookRow, webhooks } from "../../db/schema";
 import type { GateHealth } from "../../gate";
+import { gateOf } from "../../gate";
 import { decodeCursor, PageQuery, page, pageOf } from "../../http/pagination";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { newId } from "../../ids";
@@ -22,7 +23,7 @@ import {
 	WebhookWithSecret,
 	withDefaults,
 } from "../schema";
-import { changeWebhook, deleteWebhook, findWebhook, gateOf } from "../service";
+import { changeWebhook, deleteWebhook, findWebhook } from "../service";
 import { Params, security, tags } from "./openapi";
 
 export const crudRoutes = newRouter();

@@ -3,11 +3,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { database } from "../../db";
 import { notifications } from "../../db/schema";
+import { gateOf } from "../../gate";
 import { BACKLOG } from "../../history/status";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { isoOrNull } from "../../iso";
 import { toWebhook, Webhook, WebhookHealth } from "../schema";
-import { enableWebhook, findWebhook, gateOf } from "../service";
+import { enableWebhook, findWebhook } from "../service";
 import { Params, security, tags } from "./openapi";
 
 export const healthRoutes = newRouter();
