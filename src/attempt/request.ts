@@ -50,7 +50,7 @@ const attempt = <T>(field: string, fn: () => T): T => {
 	}
 };
 
-const shapeUrl = (template: string, view: TemplateView, policy: TargetPolicy) => {
+export const shapeUrl = (template: string, view: TemplateView, policy: TargetPolicy) => {
 	const rendered = attempt("url", () => renderUrl(template, view));
 	if (!URL.canParse(rendered))
 		throw new ShapeError("url", `renders to "${rendered.slice(0, 200)}", which is not an absolute URL`);

@@ -115,6 +115,21 @@ const thrown = (err: unknown, started: number, timeoutMs: number, via = ""): Att
 	);
 };
 
+/**
+ * Runs one exchange under a deadline whose timer is cleared when it ends. An
+ * isolate may hold at most 10,000 timers, and AbortSignal.timeout's run on
+ * after the answer: at a few hundred attempts a second they reach that bound.
+ */
+const withDeadline = async <T>(ms: number, exchange: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+	const controller = new AbortController();
+	const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, "TimeoutError")), ms);
+	try {
+		return await exchange(controller.signal);
+	} finally {
+		clearTimeout(timer);
+	}
+};
+
 /** What the proxy's own failures become in the attempt's record. */
 const EGRESS_KINDS: Record<string, ErrorKind> = {
 	blocked: "blocked",
@@ -134,27 +149,29 @@ const sendThroughProxy = async (
 	const body = new TextEncoder().encode(request.body);
 	try {
 		const relay = await relayHeaders(egress.secret, { method: request.method, target: request.url, timeoutMs, body });
-		const response = await fetch(egress.url, {
-			method: request.method,
-			headers: { ...headers, ...relay },
-			body,
-			redirect: "manual",
-			signal: AbortSignal.timeout(timeoutMs + EGRESS_MARGIN_MS),
+		return await withDeadline(timeoutMs + EGRESS_MARGIN_MS, async (signal) => {
+			const response = await fetch(egress.url, {
+				method: request.method,
+				headers: { ...headers, ...relay },
+				body,
+				redirect: "manual",
+				signal,
+			});
+			if (response.headers.get(EGRESS.relayed) === "relayed") {
+				// The proxy enforced the receiver's timeout; its own hop may add a little.
+				return classify(response, started, timeoutMs + EGRESS_MARGIN_MS);
+			}
+			const kind = response.headers.get(EGRESS.error) ?? "";
+			const detail = await response
+				.json<{ detail?: string }>()
+				.then((p) => p.detail)
+				.catch(() => undefined);
+			return failed(
+				EGRESS_KINDS[kind] ?? "proxy",
+				`egress proxy: ${kind || `HTTP ${response.status}`}${detail ? `: ${detail}` : ""}`,
+				Date.now() - started,
+			);
 		});
-		if (response.headers.get(EGRESS.relayed) === "relayed") {
-			// The proxy enforced the receiver's timeout; its own hop may add a little.
-			return classify(response, started, timeoutMs + EGRESS_MARGIN_MS);
-		}
-		const kind = response.headers.get(EGRESS.error) ?? "";
-		const detail = await response
-			.json<{ detail?: string }>()
-			.then((p) => p.detail)
-			.catch(() => undefined);
-		return failed(
-			EGRESS_KINDS[kind] ?? "proxy",
-			`egress proxy: ${kind || `HTTP ${response.status}`}${detail ? `: ${detail}` : ""}`,
-			Date.now() - started,
-		);
 	} catch (err) {
 		return thrown(err, started, timeoutMs, " (egress proxy)");
 	}
@@ -176,14 +193,16 @@ export const sendAttempt = async (
 	const headers = { ...request.headers, ...secretHeaders };
 	if (route.egress) return sendThroughProxy(request, headers, timeoutMs, route.egress, started);
 	try {
-		const response = await fetch(request.url, {
-			method: request.method,
-			headers,
-			body: request.body,
-			redirect: "manual",
-			signal: AbortSignal.timeout(timeoutMs),
+		return await withDeadline(timeoutMs, async (signal) => {
+			const response = await fetch(request.url, {
+				method: request.method,
+				headers,
+				body: request.body,
+				redirect: "manual",
+				signal,
+			});
+			return classify(response, started, timeoutMs);
 		});
-		return await classify(response, started, timeoutMs);
 	} catch (err) {
 		return thrown(err, started, timeoutMs);
 	}

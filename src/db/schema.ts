@@ -132,6 +132,8 @@ export const attempts = sqliteTable(
 		errorKind: text("error_kind"),
 		error: text("error"),
 		responseExcerpt: text("response_excerpt"),
+		/** Where the attempt went: the webhook's URL at the time (null when nothing was sent, and before this was kept). */
+		url: text("url"),
 	},
 	(t) => [index("attempts_notification_idx").on(t.notificationId, t.id)],
 );

@@ -2,7 +2,7 @@
 // send through its webhook's gate, and for a send the request (shaped at the
 // first send-out, stored after it) with the webhook's credentials.
 
-import { ShapeError, type StoredRequest, shapeRequest } from "../attempt/request";
+import { ShapeError, type StoredRequest, shapeRequest, shapeUrl } from "../attempt/request";
 import { readConfig } from "../config";
 import { asStatement } from "../db";
 import type { EventRow, NotificationRow, WebhookRow } from "../db/schema";
@@ -10,6 +10,7 @@ import type { GateSend } from "../gate";
 import { isFinal } from "../history/status";
 import { fail, skip } from "../history/transitions";
 import { newId } from "../ids";
+import { isFixedUrl, type TemplateView } from "../templates";
 import type { Credentials } from "./credentials";
 import { ACK, type Planned, requeueAfter } from "./decision";
 import type { Loaded } from "./load";
@@ -25,18 +26,30 @@ const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
 		? undefined
 		: { method: n.requestMethod, url: n.requestUrl ?? "", headers: n.requestHeaders ?? {}, body: n.requestBody ?? "" };
 
-/** Shapes the first send-out's request from the webhook's templates and the event. */
-const shapeFirst = (env: Env, n: NotificationRow, webhook: WebhookRow, event: EventRow) =>
-	shapeRequest(
-		webhook,
-		{
-			event: { id: event.id, type: event.type, occurredAt: new Date(event.occurredAt).toISOString() },
-			data: JSON.parse(event.data) as Record<string, unknown>,
-			webhook: { id: webhook.id, name: webhook.name },
-			notification: { id: n.id },
-		},
-		{ policy: readConfig(env).targetPolicy },
-	);
+/**
+ * The view a notification's templates render against. The event's data is
+ * parsed only when the template needs it: a retry to a fixed URL does not.
+ */
+const viewOf = (n: NotificationRow, webhook: WebhookRow, event: EventRow, needsData = true): TemplateView => ({
+	event: { id: event.id, type: event.type, occurredAt: new Date(event.occurredAt).toISOString() },
+	data: needsData ? (JSON.parse(event.data) as Record<string, unknown>) : {},
+	webhook: { id: webhook.id, name: webhook.name },
+	notification: { id: n.id },
+});
+
+/**
+ * The request to send now: at the first send-out, shaped from the webhook's
+ * templates and the event; after it, the stored body and headers byte for byte,
+ * to the URL rendered afresh from the webhook's URL template as it is now (the
+ * same URL unless the template changed), so a fixed URL is used and
+ * credentials never go to a URL the webhook no longer has.
+ */
+const requestNow = (env: Env, n: NotificationRow, webhook: WebhookRow, event: EventRow): StoredRequest => {
+	const { targetPolicy: policy } = readConfig(env);
+	const stored = storedRequest(n);
+	if (!stored) return shapeRequest(webhook, viewOf(n, webhook, event), { policy });
+	return { ...stored, url: shapeUrl(webhook.url, viewOf(n, webhook, event, !isFixedUrl(webhook.url)), policy) };
+};
 
 /** A request that cannot be built, or aims where it may not go, is a failed attempt that sent nothing. */
 const unsendable = (
@@ -93,14 +106,12 @@ export const plan = async (
 	}
 
 	const attemptId = newId("att", now);
-	let request = storedRequest(n);
-	if (!request) {
-		try {
-			request = shapeFirst(env, n, webhook, event);
-		} catch (err) {
-			if (!(err instanceof ShapeError)) throw err;
-			return unsendable(env, n, webhook, err, attemptId, now);
-		}
+	let request: StoredRequest;
+	try {
+		request = requestNow(env, n, webhook, event);
+	} catch (err) {
+		if (!(err instanceof ShapeError)) throw err;
+		return unsendable(env, n, webhook, err, attemptId, now);
 	}
 	return {
 		n,

@@ -40,7 +40,11 @@ export const record = (
 			env,
 			n,
 			// The request is stored with the first attempt's record: the gate keeps it meanwhile.
-			{ ...attempt, firstRequest: storeRequest ? attempt.request : undefined },
+			{
+				...attempt,
+				url: attempt.request.url || null,
+				firstRequest: storeRequest ? attempt.request : undefined,
+			},
 			delaySeconds === undefined ? undefined : finished + delaySeconds * 1000,
 			finished,
 		),

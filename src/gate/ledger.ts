@@ -16,7 +16,7 @@ export type LedgerEntry = {
 	/** While in flight: when the send is presumed dead with its instance. */
 	leaseUntil: number | null;
 	lastAttempt: GateRecord | null;
-	/** The request first sent: every later attempt of the notification sends it byte for byte. */
+	/** The request first sent: every later attempt sends its body and headers byte for byte. */
 	request: StoredRequest | null;
 };
 
@@ -37,8 +37,11 @@ export const decideLedger = (
 	ask: Pick<GateSend, "series" | "number" | "request">,
 	now: number,
 ): LedgerDecision => {
-	// The first request sent for a notification is the one every later attempt sends.
-	const send = { kind: "send", request: entry?.request ?? ask.request } as const;
+	// Every later attempt sends the first request's body and headers; the URL follows the
+	// webhook (the caller renders it from the webhook as it is now), so credentials and
+	// signatures only ever go to the webhook's current URL.
+	const first = entry?.request;
+	const send = { kind: "send", request: first ? { ...first, url: ask.request.url } : ask.request } as const;
 	if (!entry) return send;
 	if (entry.series > ask.series) return { kind: "stale" };
 	// One send per notification at a time, whatever the series (a re-send waits for the send in flight).

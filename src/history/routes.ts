@@ -96,7 +96,7 @@ notificationRoutes.openapi(
 		security,
 		summary: "Re-send a notification now",
 		description:
-			"Starts a fresh series of attempts (trigger `manual`) that sends the stored request byte for byte, with the same idempotency key.",
+			"Starts a fresh series of attempts (trigger `manual`) that sends the stored body and headers byte for byte, with the same idempotency key, to the webhook's current URL.",
 		request: { params: IdParam("notification id", "ntf_01JD0Z4N6V7W8X9Y0Z1A2B3C4D") },
 		responses: {
 			202: json(Notification, "Queued for a new series of attempts"),

@@ -40,6 +40,10 @@ export const Attempt = z
 		}),
 		error: z.string().nullable(),
 		responseExcerpt: z.string().nullable().openapi({ description: "The first 4 KiB of the answer" }),
+		url: z.string().nullable().openapi({
+			description:
+				"Where this attempt went: the webhook's URL at the time, which may differ from the stored request's when the webhook's URL changed since; null when nothing was sent",
+		}),
 	})
 	.openapi("Attempt");
 
@@ -102,6 +106,7 @@ export const toAttempt = (row: AttemptRow): z.infer<typeof Attempt> => ({
 	errorKind: row.errorKind,
 	error: row.error,
 	responseExcerpt: row.responseExcerpt,
+	url: row.url,
 });
 
 export const BulkResend = z

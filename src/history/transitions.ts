@@ -115,7 +115,7 @@ export const failOpenOf = (env: Env, webhookId: string, at: number) =>
 // when it moves the attempt count forward, so a late write never takes the
 // record back.
 const INSERT_ATTEMPT = `INSERT INTO attempts (id, notification_id, series, number, "trigger", started_at, duration_ms,
-  succeeded, status_code, error_kind, error, response_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  succeeded, status_code, error_kind, error, response_excerpt, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`;
 const RECORD_SET =
 	"status = ?, attempt_count = ?, last_error = ?, next_attempt_at = ?, delivered_at = ?, updated_at = ?";
@@ -129,6 +129,8 @@ export type RecordedAttempt = {
 	number: number;
 	startedAt: number;
 	outcome: AttemptOutcome;
+	/** Where it went; null when nothing was sent. */
+	url: string | null;
 	/** The request as computed at the first send-out, stored with that attempt's record; absent later. */
 	firstRequest?: StoredRequest;
 };
@@ -159,6 +161,7 @@ export const recordAttempt = (
 			outcome.errorKind ?? null,
 			outcome.error ?? null,
 			outcome.responseExcerpt ?? null,
+			attempt.url,
 		),
 		env.DB.prepare(request ? UPDATE_RECORD_WITH_REQUEST : UPDATE_RECORD).bind(
 			outcome.succeeded ? "delivered" : retryAt === undefined ? "failed" : "retrying",

@@ -29,7 +29,7 @@ const detail = async (id: string) =>
 		series: number;
 		trigger: string;
 		lastError: string | null;
-		attempts: { series: number; number: number; trigger: string; succeeded: boolean }[];
+		attempts: { series: number; number: number; trigger: string; succeeded: boolean; url: string | null }[];
 	};
 
 /** The state of a notification's entry in its gate's ledger, read from the gate's own storage. */
@@ -273,6 +273,41 @@ describe("re-send", () => {
 		expect(got[1]?.body).toBe(got[0]?.body);
 		expect(got[1]?.headers["x-notifications-idempotency-key"]).toBe(id);
 		expect(got[0]?.headers["x-notifications-idempotency-key"]).toBe(id);
+	});
+
+	it("re-sends, one and in bulk, to the webhook's fixed URL once an operator fixed it, with the stored body", async () => {
+		const tag = uniqueTag("fixed");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/404/${tag}-old`,
+			retryPolicy: { delaysSeconds: [] },
+		});
+		const one = await seed(hook.id);
+		const many = [await seed(hook.id), await seed(hook.id)];
+		for (const id of [one, ...many]) await deliver(env, id);
+		expect((await received(`${tag}-old`)).length).toBe(3);
+		await api(`/v1/webhooks/${hook.id}`, { method: "PATCH", body: { url: `${env.RECEIVER_URL}/ok/${tag}-new` } });
+
+		expect((await api(`/v1/notifications/${one}/resend`, { method: "POST" })).status).toBe(202);
+		const bulk = await api("/v1/notifications/resend", { method: "POST", body: { ids: many } });
+		expect(await bulk.json()).toEqual({ count: 2 });
+		const moved = await eventually(async () => {
+			const got = await received(`${tag}-new`);
+			return got.length === 3 ? got : undefined;
+		});
+		expect(new Set(moved.map((r) => r.headers["x-notifications-idempotency-key"]))).toEqual(new Set([one, ...many]));
+		const old = await received(`${tag}-old`);
+		for (const r of moved) {
+			const first = old.find(
+				(o) => o.headers["x-notifications-idempotency-key"] === r.headers["x-notifications-idempotency-key"],
+			);
+			expect(r.body).toBe(first?.body);
+		}
+		expect(old).toHaveLength(3);
+		const n = await detail(one);
+		expect(n.attempts.map((a) => a.url)).toEqual([
+			`${env.RECEIVER_URL}/status/404/${tag}-old`,
+			`${env.RECEIVER_URL}/ok/${tag}-new`,
+		]);
 	});
 
 	it("answers 409 for a pending notification or a deleted webhook, 404 for an unknown one", async () => {

@@ -34,6 +34,7 @@ type Detail = {
 		errorKind: string | null;
 		error: string | null;
 		responseExcerpt: string | null;
+		url: string | null;
 	}[];
 };
 
@@ -142,6 +143,41 @@ describe("delivery consumer", () => {
 		expect(got.map((r) => r.body)).toEqual(['{"v": 1, "amount": "10"}', '{"v": 1, "amount": "10"}']);
 		expect(got[0]?.headers["webhook-id"]).toBe(id);
 		expect(got[1]?.headers["x-notifications-idempotency-key"]).toBe(id);
+	});
+
+	it("sends a retry after a change of URL and password to the new URL only, with the stored body, and records where each attempt went", async () => {
+		const tag = uniqueTag("moved");
+		const hook = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/503/${tag}-old`,
+			auth: { type: "basic", username: "acme", password: "old-password" },
+			retryPolicy: { delaysSeconds: [1, 1] },
+		});
+		const { id } = await seed(hook.id);
+		await run(id);
+		const patched = await api(`/v1/webhooks/${hook.id}`, {
+			method: "PATCH",
+			body: {
+				url: `${env.RECEIVER_URL}/ok/${tag}-new`,
+				auth: { type: "basic", username: "acme", password: "new-password" },
+			},
+		});
+		expect(patched.status).toBe(200);
+		await makeDue(id);
+		await run(id);
+		const basic = (r: { headers: Record<string, string> }) =>
+			atob((r.headers.authorization ?? "").replace(/^Basic /, ""));
+		const old = await received(`${tag}-old`);
+		const moved = await received(`${tag}-new`);
+		expect(old.map(basic)).toEqual(["acme:old-password"]);
+		expect(moved.map(basic)).toEqual(["acme:new-password"]);
+		expect(moved[0]?.body).toBe(old[0]?.body);
+		const n = await detail(id);
+		expect(n.status).toBe("delivered");
+		expect(n.request?.url).toBe(`${env.RECEIVER_URL}/status/503/${tag}-old`);
+		expect(n.attempts.map((a) => a.url)).toEqual([
+			`${env.RECEIVER_URL}/status/503/${tag}-old`,
+			`${env.RECEIVER_URL}/ok/${tag}-new`,
+		]);
 	});
 
 	it("ends failed after the last attempt and acks", async () => {

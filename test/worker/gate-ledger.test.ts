@@ -87,6 +87,15 @@ describe("ledger decision", () => {
 		expect(decideLedger(entry({}), ask(0, 2), NOW)).toEqual({ kind: "send", request: stored });
 	});
 
+	it("sends the stored body and headers to the URL the caller has now: the URL follows the webhook", () => {
+		const moved = { ...asked, url: "https://moved.test/b", headers: { "x-new": "1" } };
+		const storedWithHeaders = { ...stored, headers: { "x-first": "1" } };
+		expect(decideLedger(entry({ request: storedWithHeaders }), { ...ask(0, 2), request: moved }, NOW)).toEqual({
+			kind: "send",
+			request: { ...storedWithHeaders, url: "https://moved.test/b" },
+		});
+	});
+
 	it("sends a newer series (a re-send) after success, with the stored request", () => {
 		const delivered = entry({ state: "delivered", lastAttempt: record(1, true) });
 		expect(decideLedger(delivered, ask(1, 1), NOW)).toEqual({ kind: "send", request: stored });

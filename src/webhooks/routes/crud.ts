@@ -161,7 +161,7 @@ crudRoutes.openapi(
 		security,
 		summary: "Change a webhook",
 		description:
-			"Fields not sent stay as they are. `auth` with an empty password keeps the stored password. Notifications already sent keep their stored request.",
+			"Fields not sent stay as they are. `auth` with an empty password keeps the stored password. Notifications already sent keep their stored body and headers; their retries and re-sends go to the URL as changed here.",
 		request: { params: Params, body: jsonBody(WebhookPatch) },
 		responses: { 200: json(Webhook, "The changed webhook"), ...problems(400, 401, 403, 404, 415, 503) },
 	}),
