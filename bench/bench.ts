@@ -8,8 +8,9 @@
 //   2. ingest: POST /v1/events at 50 connections for BENCH_SECONDS, one
 //      matching webhook, with the queue consumers off (accept and enqueue
 //      alone); then, consumers on, the same load with the receiver answering
-//      503 (the retry policy waits an hour) builds a backlog that a bulk
-//      re-send releases: its drain gives the peak deliveries/s;
+//      503 (the retry policy waits an hour) builds a backlog of at most
+//      BENCH_BACKLOG_EVENTS that a bulk re-send releases: its drain gives the
+//      peak deliveries/s;
 //   3. end to end: the peak rate of ingest and delivery together (50
 //      connections, receiver up), then BENCH_E2E_EVENTS events at half of it:
 //      ingest→arrival latency, lost, duplicates, and the cost per delivery
@@ -47,10 +48,26 @@ import {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 50;
 const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 5000);
+/**
+ * The backlog's size bound. Draining it makes the gates answer busy and the
+ * consumer requeue with a delay, and the local queue keeps one timer per
+ * delayed message within workerd's 10,000 per isolate: on a fast machine an
+ * unbounded 15 s backlog passed that, and the drain stalled.
+ */
+const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG_EVENTS ?? 5000);
 const FAN_OUT = 100;
 
-const load = async (url: string, headers: Record<string, string>, body: string) => {
-	const result = await autocannon({ url, method: "POST", connections: CONNECTIONS, duration: SECONDS, headers, body });
+/** Load at CONNECTIONS for SECONDS, or until `amount` requests when given. */
+const load = async (url: string, headers: Record<string, string>, body: string, amount?: number) => {
+	const result = await autocannon({
+		url,
+		method: "POST",
+		connections: CONNECTIONS,
+		duration: SECONDS,
+		...(amount ? { amount } : {}),
+		headers,
+		body,
+	});
 	return {
 		requestsPerSecond: result.requests.average,
 		latencyP50Ms: result.latency.p50,
@@ -142,9 +159,11 @@ const main = async () => {
 			failureThreshold: 1_000_000,
 		});
 
-		log(`backlog: POST /v1/events, ${CONNECTIONS} connections for ${SECONDS} s, the receiver answering 503 for now…`);
+		log(
+			`backlog: POST /v1/events, ${BACKLOG_EVENTS} at ${CONNECTIONS} connections, the receiver answering 503 for now…`,
+		);
 		receiverDown = true;
-		const ingestWithDeliveries = await load(`${hookline.url}/v1/events`, ingest, sample);
+		const ingestWithDeliveries = await load(`${hookline.url}/v1/events`, ingest, sample, BACKLOG_EVENTS);
 		log(`  ${ingestWithDeliveries.requestsPerSecond.toFixed(0)} events/s accepted while their first attempts ran`);
 		const backlog = await waitFor(
 			async () => {

@@ -7,7 +7,7 @@
 import { chunk } from "../chunk";
 import { readConfig } from "../config";
 import { count } from "../metrics";
-import { type DeliveryMessage, enqueueDeliveries, SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
+import { type DeliveryMessage, enqueueDeliveries, refsOf, SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
 import { credentialsCache } from "./credentials";
 import { asError, type Decision } from "./decision";
 import { sendDue } from "./gate-calls";
@@ -68,7 +68,7 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 		const body = message.body;
 		if ("fanOut" in body) {
 			try {
-				await enqueueDeliveries(env.DELIVERIES, body.fanOut);
+				await enqueueDeliveries(env.DELIVERIES, refsOf(body.fanOut));
 				message.ack();
 			} catch (err) {
 				console.error(JSON.stringify({ msg: "fan-out error", error: String(err) }));

@@ -20,7 +20,10 @@ export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, en
 			const loaded = await loadAll(env, [body.notificationId]);
 			const writes = [...loaded.values()]
 				.filter(({ notification: n }) => !isFinal(n.status))
-				.map(({ notification: n }) => asStatement(env, fail(env, n, REASON)));
+				// In the message's series only: a late dead letter never fails a newer (manual) series.
+				.map(({ notification: n }) =>
+					asStatement(env, fail(env, { id: n.id, series: body.series ?? n.series }, REASON)),
+				);
 			if (writes.length > 0) await env.DB.batch(writes);
 			message.ack();
 		} catch (err) {

@@ -98,7 +98,8 @@ export const ingestEvent = async (
 		return ingestEvent(env, input, { idempotencyKey, webhookId, waitUntil, retried: true });
 	}
 
-	const ids = created.filter((n) => n.status === "pending").map((n) => n.id);
+	// New notifications start in series 0.
+	const ids = created.filter((n) => n.status === "pending").map((n) => ({ id: n.id, series: 0 }));
 	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is
 	// stored but never enqueued, the sweeper re-enqueues once it is overdue.
 	if (waitUntil) enqueueAfterAnswer(env.DELIVERIES, ids, waitUntil);

@@ -12,6 +12,7 @@ import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
 import { signatureHeaders } from "../attempt/sign";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
+import { sendMessages } from "../queue/messages";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
@@ -192,11 +193,12 @@ export class EndpointGate extends DurableObject<Env> {
 		const ids = this.#paused.releasable(now, limit);
 		const [first] = ids;
 		if (first === undefined) return;
-		if (probe) await this.env.DELIVERIES.send({ notificationId: first }, { contentType: "json" });
-		else
-			await this.env.DELIVERIES.sendBatch(
-				ids.map((notificationId) => ({ body: { notificationId }, contentType: "json" as const })),
-			);
+		// Through the one sender of queue messages, so the release is counted like every other send.
+		const released = probe ? [first] : ids;
+		await sendMessages(
+			this.env.DELIVERIES,
+			released.map((notificationId) => ({ body: { notificationId } })),
+		);
 		this.#paused.released(ids, now);
 	}
 

@@ -32,10 +32,7 @@ export const resendMatching = async (env: Env, q: ResendQuery, now = Date.now())
 		.orderBy(notifications.id)
 		.limit(MAX_BULK_RESEND);
 	const rows = await restartAll(env, ids, now);
-	await enqueueDeliveries(
-		env.DELIVERIES,
-		rows.map((r) => r.id),
-	);
+	await enqueueDeliveries(env.DELIVERIES, rows);
 	console.log(JSON.stringify({ msg: "bulk resend", filter: q, count: rows.length }));
 	return rows.length;
 };
@@ -63,6 +60,6 @@ export const resendOne = async (env: Env, id: string, now = Date.now()) => {
 	}
 	const [updated] = await restartSeries(env, n, now);
 	if (!updated) throw new ProblemError(409, `Notification ${id} changed meanwhile; try again.`);
-	await enqueueDeliveries(env.DELIVERIES, [id]);
+	await enqueueDeliveries(env.DELIVERIES, [{ id, series: updated.series }]);
 	return updated;
 };

@@ -41,9 +41,9 @@ const reenqueueOverdue = async (env: Env, now: number, limit: number) => {
 		lost.length < limit
 			? await moveOverdue(env, { statuses: ["paused"], before, now, limit: limit - lost.length })
 			: [];
-	const ids = [...lost, ...paused].map((r) => r.id);
-	if (ids.length > 0) await enqueueDeliveries(env.DELIVERIES, ids);
-	return ids.length;
+	const overdue = [...lost, ...paused];
+	if (overdue.length > 0) await enqueueDeliveries(env.DELIVERIES, overdue);
+	return overdue.length;
 };
 
 /** One round: up to `limit` finished notifications (with their attempts), orphaned events and ingest keys past `cutoff`. */

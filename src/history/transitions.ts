@@ -39,13 +39,16 @@ export const pause = (env: Env, n: WaitingAt, { reason, safetyNetAt }: { reason:
 /** Not sent now (a busy or stale gate): due again at `dueAt`, so the sweeper does not add copies meanwhile. */
 export const postpone = (env: Env, n: WaitingAt, dueAt: number) => updateWaiting(env, n, { nextAttemptAt: dueAt });
 
+/** Only while still on its way: a late or duplicate message never turns `delivered` into anything else. */
+const stillOpen = inArray(notifications.status, [...OPEN]);
+
 /** Ends the series `failed` without an attempt (its webhook was deleted, or its message was dead-lettered). */
 export const fail = (env: Env, n: SeriesOf, reason: string) =>
-	updateSeries(env, n, { status: "failed", lastError: reason, nextAttemptAt: null });
+	updateSeries(env, n, { status: "failed", lastError: reason, nextAttemptAt: null }, stillOpen);
 
 /** Arrived while its webhook was disabled: kept, `skipped`, for a re-send once it is enabled. */
 export const skip = (env: Env, n: SeriesOf, reason: string) =>
-	updateSeries(env, n, { status: "skipped", lastError: reason, nextAttemptAt: null });
+	updateSeries(env, n, { status: "skipped", lastError: reason, nextAttemptAt: null }, stillOpen);
 
 /** What a manual re-send does: a fresh series, due now, that sends the stored request again. */
 const restart = (now: number) => ({
@@ -69,7 +72,7 @@ export const restartAll = (env: Env, ids: SQLWrapper, now: number) =>
 		.update(notifications)
 		.set(restart(now))
 		.where(inArray(notifications.id, ids))
-		.returning({ id: notifications.id });
+		.returning({ id: notifications.id, series: notifications.series });
 
 /** Notifications in `statuses` due before `before` (their message may be lost): at most `limit`, oldest due first, moved due now; returns their ids. */
 export const moveOverdue = (
@@ -92,7 +95,7 @@ export const moveOverdue = (
 					.limit(limit),
 			),
 		)
-		.returning({ id: notifications.id });
+		.returning({ id: notifications.id, series: notifications.series });
 };
 
 /** A webhook was disabled: what its gate held paused becomes `skipped`. */

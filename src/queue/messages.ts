@@ -5,7 +5,26 @@
 import { chunk } from "../chunk";
 import { count } from "../metrics";
 
-export type DeliveryMessage = { notificationId: string } | { fanOut: string[] };
+/**
+ * A notification in one of its series. A message names both, so a late message
+ * of an older series (a dead letter, say) is known as one and never acts on a
+ * newer series. (Messages from before this carry no series.)
+ */
+export type NotificationRef = { id: string; series?: number };
+
+export type DeliveryMessage =
+	| { notificationId: string; series?: number }
+	| { fanOut: (string | [id: string, series: number])[] };
+
+const bodyOf = ({ id, series }: NotificationRef): DeliveryMessage =>
+	series === undefined ? { notificationId: id } : { notificationId: id, series };
+
+/** The notifications a fan-out message names. */
+export const refsOf = (fanOut: (string | [string, number])[]): NotificationRef[] =>
+	fanOut.map((entry) => (typeof entry === "string" ? { id: entry } : { id: entry[0], series: entry[1] }));
+
+const fanOutEntry = ({ id, series }: NotificationRef): string | [string, number] =>
+	series === undefined ? id : [id, series];
 
 /** Cloudflare Queues take at most 100 messages (and 256 KB) per sendBatch call. */
 export const SEND_BATCH_SIZE = 100;
@@ -27,18 +46,14 @@ const sendAll = async (queue: Queue, bodies: DeliveryMessage[], perBatch: number
 		);
 };
 
-export const enqueueDeliveries = async (queue: Queue, notificationIds: string[]) => {
-	if (notificationIds.length <= SEND_BATCH_SIZE) {
-		await sendAll(
-			queue,
-			notificationIds.map((notificationId) => ({ notificationId })),
-			SEND_BATCH_SIZE,
-		);
+export const enqueueDeliveries = async (queue: Queue, notifications: NotificationRef[]) => {
+	if (notifications.length <= SEND_BATCH_SIZE) {
+		await sendAll(queue, notifications.map(bodyOf), SEND_BATCH_SIZE);
 		return;
 	}
 	await sendAll(
 		queue,
-		chunk(notificationIds, FAN_OUT_IDS).map((fanOut) => ({ fanOut })),
+		chunk(notifications, FAN_OUT_IDS).map((part) => ({ fanOut: part.map(fanOutEntry) })),
 		FAN_OUT_MESSAGES_PER_BATCH,
 	);
 };
@@ -51,14 +66,14 @@ export const enqueueDeliveries = async (queue: Queue, notificationIds: string[])
 // A drain hands over after DRAIN_HANDOVER_MS so no single request's waitUntil
 // runs for long; anything lost with the isolate is re-enqueued by the sweeper.
 const DRAIN_HANDOVER_MS = 5_000;
-const buffered: string[] = [];
+const buffered: NotificationRef[] = [];
 let draining = false;
 
 /** Sends one part of the buffer; a failure is logged (the sweeper re-enqueues what it lost). */
-const sendPart = (queue: Queue, part: string[]) =>
+const sendPart = (queue: Queue, part: NotificationRef[]) =>
 	sendMessages(
 		queue,
-		part.map((notificationId) => ({ body: { notificationId } })),
+		part.map((ref) => ({ body: bodyOf(ref) })),
 	).catch((err) => {
 		console.error(
 			JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
@@ -83,19 +98,19 @@ const drain = async (queue: Queue) => {
  */
 export const enqueueAfterAnswer = (
 	queue: Queue,
-	notificationIds: string[],
+	notifications: NotificationRef[],
 	waitUntil: (promise: Promise<unknown>) => void,
 ) => {
-	if (notificationIds.length === 0) return;
-	if (notificationIds.length > SEND_BATCH_SIZE) {
+	if (notifications.length === 0) return;
+	if (notifications.length > SEND_BATCH_SIZE) {
 		waitUntil(
-			enqueueDeliveries(queue, notificationIds).catch((err) => {
+			enqueueDeliveries(queue, notifications).catch((err) => {
 				console.error(JSON.stringify({ msg: "enqueue failed after ingest", error: String(err) }));
 			}),
 		);
 		return;
 	}
-	buffered.push(...notificationIds);
+	buffered.push(...notifications);
 	if (draining) return;
 	draining = true;
 	waitUntil(drain(queue));

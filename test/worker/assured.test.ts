@@ -391,6 +391,22 @@ describe("dead letters", () => {
 	});
 });
 
+describe("dead letters of an older series", () => {
+	it("never fail a newer manual series; a dead letter of the current series does", async () => {
+		const hook = await createWebhook();
+		const id = await seed(hook.id, { status: "pending" });
+		await env.DB.prepare("update notifications set series = 1, trigger = 'manual' where id = ?").bind(id).run();
+		const letter = (series: number) =>
+			createMessageBatch<DeliveryMessage>("hookline-deliveries-dlq", [
+				{ id: `dl-${series}`, timestamp: new Date(), attempts: 1, body: { notificationId: id, series } },
+			]);
+		await handleDeadLetters(letter(0), env);
+		expect((await detail(id)).status).toBe("pending");
+		await handleDeadLetters(letter(1), env);
+		expect(await detail(id)).toMatchObject({ status: "failed", lastError: expect.stringContaining("dead-lettered") });
+	});
+});
+
 describe("sweeper", () => {
 	it("re-enqueues a notification that was written but never enqueued", async () => {
 		const tag = uniqueTag("sweep");

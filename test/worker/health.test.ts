@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { deliver } from "../../src/delivery/consumer";
 import type { EndpointGate, GateSend } from "../../src/gate";
 import { RELEASE_PER_SECOND } from "../../src/gate/paused";
+import { metrics } from "../../src/metrics";
 import {
 	api,
 	createWebhook,
@@ -181,7 +182,10 @@ describe("paused backlog", () => {
 				state.storage.sql.exec("INSERT INTO paused (notification_id, paused_at) VALUES (?, ?)", id, Date.now());
 			await state.storage.setAlarm(Date.now());
 		});
+		const sentBefore = metrics().queueMessagesSent;
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		// The gate's release messages are counted like every other queue send.
+		expect(metrics().queueMessagesSent - sentBefore).toBe(RELEASE_PER_SECOND);
 		// Unknown to D1, these are acked by the consumer without a send; what matters is what the gate did.
 		const rows = () =>
 			runInDurableObject(stub, (_i: EndpointGate, state) =>
