@@ -1,13 +1,14 @@
 // The deliveries-queue consumer, driven with real message batches against
 // notifications written straight to D1 (so no queue message races the test).
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import { jittered } from "../../src/delivery/retry-policy";
+import type { EndpointGate } from "../../src/gate";
 import { metrics } from "../../src/metrics";
 import type { DeliveryMessage } from "../../src/queue/messages";
-import { api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
+import { api, createWebhook, gateOf, received, seedNotification, uniqueTag } from "./helpers";
 
 const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });
 
@@ -252,6 +253,34 @@ describe("delivery consumer", () => {
 		const fine = await seed(hook.id, { code: 200 });
 		await run(fine.id);
 		expect((await detail(fine.id)).status).toBe("delivered");
+	});
+
+	it("tells the gate of a 410 disable only once D1 has committed it", async () => {
+		const tag = uniqueTag("gone-later");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/status/410/${tag}` });
+		const { id } = await seed(hook.id);
+		const gateDisabledAt = () =>
+			runInDurableObject(gateOf(hook.id), (_gate: EndpointGate, state) => {
+				const [row] = state.storage.sql
+					.exec<{ disabled_at: number | null }>("SELECT disabled_at FROM circuit")
+					.toArray();
+				return row?.disabled_at ?? null;
+			});
+		// D1 refuses this notification's attempt record, so the batch that holds the disable fails whole.
+		await env.DB.prepare(
+			`CREATE TRIGGER refuse_attempt BEFORE INSERT ON attempts WHEN NEW.notification_id = '${id}'
+			 BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`,
+		).run();
+		const refused = await run(id);
+		expect(refused.retryMessages.map((m) => m.msgId)).toEqual([`msg-${id}`]);
+		expect(await gateDisabledAt()).toBeNull();
+		expect(((await (await api(`/v1/webhooks/${hook.id}`)).json()) as { enabled: boolean }).enabled).toBe(true);
+		// Once D1 takes the record (the gate replays the 410), the webhook and its gate are disabled together.
+		await env.DB.prepare("DROP TRIGGER refuse_attempt").run();
+		await run(id);
+		expect(((await (await api(`/v1/webhooks/${hook.id}`)).json()) as { enabled: boolean }).enabled).toBe(false);
+		expect(await gateDisabledAt()).not.toBeNull();
+		expect(await received(tag)).toHaveLength(1);
 	});
 
 	it("fails without retrying a request whose URL renders invalid, with the reason", async () => {
