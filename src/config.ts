@@ -5,8 +5,8 @@
 // included where 0 means something, is used as given.
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { fromBase64 } from "./base64";
 import { ProblemError } from "./http/problem";
+import { masterKeysOf } from "./secrets/keyring";
 import type { TargetPolicy } from "./security/target";
 
 export const DEFAULT_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200];
@@ -90,16 +90,15 @@ const addressList = list.superRefine((entries, ctx) => {
 	}
 });
 
-/** ENCRYPTION_KEY: unset is a missing secret (missingSecrets); set, it must be base64 of 32 bytes. */
+/**
+ * ENCRYPTION_KEY: one key or a comma-separated list (rotation), each the base64
+ * of 32 bytes. Unset is a missing secret (missingSecrets), not a bad setting.
+ */
 const encryptionKey = text.superRefine((value, ctx) => {
 	if (value === "") return;
-	let bytes = 0;
-	try {
-		bytes = fromBase64(value).length;
-	} catch {}
-	// Never echo a secret: the message says what is wrong, not what it is.
-	if (bytes !== 32)
-		ctx.addIssue({ code: "custom", message: "must be the base64 of 32 random bytes (openssl rand -base64 32)" });
+	const parsed = masterKeysOf(value);
+	// Never echo a secret: the message says which entry is wrong, not what it is.
+	if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
 });
 
 const Settings = z
@@ -161,6 +160,7 @@ type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
 export type Config = {
 	adminTokens: string[];
 	ingestTokens: string[];
+	/** ENCRYPTION_KEY as given: one key, or a list whose first seals and signs (src/secrets/keyring.ts). */
 	encryptionKey: string;
 	senderIps: string[];
 	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
