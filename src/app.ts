@@ -5,6 +5,7 @@ import { eventRoutes } from "./events/routes";
 import { notificationRoutes } from "./history/routes";
 import { onError, ProblemError } from "./http/problem";
 import { newRouter } from "./http/router";
+import { requireSettings } from "./http/settings";
 import { metaRoutes } from "./meta/routes";
 import { consoleApp } from "./web/app";
 import { webhookRoutes } from "./webhooks/routes";
@@ -16,6 +17,7 @@ app.notFound((c) => {
 	throw new ProblemError(404, `No route for ${c.req.method} ${c.req.path}.`);
 });
 
+app.use("*", requireSettings);
 app.route("/", metaRoutes);
 // The console calls the API in-process, through this app's own fetch.
 app.route("/console", consoleApp({ api: (request, env, ctx) => app.fetch(request, env, ctx) }));

@@ -1,5 +1,12 @@
 // Deployment settings read from the worker's bindings, with their defaults.
-// docs/configuration.md documents each of them.
+// docs/configuration.md documents each of them. A worker has no start-up, so a
+// setting is checked when it is first read: a bad one is refused (503, naming
+// it and why) rather than replaced by a guess, and an explicit value, 0
+// included where 0 means something, is used as given.
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { ProblemError } from "./http/problem";
+import { masterKeysOf } from "./secrets/keyring";
 import type { TargetPolicy } from "./security/target";
 
 export const DEFAULT_RETRY_DELAYS_SECONDS = [5, 300, 1800, 7200];
@@ -16,13 +23,136 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 /** After a secret rotation, requests are signed with both secrets for this long by default. */
 export const DEFAULT_ROTATION_WINDOW_SECONDS = 86_400;
 
-const splitList = (value: string | undefined) =>
-	(value ?? "")
+/** How long a queue batch waits while a setting is bad: its messages come back once it is fixed. */
+export const BAD_SETTINGS_RETRY_SECONDS = 300;
+
+const splitList = (value: string) =>
+	value
 		.split(",")
 		.map((s) => s.trim())
 		.filter(Boolean);
 
-const isTrue = (value: string | undefined) => value?.trim().toLowerCase() === "true";
+/** A setting as the bindings give it: unset and empty are the same. */
+const text = z
+	.string()
+	.optional()
+	.transform((value) => (value ?? "").trim());
+
+const list = text.transform(splitList);
+
+/** `true` or `false` in any case; unset is false. "yes" or "1" is refused, not read as false. */
+const flag = text.transform((value, ctx) => {
+	const lower = value.toLowerCase();
+	if (lower === "" || lower === "false") return false;
+	if (lower === "true") return true;
+	ctx.addIssue({ code: "custom", message: `must be true or false (it is ${JSON.stringify(value)})` });
+	return z.NEVER;
+});
+
+/**
+ * A number in plain decimal (no unit, sign or exponent: "30s" is refused, not
+ * read as 30); unset takes `fallback`.
+ */
+const amount = ({
+	fallback,
+	unit,
+	whole = false,
+	min,
+	above,
+}: {
+	fallback: number;
+	unit: string;
+	whole?: boolean;
+	min?: number;
+	above?: number;
+}) =>
+	text.transform((value, ctx) => {
+		if (value === "") return fallback;
+		const number = (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value) ? Number(value) : Number.NaN;
+		if (!Number.isNaN(number) && (min === undefined || number >= min) && (above === undefined || number > above))
+			return number;
+		const bound = min !== undefined ? `, at least ${min}` : above !== undefined ? `, more than ${above}` : "";
+		ctx.addIssue({
+			code: "custom",
+			message: `must be ${whole ? "a whole number" : "a number"} of ${unit}${bound} (it is ${JSON.stringify(value)})`,
+		});
+		return z.NEVER;
+	});
+
+/** Sender IPs are published for receivers to allow-list: each must be an address or a CIDR range. */
+const addressList = list.superRefine((entries, ctx) => {
+	for (const entry of entries) {
+		const [address = "", bits] = entry.split("/");
+		const valid =
+			(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address)) &&
+			(bits === undefined || ipaddr.isValidCIDR(entry));
+		if (!valid) ctx.addIssue({ code: "custom", message: `${JSON.stringify(entry)} is not an IP address or range` });
+	}
+});
+
+/**
+ * ENCRYPTION_KEY: one key or a comma-separated list (rotation), each the base64
+ * of 32 bytes. Unset is a missing secret (missingSecrets), not a bad setting.
+ */
+const encryptionKey = text.superRefine((value, ctx) => {
+	if (value === "") return;
+	const parsed = masterKeysOf(value);
+	// Never echo a secret: the message says which entry is wrong, not what it is.
+	if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
+});
+
+const Settings = z
+	.object({
+		ADMIN_TOKEN: list,
+		INGEST_TOKEN: list,
+		ENCRYPTION_KEY: encryptionKey,
+		SENDER_IPS: addressList,
+		ALLOW_PRIVATE_TARGETS: flag,
+		ALLOW_HTTP: flag,
+		EGRESS_PROXY_URL: text,
+		EGRESS_PROXY_SECRET: text,
+		RETENTION_DAYS: amount({ fallback: 30, unit: "days", whole: true, min: 1 }),
+		SWEEP_GRACE_SECONDS: amount({ fallback: 120, unit: "seconds", whole: true, min: 0 }),
+		CIRCUIT_COOLDOWN_SECONDS: amount({ fallback: 30, unit: "seconds", above: 0 }),
+		CIRCUIT_MAX_COOLDOWN_SECONDS: amount({ fallback: 1800, unit: "seconds", above: 0 }),
+	})
+	.superRefine((s, ctx) => {
+		const proxyProblem = egressProxyUrlProblem(s.EGRESS_PROXY_URL, s.ALLOW_PRIVATE_TARGETS);
+		if (proxyProblem) ctx.addIssue({ code: "custom", path: ["EGRESS_PROXY_URL"], message: proxyProblem });
+		if (s.CIRCUIT_MAX_COOLDOWN_SECONDS < s.CIRCUIT_COOLDOWN_SECONDS)
+			ctx.addIssue({
+				code: "custom",
+				path: ["CIRCUIT_MAX_COOLDOWN_SECONDS"],
+				message: `must be at least CIRCUIT_COOLDOWN_SECONDS (${s.CIRCUIT_COOLDOWN_SECONDS})`,
+			});
+	});
+
+/** A loopback or private address, or localhost: where a development proxy may listen over http:. */
+const isLocalHost = (hostname: string) => {
+	const bare = hostname.replace(/^\[|\]$/g, "");
+	if (bare.toLowerCase() === "localhost") return true;
+	if (!ipaddr.isValid(bare)) return false;
+	return ["loopback", "private", "uniqueLocal"].includes(ipaddr.parse(bare).range());
+};
+
+/**
+ * Relay requests carry the attempt's signatures and credentials, so the proxy
+ * is reached over https:; http: only to this machine or its private network,
+ * for local development (ALLOW_PRIVATE_TARGETS=true).
+ */
+const egressProxyUrlProblem = (value: string, allowPrivate: boolean) => {
+	if (value === "") return undefined;
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		return "must be an absolute URL, such as https://egress.example.com/relay";
+	}
+	if (url.protocol === "https:") return undefined;
+	if (url.protocol !== "http:") return `must be an https: URL (it is ${url.protocol})`;
+	if (allowPrivate && isLocalHost(url.hostname)) return undefined;
+	return "must be https: (relay requests carry signatures and credentials); http: only to a loopback or private address with ALLOW_PRIVATE_TARGETS=true";
+};
 
 /** Settings that are optional secrets, so `wrangler types` does not declare them. */
 type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
@@ -30,6 +160,7 @@ type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
 export type Config = {
 	adminTokens: string[];
 	ingestTokens: string[];
+	/** ENCRYPTION_KEY as given: one key, or a list whose first seals and signs (src/secrets/keyring.ts). */
 	encryptionKey: string;
 	senderIps: string[];
 	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
@@ -44,19 +175,51 @@ export type Config = {
 	circuitMaxCoolDownSeconds: number;
 };
 
-export const readConfig = (env: Env): Config => ({
-	adminTokens: splitList(env.ADMIN_TOKEN),
-	ingestTokens: splitList(env.INGEST_TOKEN),
-	encryptionKey: env.ENCRYPTION_KEY ?? "",
-	senderIps: splitList(env.SENDER_IPS),
-	targetPolicy: { allowPrivate: isTrue(env.ALLOW_PRIVATE_TARGETS), allowHttp: isTrue(env.ALLOW_HTTP) },
-	egressProxyUrl: (env.EGRESS_PROXY_URL ?? "").trim(),
-	egressProxySecret: ((env as OptionalSecrets).EGRESS_PROXY_SECRET ?? "").trim(),
-	retentionDays: Number.parseInt(env.RETENTION_DAYS ?? "", 10) || 30,
-	sweepGraceSeconds: Number.parseInt(env.SWEEP_GRACE_SECONDS ?? "", 10) || 120,
-	circuitCoolDownSeconds: Number.parseFloat(env.CIRCUIT_COOLDOWN_SECONDS ?? "") || 30,
-	circuitMaxCoolDownSeconds: Number.parseFloat(env.CIRCUIT_MAX_COOLDOWN_SECONDS ?? "") || 1800,
-});
+/** Each bindings object is read once: the settings are configuration, not request state. */
+const read = new WeakMap<object, Config | ProblemError>();
+
+const parse = (env: Env): Config | ProblemError => {
+	const parsed = Settings.safeParse({ ...env, EGRESS_PROXY_SECRET: (env as OptionalSecrets).EGRESS_PROXY_SECRET });
+	if (!parsed.success) {
+		const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+		return new ProblemError(
+			503,
+			`Hookline is not configured: ${errors.map((e) => `${e.path} ${e.message}`).join("; ")}.`,
+			{ errors },
+		);
+	}
+	const s = parsed.data;
+	return {
+		adminTokens: s.ADMIN_TOKEN,
+		ingestTokens: s.INGEST_TOKEN,
+		encryptionKey: s.ENCRYPTION_KEY,
+		senderIps: s.SENDER_IPS,
+		targetPolicy: { allowPrivate: s.ALLOW_PRIVATE_TARGETS, allowHttp: s.ALLOW_HTTP },
+		egressProxyUrl: s.EGRESS_PROXY_URL,
+		egressProxySecret: s.EGRESS_PROXY_SECRET,
+		retentionDays: s.RETENTION_DAYS,
+		sweepGraceSeconds: s.SWEEP_GRACE_SECONDS,
+		circuitCoolDownSeconds: s.CIRCUIT_COOLDOWN_SECONDS,
+		circuitMaxCoolDownSeconds: s.CIRCUIT_MAX_COOLDOWN_SECONDS,
+	};
+};
+
+/** The settings problem (503, naming each bad setting and why), if any. */
+export const settingsProblem = (env: Env): ProblemError | undefined => {
+	let config = read.get(env);
+	if (!config) {
+		config = parse(env);
+		read.set(env, config);
+	}
+	return config instanceof ProblemError ? config : undefined;
+};
+
+/** The settings; throws the settings problem when one is bad, so nothing runs on a guess. */
+export const readConfig = (env: Env): Config => {
+	const problem = settingsProblem(env);
+	if (problem) throw problem;
+	return read.get(env) as Config;
+};
 
 /** Names of required secrets that are missing: a worker without them must not run open. */
 export const missingSecrets = (config: Config) =>

@@ -14,14 +14,14 @@ export const credentialsCache = (key: string, now: number) => {
 	const cache = new Map<string, Promise<Credentials>>();
 	const unsealAll = async (webhook: WebhookRow): Promise<Credentials> => ({
 		signingSecrets: [
-			await unseal(webhook.secretSealed, key),
+			await unseal(webhook.secretSealed, key, { webhookId: webhook.id, column: "secret" }),
 			...(webhook.previousSecretSealed && (webhook.previousSecretExpiresAt ?? 0) > now
-				? [await unseal(webhook.previousSecretSealed, key)]
+				? [await unseal(webhook.previousSecretSealed, key, { webhookId: webhook.id, column: "previous_secret" })]
 				: []),
 		],
 		authorization:
 			webhook.authUsername !== null && webhook.authPasswordSealed !== null
-				? `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${await unseal(webhook.authPasswordSealed, key)}`))}`
+				? `Basic ${toBase64(new TextEncoder().encode(`${webhook.authUsername}:${await unseal(webhook.authPasswordSealed, key, { webhookId: webhook.id, column: "auth_password" })}`))}`
 				: undefined,
 	});
 	return (webhook: WebhookRow) => {

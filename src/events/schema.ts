@@ -6,12 +6,37 @@ export const EventType = z
 	.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words, such as "loan.created"')
 	.openapi({ example: "loan.created" });
 
+/**
+ * How deeply event data may nest, the data object itself being level 1. JSON.parse
+ * takes any depth, but what comes after it (template lookups, JSON.stringify when a
+ * request is shaped or a page shows it) recurses, and must never run out of stack.
+ */
+export const MAX_DATA_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `bound`: counted with a stack of its own, never by recursion. */
+const nestsDeeperThan = (value: unknown, bound: number) => {
+	const stack: [unknown, number][] = [[value, 1]];
+	for (let next = stack.pop(); next; next = stack.pop()) {
+		const [v, depth] = next;
+		if (v === null || typeof v !== "object") continue;
+		if (depth > bound) return true;
+		for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+	}
+	return false;
+};
+
+/** An event's `data`: a JSON object, nested at most MAX_DATA_DEPTH levels. */
+export const EventData = z
+	.record(z.string(), z.unknown())
+	.refine((data) => !nestsDeeperThan(data, MAX_DATA_DEPTH), `must not nest deeper than ${MAX_DATA_DEPTH} levels`);
+
 export const EventInput = z
 	.object({
 		type: EventType,
-		data: z
-			.record(z.string(), z.unknown())
-			.openapi({ description: "A JSON object", example: { loanId: "L-1001", amount: 2500 } }),
+		data: EventData.openapi({
+			description: `A JSON object, nested at most ${MAX_DATA_DEPTH} levels deep`,
+			example: { loanId: "L-1001", amount: 2500 },
+		}),
 		id: z
 			.string()
 			.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "must be 1-128 letters, digits or _ . : -")

@@ -24,7 +24,7 @@ const descriptions: Record<number, string> = {
 	409: "Conflicts with the resource's state",
 	413: "Body over the size limit",
 	415: "Body is not application/json",
-	503: "A required secret is not configured",
+	503: "A required secret is missing, or a setting is bad",
 };
 
 /** Problem responses for a route's OpenAPI entry. */

@@ -71,6 +71,10 @@ export const apiClient = ({
 	token: string;
 }) => {
 	const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
+		// Ids are percent-encoded into one segment each (below), so `/`, `?` and `#` stay in it; but
+		// the URL parser resolves a `.` or `..` segment (even spelled %2e) away, so such an id goes nowhere.
+		if (new URL(`${ORIGIN}${path}`).pathname !== path.split("?")[0])
+			return { ok: false, status: 404, problem: { type: "about:blank", title: "Not Found", status: 404 } };
 		const res = await fetch(
 			new Request(`${ORIGIN}${path}`, {
 				method,

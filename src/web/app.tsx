@@ -1,15 +1,19 @@
 // The console's app shell at /console: a strict Content-Security-Policy, CSRF
 // protection (hono/csrf refuses cross-origin posts; every form also carries the
 // session's token), sign-in and sign-out, the session gate in front of every
-// page, the two assets and the one error page. The pages read and change
+// page, the two assets and the one error page. Bodies are capped
+// (CONSOLE_MAX_BODY_BYTES, 413) and no page or form answer is cached
+// (`Cache-Control: no-store`; the assets keep a public cache). The pages read and change
 // everything through the API, which src/app.ts hands in as `api` (its fetch,
 // called in-process), so nothing here depends on how the API is mounted.
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { readConfig } from "../config";
 import { isAdminToken } from "../http/auth";
+import { ProblemError, problemResponse } from "../http/problem";
 import { type ApiFetch, apiClient } from "./api-client";
 import { PREVIEW_SCRIPT, STYLE } from "./assets";
 import { Layout } from "./components/layout";
@@ -37,7 +41,20 @@ const CONTENT_SECURITY_POLICY = {
 	baseUri: ["'none'"],
 };
 
+/** The largest form the console reads: the webhook form with a long payload template fits well inside. */
+export const CONSOLE_MAX_BODY_BYTES = 64 * 1024;
+
 const asset = (type: string) => ({ "content-type": `${type}; charset=utf-8`, "cache-control": "public, max-age=300" });
+
+/**
+ * Pages show webhooks, stored requests and a signing secret once: none of it
+ * belongs in a browser's or a proxy's cache. An answer that sets its own
+ * Cache-Control (the assets) keeps it.
+ */
+const noStore: MiddlewareHandler = async function noStore(c, next) {
+	await next();
+	if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+};
 
 /** The request's ExecutionContext, if it has one: app.request() in tests has none, and Hono throws when asked. */
 const executionCtxOf = (c: Context) => {
@@ -87,6 +104,16 @@ const sessionGate = (app: Hono<WebEnv>, api: ApiFetch) =>
 export const consoleApp = ({ api }: { api: ApiFetch }) => {
 	const app = new Hono<WebEnv>();
 	app.use("*", secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, referrerPolicy: "same-origin" }));
+	app.use("*", noStore);
+	app.use(
+		"*",
+		bodyLimit({
+			maxSize: CONSOLE_MAX_BODY_BYTES,
+			onError: () => {
+				throw new ProblemError(413, `The form is over ${CONSOLE_MAX_BODY_BYTES} bytes.`);
+			},
+		}),
+	);
 	app.use("*", csrf());
 	app.get("/assets/preview.js", (c) => c.body(PREVIEW_SCRIPT, 200, asset("text/javascript")));
 	app.get("/assets/style.css", (c) => c.body(STYLE, 200, asset("text/css")));
@@ -110,6 +137,7 @@ export const consoleApp = ({ api }: { api: ApiFetch }) => {
 	])
 		app.route("/", pages);
 	app.onError((err, c) => {
+		if (err instanceof ProblemError) return problemResponse(c, err.problem);
 		// hono/csrf refuses a cross-origin post with a 403 of its own.
 		if (err instanceof HTTPException) return err.getResponse();
 		console.error(JSON.stringify({ msg: "console error", path: c.req.path, error: String(err) }));

@@ -3,6 +3,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
+import { apiClient } from "../../src/web/api-client";
+import { CONSOLE_MAX_BODY_BYTES } from "../../src/web/app";
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -88,5 +90,102 @@ describe("console sign-in and session", () => {
 		expect((await post("http://localhost", { confirm: "on" })).status).toBe(403);
 		expect((await post("http://localhost", { confirm: "on", _csrf: "0".repeat(64) })).status).toBe(403);
 		expect((await post("https://evil.example", { confirm: "on" })).status).toBe(403);
+	});
+});
+
+describe("console limits, caching and addresses", () => {
+	const post = (path: string, cookie: string, body: string) =>
+		app.request(
+			path,
+			{
+				method: "POST",
+				headers: { cookie, origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
+				body,
+			},
+			env,
+		);
+
+	it("refuses a body over 64 KiB with a 413 problem, signed in or not, and reads a long payload template", async () => {
+		const big = form({ token: "x".repeat(CONSOLE_MAX_BODY_BYTES) });
+		const anonymous = await post("/console/login", "", big);
+		expect(anonymous.status).toBe(413);
+		expect(anonymous.headers.get("content-type")).toBe("application/problem+json");
+		expect(((await anonymous.json()) as { detail: string }).detail).toContain(String(CONSOLE_MAX_BODY_BYTES));
+
+		const { cookie } = await signIn();
+		const page = await (await get("/console/webhooks/new", cookie)).text();
+		const _csrf = /name="_csrf" value="([0-9a-f]+)"/.exec(page)?.[1] ?? "";
+		expect(_csrf).not.toBe("");
+		const withTemplate = (bytes: number) =>
+			post("/console/webhooks", cookie, form({ _csrf, name: "big", payloadTemplate: "x".repeat(bytes) }));
+		expect((await withTemplate(70_000)).status).toBe(413);
+		// A 40 KiB template is read, and refused by the API for its own reasons: the form comes back with the errors.
+		const fits = await withTemplate(40_000);
+		expect(fits.status).toBe(400);
+		expect(await fits.text()).toContain("url");
+	});
+
+	it("marks every page and form answer Cache-Control: no-store, and keeps the assets' public cache", async () => {
+		const { res: signedIn, cookie } = await signIn();
+		const answers = [
+			signedIn,
+			await signIn("nope").then((r) => r.res),
+			await get("/console/login", ""),
+			await get("/console/webhooks", ""),
+			await get("/console/webhooks", cookie),
+			await get("/console/sender-ips", cookie),
+			await get("/console/webhooks/wh_nope", cookie),
+			await post("/console/webhooks/wh_nope/delete", cookie, form({ confirm: "on" })),
+			await post("/console/login", "", form({ token: "x".repeat(CONSOLE_MAX_BODY_BYTES) })),
+		];
+		for (const res of answers) expect([res.status, res.headers.get("cache-control")]).toEqual([res.status, "no-store"]);
+		for (const asset of ["/console/assets/style.css", "/console/assets/preview.js"])
+			expect((await get(asset, "")).headers.get("cache-control")).toBe("public, max-age=300");
+	});
+
+	it("keeps an id with / or ? in its own segment of the API's address", async () => {
+		const seen: string[] = [];
+		const client = apiClient({
+			fetch: (request) => {
+				seen.push(new URL(request.url).pathname + new URL(request.url).search);
+				return new Response(null, { status: 404 });
+			},
+			env,
+			token: "t",
+		});
+		for (const id of ["a/b", "a?limit=1", "a#b", "../../sender-ips", "%2e%2e"]) {
+			seen.length = 0;
+			await client.webhook(id);
+			await client.webhookHealth(id);
+			await client.rotateSecret(id);
+			await client.deleteWebhook(id);
+			await client.notification(id);
+			await client.resendNotification(id);
+			const segment = encodeURIComponent(id);
+			expect(seen).toEqual([
+				`/v1/webhooks/${segment}`,
+				`/v1/webhooks/${segment}/health`,
+				`/v1/webhooks/${segment}/rotate-secret`,
+				`/v1/webhooks/${segment}`,
+				`/v1/notifications/${segment}`,
+				`/v1/notifications/${segment}/resend`,
+			]);
+		}
+		// A `.` or `..` segment would be resolved away by the URL parser: nothing is sent.
+		for (const id of ["..", "."]) {
+			seen.length = 0;
+			expect((await client.webhook(id)).status).toBe(404);
+			expect((await client.resendNotification(id)).status).toBe(404);
+			expect(seen).toEqual([]);
+		}
+	});
+
+	it("answers 404 for a console address whose id would name another API route", async () => {
+		const { cookie } = await signIn();
+		for (const id of ["wh_x/../../sender-ips", "?limit=1"]) {
+			const res = await get(`/console/webhooks/${encodeURIComponent(id)}`, cookie);
+			expect(res.status).toBe(404);
+			expect(await res.text()).toContain("does not exist");
+		}
 	});
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { MAX_DATA_DEPTH } from "../../src/events/schema";
 import { api, createWebhook, eventually, INGEST, received, uniqueTag } from "./helpers";
 
 const uniqueType = (label: string) => `${label}${crypto.randomUUID().slice(0, 8)}.created`;
@@ -189,6 +190,31 @@ describe("POST /v1/events", () => {
 		expect(res.status).toBe(413);
 		expect(res.headers.get("content-type")).toBe("application/problem+json");
 		expect(await eventsOfType(type)).toBe(0);
+	});
+
+	it("refuses data nested deeper than 32 levels with a 400 naming data, even 100,000 levels of [", async () => {
+		const type = uniqueType("deep");
+		/** `data` whose `x` holds `levels` arrays, one inside the next: data is nested levels + 1 deep. */
+		const nested = (levels: number) => `{"type":"${type}","data":{"x":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
+		const post = (body: string) => api("/v1/events", { method: "POST", token: INGEST, body });
+		expect((await post(nested(MAX_DATA_DEPTH - 1))).status).toBe(202);
+		for (const levels of [MAX_DATA_DEPTH, 100_000]) {
+			const res = await post(nested(levels));
+			expect(res.status).toBe(400);
+			expect(res.headers.get("content-type")).toBe("application/problem+json");
+			const problem = (await res.json()) as { errors: { path: string; message: string }[] };
+			expect(problem.errors).toEqual([{ path: "data", message: `must not nest deeper than ${MAX_DATA_DEPTH} levels` }]);
+		}
+		expect(await eventsOfType(type)).toBe(1);
+		// The preview's sample event is held to the same bound.
+		const preview = await api("/v1/webhooks/preview", {
+			method: "POST",
+			body: `{"webhook":{"url":"https://example.com/x"},"event":{"data":{"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}}}`,
+		});
+		expect(preview.status).toBe(400);
+		expect(((await preview.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual([
+			"event.data",
+		]);
 	});
 
 	it("fans one event out to more webhooks than one insert statement holds", async () => {

@@ -47,7 +47,7 @@ describe("POST /v1/webhooks", () => {
 			.first<Record<string, string>>();
 		expect(JSON.stringify(row)).not.toContain("plain-pass-123");
 		expect(JSON.stringify(row)).not.toContain(hook.secret.slice(6));
-		expect(row?.auth_password_sealed).toMatch(/^v1\./);
+		expect(row?.auth_password_sealed).toMatch(/^v2\.[0-9a-f]{16}\./);
 	});
 
 	it.each([

@@ -23,13 +23,14 @@ import {
 	WebhookWithSecret,
 	withDefaults,
 } from "../schema";
+import { resealRow, resealUpdate } from "../sealing";
 import { changeWebhook, deleteWebhook, findWebhook } from "../service";
 import { Params, security, tags } from "./openapi";
 
 export const crudRoutes = newRouter();
 
-/** The columns a webhook's fields are stored in; secrets sealed. */
-const toColumns = async (fields: WebhookFields, encryptionKey: string, current?: WebhookRow) => ({
+/** The columns a webhook's fields are stored in; the password sealed, bound to its webhook. */
+const toColumns = async (fields: WebhookFields, encryptionKey: string, id: string, current?: WebhookRow) => ({
 	name: fields.name,
 	enabled: fields.enabled,
 	eventTypes: fields.eventTypes,
@@ -42,7 +43,7 @@ const toColumns = async (fields: WebhookFields, encryptionKey: string, current?:
 	authPasswordSealed: fields.auth
 		? fields.auth.password === "" && current?.authPasswordSealed
 			? current.authPasswordSealed
-			: await seal(fields.auth.password, encryptionKey)
+			: await seal(fields.auth.password, encryptionKey, { webhookId: id, column: "auth_password" })
 		: null,
 	retryDelaysSeconds: fields.retryPolicy.delaysSeconds,
 	timeoutMs: fields.timeoutMs,
@@ -76,8 +77,8 @@ crudRoutes.openapi(
 			.insert(webhooks)
 			.values({
 				id,
-				...(await toColumns(fields, config.encryptionKey)),
-				secretSealed: await seal(secret, config.encryptionKey),
+				...(await toColumns(fields, config.encryptionKey, id)),
+				secretSealed: await seal(secret, config.encryptionKey, { webhookId: id, column: "secret" }),
 				createdAt: now,
 				updatedAt: now,
 			})
@@ -171,9 +172,17 @@ crudRoutes.openapi(
 		const patch = c.req.valid("json");
 		const fields = patchedFields(current, patch);
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
+		// Sealed values still in an older form are sealed afresh with this write: a kept password
+		// with the change, the signing secrets only where a rotation has not replaced them since.
+		const { columns: resealed } = await resealRow(current, config.encryptionKey);
+		const { authPasswordSealed, ...secrets } = resealed;
 		// `enabled` is written only when the patch sets it (changeWebhook says why).
-		const { enabled: _enabled, ...columns } = await toColumns(fields, config.encryptionKey, current);
+		const { enabled: _enabled, ...columns } = await toColumns(fields, config.encryptionKey, current.id, {
+			...current,
+			authPasswordSealed: authPasswordSealed ?? current.authPasswordSealed,
+		});
 		const updated = await changeWebhook(c.env, current, columns, { enabled: patch.enabled });
+		if (Object.keys(secrets).length > 0) await resealUpdate(c.env, current, secrets);
 		return c.json(toWebhook(updated), 200);
 	},
 );

@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { ingestEvent } from "../../events/ingest";
-import { EventType, IngestResult } from "../../events/schema";
+import { EventData, EventType, IngestResult } from "../../events/schema";
 import { StoredRequestSchema } from "../../history/schema";
 import { ProblemError, validationProblem } from "../../http/problem";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
@@ -50,7 +50,7 @@ const PreviewInput = z
 		event: z
 			.object({
 				type: EventType.optional(),
-				data: z.record(z.string(), z.unknown()).optional(),
+				data: EventData.optional(),
 				occurredAt: z.iso.datetime({ offset: true }).optional(),
 			})
 			.strict()
