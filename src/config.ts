@@ -10,6 +10,8 @@ export const DEFAULT_FAILURE_THRESHOLD = 10;
 /** Hours a circuit may stay open before its webhook is disabled, unless the webhook says otherwise. */
 export const DEFAULT_DISABLE_AFTER_HOURS = 120;
 export const MAX_TIMEOUT_MS = 30_000;
+/** An endpoint gate's storage bound: half a Durable Object's 10 GB, far above what an hour of its ledger needs. */
+export const DEFAULT_GATE_STORAGE_LIMIT_MB = 5120;
 /** Cloudflare Queues' longest `delaySeconds`. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -42,6 +44,8 @@ export type Config = {
 	/** The circuit's first cool-down before a probe, doubling after each failed probe up to the max. */
 	circuitCoolDownSeconds: number;
 	circuitMaxCoolDownSeconds: number;
+	/** An endpoint gate whose storage reaches this many bytes takes no new sends until its sweeps free space. */
+	gateStorageLimitBytes: number;
 };
 
 export const readConfig = (env: Env): Config => ({
@@ -56,6 +60,8 @@ export const readConfig = (env: Env): Config => ({
 	sweepGraceSeconds: Number.parseInt(env.SWEEP_GRACE_SECONDS ?? "", 10) || 120,
 	circuitCoolDownSeconds: Number.parseFloat(env.CIRCUIT_COOLDOWN_SECONDS ?? "") || 30,
 	circuitMaxCoolDownSeconds: Number.parseFloat(env.CIRCUIT_MAX_COOLDOWN_SECONDS ?? "") || 1800,
+	gateStorageLimitBytes:
+		(Number.parseFloat(env.GATE_STORAGE_LIMIT_MB ?? "") || DEFAULT_GATE_STORAGE_LIMIT_MB) * 1024 ** 2,
 });
 
 /** Names of required secrets that are missing: a worker without them must not run open. */

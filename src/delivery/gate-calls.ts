@@ -25,6 +25,12 @@ const SENDS_PER_GATE_CALL = 6;
 /** How long a notification whose gate is ahead of it (a newer series) waits before it is read again. */
 const STALE_WAIT_SECONDS = 2;
 
+/** Not sent now: the message comes back after `seconds`, and the notification is due then (so the sweeper adds no copy). */
+const wait = (env: Env, n: Due["n"], seconds: number, now: number): Planned => ({
+	decision: requeueAfter(seconds),
+	writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
+});
+
 /** What the gate's answer means for the notification. */
 const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
 	switch (answer.kind) {
@@ -33,14 +39,21 @@ const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: numbe
 			const safetyNetAt = answer.until + PAUSED_SAFETY_NET_MS;
 			return { decision: ACK, writes: [asStatement(env, pause(env, n, { reason: answer.reason, safetyNetAt }))] };
 		}
+		case "full":
+			// The gate sent nothing and takes no new work until its sweeps free space: a wait, never a send.
+			console.error(
+				JSON.stringify({
+					msg: "gate storage full",
+					notificationId: n.id,
+					webhookId: webhook.id,
+					reason: answer.reason,
+				}),
+			);
+			return wait(env, n, answer.retryInSeconds, now);
 		case "busy":
-		case "stale": {
-			const seconds = answer.kind === "busy" ? answer.retryInSeconds : STALE_WAIT_SECONDS;
-			return {
-				decision: requeueAfter(seconds),
-				writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
-			};
-		}
+			return wait(env, n, answer.retryInSeconds, now);
+		case "stale":
+			return wait(env, n, STALE_WAIT_SECONDS, now);
 		default: {
 			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 			// A 410 from the webhook's fixed URL says the endpoint is gone; from a URL that event

@@ -122,6 +122,7 @@ export const plan = async (
 			number: n.attemptCount + 1,
 			attemptId,
 			request,
+			requestStored: n.requestMethod !== null,
 			...(await credentials(webhook)),
 			timeoutMs: webhook.timeoutMs,
 			maxConcurrency: webhook.maxConcurrency,

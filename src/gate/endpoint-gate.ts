@@ -4,9 +4,9 @@
 // consumers never produce a second attempt with the same number or a send
 // after success; the circuit breaker (./circuit.ts); pacing and the
 // concurrency bound (./pacing.ts); the paused backlog (./paused.ts); the
-// statistics behind GET /v1/webhooks/:id/health (./stats.ts, ./health.ts).
-// Its SQLite tables are in ./tables/, their schema versioned by
-// ./tables/migrations.ts.
+// statistics behind GET /v1/webhooks/:id/health (./stats.ts, ./health.ts);
+// the bound on its own storage (./storage.ts). Its SQLite tables are in
+// ./tables/, their schema versioned by ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
@@ -17,9 +17,20 @@ import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
-import { decideLedger, LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS, leaseUntil, sweepDue, sweptAtAfter } from "./ledger";
+import {
+	ALARM_SWEEP_ROUNDS,
+	decideLedger,
+	LEDGER_KEEP_MS,
+	LEDGER_SWEEP_ROWS,
+	leaseUntil,
+	nextSweepAt,
+	settledOf,
+	sweepDue,
+	sweptAtAfter,
+} from "./ledger";
 import { concurrencyBusy, type Pace, Pacing } from "./pacing";
 import { type AlarmRound, alarmRound, nextAlarmAt } from "./paused";
+import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
@@ -37,6 +48,8 @@ export class EndpointGate extends DurableObject<Env> {
 	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
 	#inFlight = 0;
 	#ledgerSweptAt = 0;
+	/** Whether an alarm is pending that this instance set or saw: every alarm sweeps the ledger and sets the next. */
+	#alarmSet = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -78,7 +91,10 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#circuit.read();
 		this.#circuit.write({ disabled_at: at });
 		this.#paused.clear();
+		// No probe or release any more; the ledger's sweep still has its alarm.
 		await this.ctx.storage.deleteAlarm();
+		this.#alarmSet = false;
+		await this.#scheduleAlarm(at);
 	}
 
 	/** The receiver's health as this gate knows it. */
@@ -93,22 +109,23 @@ export class EndpointGate extends DurableObject<Env> {
 	}
 
 	/**
-	 * The alarm: disables the webhook when its circuit stayed open too long,
-	 * enqueues the oldest paused notification as the probe when the cool-down is
-	 * over, and after recovery releases the paused backlog at RELEASE_PER_SECOND.
+	 * The alarm: drops expired ledger rows, disables the webhook when its
+	 * circuit stayed open too long, enqueues the oldest paused notification as
+	 * the probe when the cool-down is over, and after recovery releases the
+	 * paused backlog at RELEASE_PER_SECOND.
 	 */
 	override async alarm() {
 		const now = Date.now();
+		this.#alarmSet = false;
+		const more = this.#sweepLedger(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
-		if (round.kind === "idle") return;
 		if (round.kind === "disable") {
 			await disableWebhook(this.env, round.webhookId, { reason: round.reason, at: now });
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
-			return;
 		}
-		await this.#release(round, now);
-		await this.#scheduleAlarm(now);
+		if (round.kind === "release") await this.#release(round, now);
+		await this.#scheduleAlarm(now, { more });
 	}
 
 	/** Sends one attempt unless the ledger, the circuit, the bound or pacing say it must not; see GateAnswer. */
@@ -116,6 +133,12 @@ export class EndpointGate extends DurableObject<Env> {
 		const now = Date.now();
 		const ledger = decideLedger(this.#ledger.read(input.notificationId), input, now);
 		if (ledger.kind !== "send") return ledger;
+		// Near the storage bound nothing new is written: the caller waits while the sweeps free space.
+		const full = storageRefusal(this.ctx.storage.sql.databaseSize, this.#config.gateStorageLimitBytes);
+		if (full) {
+			this.#sweepLedger(now);
+			return full;
+		}
 		// While the circuit is open, notifications wait here without spending an attempt.
 		const admission = admit(this.#circuit.read(settingsOf(input), now), input.notificationId, now);
 		if (admission.kind === "paused") {
@@ -128,16 +151,23 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused.remove(input.notificationId);
 		const { request } = ledger;
 		const lease = leaseUntil(now, pace.waitMs, input.timeoutMs);
+		// The request is kept here only while D1 may not hold it: a redelivery then replays these bytes.
 		this.#ledger.hold(
 			input.notificationId,
-			{ series: input.series, number: input.number, leaseUntil: lease, request },
+			{
+				series: input.series,
+				number: input.number,
+				leaseUntil: lease,
+				request: input.requestStored ? null : request,
+			},
 			now,
 		);
 		const outcome = await this.#attempt(input, request, pace.waitMs);
 		const startedAt = now + pace.waitMs;
 		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt, outcome, request };
-		this.#ledger.settle(input.notificationId, input.series, record, Date.now());
+		this.#ledger.settle(input.notificationId, input.series, settledOf(record), Date.now());
 		this.#sweepLedger(now);
+		if (!this.#alarmSet) await this.#scheduleAlarm(now);
 		this.#stats.record(outcome.succeeded, outcome.durationMs, startedAt);
 		await this.#afterAttempt(input, outcome, admission.probe, Date.now());
 		return { kind: "sent", ...record };
@@ -167,10 +197,20 @@ export class EndpointGate extends DurableObject<Env> {
 		}
 	}
 
-	/** Old ledger rows go in rounds, once a minute, or at once after a full round (more are waiting). */
-	#sweepLedger(now: number) {
-		if (!sweepDue(this.#ledgerSweptAt, now)) return;
-		this.#ledgerSweptAt = sweptAtAfter(this.#ledger.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS), now);
+	/**
+	 * Expired ledger rows go in rounds: on sends once a minute, or at once after
+	 * a full round; from the alarm up to `rounds` in a row. Answers whether the
+	 * last round was full (more are waiting).
+	 */
+	#sweepLedger(now: number, rounds = 1) {
+		if (rounds === 1 && !sweepDue(this.#ledgerSweptAt, now)) return false;
+		let dropped = 0;
+		for (let round = 0; round < rounds; round++) {
+			dropped = this.#ledger.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS);
+			if (dropped < LEDGER_SWEEP_ROWS) break;
+		}
+		this.#ledgerSweptAt = sweptAtAfter(dropped, now);
+		return dropped >= LEDGER_SWEEP_ROWS;
 	}
 
 	/** Moves the circuit after an attempt; on recovery the backlog's release starts now. */
@@ -183,7 +223,7 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (step.change) this.#circuit.write(step.change);
-		if (step.next === "release" && this.#paused.count() > 0) await this.ctx.storage.setAlarm(now);
+		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
 		if (step.next === "schedule") await this.#scheduleAlarm(now);
 	}
 
@@ -202,9 +242,19 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused.released(ids, now);
 	}
 
-	/** Sets the alarm for its next work: a probe, the auto-disable deadline, or a release round. */
-	async #scheduleAlarm(now: number) {
-		const at = nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now);
-		if (at !== undefined) await this.ctx.storage.setAlarm(at);
+	/** Sets the alarm for its next work: a probe, the auto-disable deadline, a release round, or the ledger's sweep. */
+	async #scheduleAlarm(now: number, sweep = { more: false }) {
+		const times = [
+			nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now),
+			nextSweepAt(this.#ledger.oldestWrite(), sweep, now),
+		].filter((at) => at !== undefined);
+		if (times.length > 0) await this.#alarmBy(Math.min(...times));
+	}
+
+	/** An alarm at `at` or sooner: one already set earlier stays (an early alarm only looks and sets the next). */
+	async #alarmBy(at: number) {
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+		this.#alarmSet = true;
 	}
 }
