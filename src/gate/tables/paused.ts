@@ -1,6 +1,9 @@
 // The paused table: notifications that wait in the gate while the circuit is
 // open, and what was released of them (../paused.ts says what to release and
 // when). A released one stays until it is sent, so a lost release goes again.
+// Every read is indexed or counted ahead (migration step 5: the release-order
+// index and the counts its triggers keep), so a send or a release round costs
+// what it touches, however large the backlog.
 import { lostReleaseCutoff, MAX_RELEASES, type PausedSummary } from "../paused";
 
 export class PausedTable {
@@ -9,8 +12,9 @@ export class PausedTable {
 
 	constructor(private readonly sql: SqlStorage) {}
 
+	/** How many wait, from the counts the triggers keep. */
 	count() {
-		return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM paused").one().n;
+		return this.sql.exec<{ waiting: number }>("SELECT waiting FROM paused_count").one().waiting;
 	}
 
 	/** Keeps a notification until the circuit lets it go; one paused again waits to be released again. */
@@ -27,8 +31,8 @@ export class PausedTable {
 	/** The notification is being sent: it no longer waits. */
 	remove(notificationId: string) {
 		if (this.#knownEmpty) return;
+		this.sql.exec("DELETE FROM paused WHERE notification_id = ?", notificationId);
 		this.#knownEmpty = this.count() === 0;
-		if (!this.#knownEmpty) this.sql.exec("DELETE FROM paused WHERE notification_id = ?", notificationId);
 	}
 
 	/** The webhook is disabled: what waited is skipped in D1 by the caller, nothing waits here. */
@@ -38,23 +42,34 @@ export class PausedTable {
 	}
 
 	/**
-	 * Up to `limit` to release now, oldest first, never-released ones before
-	 * lost releases (released before the cutoff and still here). One released
-	 * MAX_RELEASES times without a send is dropped first; the sweeper's safety
+	 * Up to `limit` to release now: the oldest never released first (ids sort
+	 * by creation time), then lost releases (released before the cutoff and
+	 * still here), the longest lost first. A lost one released MAX_RELEASES
+	 * times without a send is dropped when its turn comes; the sweeper's safety
 	 * net still has it in D1.
 	 */
 	releasable(now: number, limit: number) {
-		const cutoff = lostReleaseCutoff(now);
-		this.sql.exec("DELETE FROM paused WHERE releases >= ? AND released_at < ?", MAX_RELEASES, cutoff);
-		return this.sql
+		const unreleased = this.sql
 			.exec<{ notification_id: string }>(
-				`SELECT notification_id FROM paused WHERE released_at IS NULL OR released_at < ?
-				 ORDER BY released_at IS NOT NULL, notification_id LIMIT ?`,
-				cutoff,
+				"SELECT notification_id FROM paused WHERE released_at IS NULL ORDER BY notification_id LIMIT ?",
 				limit,
 			)
 			.toArray()
 			.map((r) => r.notification_id);
+		if (unreleased.length === limit) return unreleased;
+		const lost = this.sql
+			.exec<{ notification_id: string; releases: number }>(
+				"SELECT notification_id, releases FROM paused WHERE released_at < ? ORDER BY released_at, notification_id LIMIT ?",
+				lostReleaseCutoff(now),
+				limit - unreleased.length,
+			)
+			.toArray();
+		const again: string[] = [];
+		for (const { notification_id: id, releases } of lost) {
+			if (releases < MAX_RELEASES) again.push(id);
+			else this.sql.exec("DELETE FROM paused WHERE notification_id = ?", id);
+		}
+		return unreleased.concat(again);
 	}
 
 	released(ids: string[], now: number) {
@@ -63,10 +78,10 @@ export class PausedTable {
 	}
 
 	summary(): PausedSummary {
-		return this.sql
-			.exec<PausedSummary>(
-				"SELECT count(*) FILTER (WHERE released_at IS NULL) AS unreleased, min(released_at) AS oldestRelease FROM paused",
-			)
+		const { unreleased } = this.sql.exec<{ unreleased: number }>("SELECT unreleased FROM paused_count").one();
+		const { oldestRelease } = this.sql
+			.exec<{ oldestRelease: number | null }>("SELECT min(released_at) AS oldestRelease FROM paused")
 			.one();
+		return { unreleased, oldestRelease };
 	}
 }
