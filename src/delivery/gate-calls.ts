@@ -14,6 +14,8 @@ import { record } from "./record";
 
 /** A paused notification is re-enqueued by the sweeper this long after its probe time, should the gate's release be lost. */
 const PAUSED_SAFETY_NET_MS = 3_600_000;
+/** A parked notification is re-enqueued by the sweeper this long after it parked, should the gate's release be lost. */
+export const PARKED_SAFETY_NET_MS = 3_600_000;
 /** Gate calls of one batch in flight at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 50;
 /**
@@ -38,6 +40,16 @@ const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: numbe
 			// The gate keeps it and releases it after recovery; no attempt is spent.
 			const safetyNetAt = answer.until + PAUSED_SAFETY_NET_MS;
 			return { decision: ACK, writes: [asStatement(env, pause(env, n, { reason: answer.reason, safetyNetAt }))] };
+		}
+		case "parked": {
+			// The gate keeps it and enqueues it again when a slot frees; no attempt is spent and the
+			// status stays. One write at most: its due time moves to the sweeper's safety net, unless
+			// it is there already (parked before, released, and parked again).
+			const netSet = n.nextAttemptAt !== null && n.nextAttemptAt >= now + PARKED_SAFETY_NET_MS / 2;
+			return {
+				decision: ACK,
+				writes: netSet ? [] : [asStatement(env, postpone(env, n, now + PARKED_SAFETY_NET_MS))],
+			};
 		}
 		case "full":
 			// The gate sent nothing and takes no new work until its sweeps free space: a wait, never a send.

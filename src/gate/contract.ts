@@ -41,8 +41,13 @@ export type GateAnswer =
 	| ({ kind: "sent" } & GateRecord)
 	/** The attempt already ran (or the series already succeeded): record this instead of sending. */
 	| ({ kind: "replay" } & GateRecord)
-	/** Another send is in flight for this notification, or the receiver is at its concurrency bound. */
+	/** Another send of this notification is in flight (or waits here), or its pacing slot is more than a second away. */
 	| { kind: "busy"; retryInSeconds: number }
+	/**
+	 * The receiver is at its concurrency bound and no slot freed within a moment: the gate keeps
+	 * the notification and enqueues it again (with `released`) when a slot frees, oldest first.
+	 */
+	| { kind: "parked" }
 	/** The caller's view is behind the gate's (a newer series exists): re-read and try later. */
 	| { kind: "stale" }
 	/** The circuit is open: the gate keeps the notification and releases it after recovery. */

@@ -2,17 +2,19 @@
 // receiver goes through. A shell of RPC methods and an alarm over pure
 // decisions: the ledger (./ledger.ts) so a queue redelivery or two racing
 // consumers never produce a second attempt with the same number or a send
-// after success; the circuit breaker (./circuit.ts); pacing and the
-// concurrency bound (./pacing.ts); the paused backlog (./paused.ts); the
-// statistics behind GET /v1/webhooks/:id/health (./stats.ts, ./health.ts);
-// the bound on its own storage (./storage.ts). Its SQLite tables are in
-// ./tables/, their schema versioned by ./tables/migrations.ts.
+// after success; the circuit breaker (./circuit.ts); pacing (./pacing.ts); the
+// concurrency bound (./slots.ts) and the notifications parked at it
+// (./parked.ts); the paused backlog (./paused.ts); the statistics behind
+// GET /v1/webhooks/:id/health (./stats.ts, ./health.ts); the bound on its own
+// storage (./storage.ts). Its SQLite tables are in ./tables/, their schema
+// versioned by ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
 import { signatureHeaders } from "../attempt/sign";
+import { chunk } from "../chunk";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
-import { sendMessages } from "../queue/messages";
+import { SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
@@ -28,12 +30,15 @@ import {
 	sweepDue,
 	sweptAtAfter,
 } from "./ledger";
-import { concurrencyBusy, type Pace, Pacing } from "./pacing";
+import { Pacing } from "./pacing";
+import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
 import { type AlarmRound, alarmRound, nextAlarmAt } from "./paused";
+import { Slots } from "./slots";
 import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
+import { type ParkedRow, ParkedTable } from "./tables/parked";
 import { PausedTable } from "./tables/paused";
 import { StatsTable } from "./tables/stats";
 
@@ -43,10 +48,15 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #ledger: LedgerTable;
 	readonly #circuit: CircuitTable;
 	readonly #paused: PausedTable;
+	readonly #parked: ParkedTable;
 	readonly #stats: StatsTable;
 	readonly #pacing = new Pacing();
-	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
-	#inFlight = 0;
+	/** Sends in flight, slots held for released parked notifications, sends waiting for a slot. */
+	readonly #slots = new Slots();
+	/** The webhook's maxConcurrency as the last send said; unknown to a fresh instance until one comes. */
+	#maxConcurrency: number | undefined;
+	/** Parked notifications released but not yet enqueued (#enqueueReleases sends them). */
+	#releases: ParkedRow[] = [];
 	#ledgerSweptAt = 0;
 	/** Whether an alarm is pending that this instance set or saw: every alarm sweeps the ledger and sets the next. */
 	#alarmSet = false;
@@ -64,6 +74,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#ledger = new LedgerTable(sql);
 		this.#circuit = new CircuitTable(sql, this.#coolDown, DEFAULT_DISABLE_AFTER_HOURS * 3_600_000);
 		this.#paused = new PausedTable(sql);
+		this.#parked = new ParkedTable(sql);
 		this.#stats = new StatsTable(sql);
 	}
 
@@ -86,11 +97,15 @@ export class EndpointGate extends DurableObject<Env> {
 		await this.#scheduleAlarm(now);
 	}
 
-	/** Called when the webhook is disabled: what waited here is skipped in D1 by the caller. */
+	/**
+	 * Called when the webhook is disabled: what was paused here is skipped in D1
+	 * by the caller; what was parked is skipped when the sweeper brings it back.
+	 */
 	async disabled(at = Date.now()) {
 		this.#circuit.read();
 		this.#circuit.write({ disabled_at: at });
 		this.#paused.clear();
+		this.#parked.clear();
 		// No probe or release any more; the ledger's sweep still has its alarm.
 		await this.ctx.storage.deleteAlarm();
 		this.#alarmSet = false;
@@ -111,8 +126,9 @@ export class EndpointGate extends DurableObject<Env> {
 	/**
 	 * The alarm: drops expired ledger rows, disables the webhook when its
 	 * circuit stayed open too long, enqueues the oldest paused notification as
-	 * the probe when the cool-down is over, and after recovery releases the
-	 * paused backlog at RELEASE_PER_SECOND.
+	 * the probe when the cool-down is over, after recovery releases the paused
+	 * backlog at RELEASE_PER_SECOND, and releases parked notifications into free
+	 * slots (the safety net for a lost release, a lapsed hold or a restart).
 	 */
 	override async alarm() {
 		const now = Date.now();
@@ -123,16 +139,23 @@ export class EndpointGate extends DurableObject<Env> {
 			await disableWebhook(this.env, round.webhookId, { reason: round.reason, at: now });
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
+			this.#parked.clear();
 		}
 		if (round.kind === "release") await this.#release(round, now);
+		const free = this.#maxConcurrency === undefined ? undefined : this.#slots.free(this.#maxConcurrency, now);
+		this.#releaseParked(parkedRound(free), now);
+		await this.#enqueueReleases();
 		await this.#scheduleAlarm(now, { more });
 	}
 
 	/** Sends one attempt unless the ledger, the circuit, the bound or pacing say it must not; see GateAnswer. */
 	async #send(input: GateSend): Promise<GateAnswer> {
 		const now = Date.now();
-		const ledger = decideLedger(this.#ledger.read(input.notificationId), input, now);
+		const id = input.notificationId;
+		const ledger = decideLedger(this.#ledger.read(id), input, now);
 		if (ledger.kind !== "send") return ledger;
+		// Another send of it waits here for a slot: as with one in flight, this one comes back later.
+		if (this.#slots.waiting(id)) return { kind: "busy", retryInSeconds: 1 };
 		// Near the storage bound nothing new is written: the caller waits while the sweeps free space.
 		const full = storageRefusal(this.ctx.storage.sql.databaseSize, this.#config.gateStorageLimitBytes);
 		if (full) {
@@ -140,16 +163,35 @@ export class EndpointGate extends DurableObject<Env> {
 			return full;
 		}
 		// While the circuit is open, notifications wait here without spending an attempt.
-		const admission = admit(this.#circuit.read(settingsOf(input), now), input.notificationId, now);
+		const admission = admit(this.#circuit.read(settingsOf(input), now), id, now);
 		if (admission.kind === "paused") {
-			this.#paused.pause(input.notificationId, now);
+			this.#parked.remove(id);
+			this.#paused.pause(id, now);
 			return admission;
 		}
-		const pace = concurrencyBusy(this.#inFlight, input.maxConcurrency) ?? this.#pace(input, now);
+		// At the bound: a moment's wait in the gate for a slot, or parked until one frees.
+		this.#maxConcurrency = input.maxConcurrency;
+		const slot =
+			this.#slots.take(id, input.maxConcurrency, now) ||
+			(waitsForSlot({ probe: admission.probe, parkedAhead: this.#parked.anyUnreleased() }) &&
+				(await this.#slots.wait(id)));
+		if (!slot) return this.#park(input, now);
+		try {
+			return await this.#sendNow(input, ledger.request, admission.probe);
+		} finally {
+			this.#endSlot();
+			await this.#enqueueReleases();
+		}
+	}
+
+	/** Holding a slot: pacing, then the attempt and its record. */
+	async #sendNow(input: GateSend, request: StoredRequest, probe: boolean): Promise<GateAnswer> {
+		const now = Date.now();
+		const pace = this.#pace(input, now);
 		if (pace.kind === "busy") return pace;
-		if (admission.probe) this.#circuit.write(claimProbe(input.notificationId, now, input.timeoutMs));
+		if (probe) this.#circuit.write(claimProbe(input.notificationId, now, input.timeoutMs));
 		this.#paused.remove(input.notificationId);
-		const { request } = ledger;
+		this.#parked.remove(input.notificationId);
 		const lease = leaseUntil(now, pace.waitMs, input.timeoutMs);
 		// The request is kept here only while D1 may not hold it: a redelivery then replays these bytes.
 		this.#ledger.hold(
@@ -169,32 +211,72 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#sweepLedger(now);
 		if (!this.#alarmSet) await this.#scheduleAlarm(now);
 		this.#stats.record(outcome.succeeded, outcome.durationMs, startedAt);
-		await this.#afterAttempt(input, outcome, admission.probe, Date.now());
+		await this.#afterAttempt(input, outcome, probe, Date.now());
 		return { kind: "sent", ...record };
 	}
 
+	/** No slot: the notification waits here, and goes out again through the queue when one frees. */
+	async #park(input: GateSend, now: number): Promise<GateAnswer> {
+		this.#paused.remove(input.notificationId);
+		this.#parked.park(input.notificationId, input, now);
+		// The safety net for a release that is lost, or a slot that frees with nothing left to end.
+		await this.#alarmBy(now + PARKED_LOOK_MS);
+		return { kind: "parked" };
+	}
+
+	/** A send ended: its slot goes to a send waiting here, or is held for the oldest parked notification. */
+	#endSlot() {
+		if (this.#slots.end()) this.#releaseParked(1, Date.now());
+	}
+
+	/** Releases up to `limit` parked notifications, oldest first, each with a slot held until it comes back. */
+	#releaseParked(limit: number, now: number) {
+		const rows = this.#parked.releasable(now, limit);
+		if (rows.length === 0) return;
+		for (const row of rows) this.#slots.hold(row.notification_id, now);
+		this.#parked.released(
+			rows.map((r) => r.notification_id),
+			now,
+		);
+		this.#releases.push(...rows);
+	}
+
+	/**
+	 * Enqueues what was released, through the one counted sender, each message
+	 * naming the attempt its notification waits to make. One that fails is left
+	 * to the alarm, which releases it again once the release counts as lost.
+	 */
+	async #enqueueReleases() {
+		const rows = this.#releases.splice(0);
+		for (const part of chunk(rows, SEND_BATCH_SIZE)) {
+			try {
+				await sendMessages(
+					this.env.DELIVERIES,
+					part.map((r) => ({ body: { notificationId: r.notification_id, series: r.series, released: r.number } })),
+				);
+			} catch (err) {
+				console.error(JSON.stringify({ msg: "parked release failed", notifications: part.length, error: String(err) }));
+			}
+		}
+	}
+
 	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
-	#pace(input: GateSend, now: number): Pace {
-		if (!input.rateLimitPerSecond) return { kind: "go", waitMs: 0 };
+	#pace(input: GateSend, now: number) {
+		if (!input.rateLimitPerSecond) return { kind: "go", waitMs: 0 } as const;
 		return this.#pacing.take(input.notificationId, input.rateLimitPerSecond, now);
 	}
 
-	/** The HTTP attempt itself, counted in flight from before its pacing wait until it answers. */
+	/** The HTTP attempt itself, after its pacing wait. */
 	async #attempt(input: GateSend, request: StoredRequest, waitMs: number): Promise<AttemptOutcome> {
-		this.#inFlight++;
-		try {
-			if (waitMs > 0) await scheduler.wait(waitMs);
-			// Signed here, over the bytes actually sent, fresh on every attempt.
-			const secretHeaders: Record<string, string> = await signatureHeaders(
-				input.signingSecrets,
-				input.notificationId,
-				request.body,
-			);
-			if (input.authorization) secretHeaders.authorization = input.authorization;
-			return await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(this.#config));
-		} finally {
-			this.#inFlight--;
-		}
+		if (waitMs > 0) await scheduler.wait(waitMs);
+		// Signed here, over the bytes actually sent, fresh on every attempt.
+		const secretHeaders: Record<string, string> = await signatureHeaders(
+			input.signingSecrets,
+			input.notificationId,
+			request.body,
+		);
+		if (input.authorization) secretHeaders.authorization = input.authorization;
+		return await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(this.#config));
 	}
 
 	/**
@@ -242,10 +324,14 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused.released(ids, now);
 	}
 
-	/** Sets the alarm for its next work: a probe, the auto-disable deadline, a release round, or the ledger's sweep. */
+	/**
+	 * Sets the alarm for its next work: a probe, the auto-disable deadline, a
+	 * release round, a look at what is parked, or the ledger's sweep.
+	 */
 	async #scheduleAlarm(now: number, sweep = { more: false }) {
 		const times = [
 			nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now),
+			nextParkedLookAt(this.#parked.any(), now),
 			nextSweepAt(this.#ledger.oldestWrite(), sweep, now),
 		].filter((at) => at !== undefined);
 		if (times.length > 0) await this.#alarmBy(Math.min(...times));

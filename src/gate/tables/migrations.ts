@@ -76,6 +76,19 @@ const STEPS: readonly Step[] = [
 			UPDATE paused_count SET unreleased = unreleased + (NEW.released_at IS NULL) - (OLD.released_at IS NULL);
 		END`);
 	},
+	// 6. The parked backlog: notifications that met the concurrency bound wait here, with the attempt
+	// each waits to make, and are released oldest first as slots free.
+	(sql) => {
+		sql.exec(`CREATE TABLE parked (
+			notification_id TEXT PRIMARY KEY,
+			series INTEGER NOT NULL,
+			number INTEGER NOT NULL,
+			parked_at INTEGER NOT NULL,
+			released_at INTEGER,
+			releases INTEGER NOT NULL DEFAULT 0
+		)`);
+		sql.exec("CREATE INDEX parked_release ON parked (released_at, notification_id)");
+	},
 ];
 
 /** The version a store has once every step ran. */
