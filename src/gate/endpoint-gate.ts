@@ -229,11 +229,15 @@ export class EndpointGate extends DurableObject<Env> {
 		if (this.#slots.end()) this.#releaseParked(1, Date.now());
 	}
 
-	/** Releases up to `limit` parked notifications, oldest first, each with a slot held until it comes back. */
+	/**
+	 * Releases up to `limit` parked notifications, oldest first, each with a
+	 * slot held until it comes back. (An instance that does not know the bound
+	 * yet holds none: its releases take free slots like any send.)
+	 */
 	#releaseParked(limit: number, now: number) {
 		const rows = this.#parked.releasable(now, limit);
 		if (rows.length === 0) return;
-		for (const row of rows) this.#slots.hold(row.notification_id, now);
+		if (this.#maxConcurrency !== undefined) for (const row of rows) this.#slots.hold(row.notification_id, now);
 		this.#parked.released(
 			rows.map((r) => r.notification_id),
 			now,

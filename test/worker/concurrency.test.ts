@@ -142,5 +142,11 @@ describe("concurrency bound", () => {
 		);
 		const next = await runInDurableObject(gate, (_i: EndpointGate, state) => state.storage.getAlarm());
 		expect(next).toBeLessThanOrEqual(Date.now() + PARKED_LOOK_MS);
-	});
+		// Released without knowing the bound, they hold no slot: coming back, they keep to it like any send.
+		const slow = `${env.RECEIVER_URL}/slow/1500/${tag}`;
+		const answers = await gate.sendMany(
+			ids.slice(0, 3).map((id) => gateInput(id, slow, { webhookId: `wh_${tag}`, maxConcurrency: 1 })),
+		);
+		expect(answers.map((a) => a.kind)).toEqual(["sent", "parked", "parked"]);
+	}, 30_000);
 });
