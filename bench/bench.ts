@@ -49,10 +49,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 50;
 const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 5000);
 /**
- * The backlog's size bound. Draining it makes the gates answer busy and the
- * consumer requeue with a delay, and the local queue keeps one timer per
- * delayed message within workerd's 10,000 per isolate: on a fast machine an
- * unbounded 15 s backlog passed that, and the drain stalled.
+ * The backlog's size bound. Draining it made the gates answer busy and the
+ * consumer requeue with a delay (before parking, #16 item 7), and the local
+ * queue keeps one timer per delayed message within workerd's 10,000 per
+ * isolate: on a fast machine an unbounded 15 s backlog passed that, and the
+ * drain stalled.
  */
 const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG_EVENTS ?? 5000);
 const FAN_OUT = 100;

@@ -17,6 +17,8 @@ export const DEFAULT_FAILURE_THRESHOLD = 10;
 /** Hours a circuit may stay open before its webhook is disabled, unless the webhook says otherwise. */
 export const DEFAULT_DISABLE_AFTER_HOURS = 120;
 export const MAX_TIMEOUT_MS = 30_000;
+/** An endpoint gate's storage bound: half a Durable Object's 10 GB, far above what an hour of its ledger needs. */
+export const DEFAULT_GATE_STORAGE_LIMIT_MB = 5120;
 /** Cloudflare Queues' longest `delaySeconds`. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -115,6 +117,7 @@ const Settings = z
 		SWEEP_GRACE_SECONDS: amount({ fallback: 120, unit: "seconds", whole: true, min: 0 }),
 		CIRCUIT_COOLDOWN_SECONDS: amount({ fallback: 30, unit: "seconds", above: 0 }),
 		CIRCUIT_MAX_COOLDOWN_SECONDS: amount({ fallback: 1800, unit: "seconds", above: 0 }),
+		GATE_STORAGE_LIMIT_MB: amount({ fallback: DEFAULT_GATE_STORAGE_LIMIT_MB, unit: "megabytes", above: 0 }),
 	})
 	.superRefine((s, ctx) => {
 		const proxyProblem = egressProxyUrlProblem(s.EGRESS_PROXY_URL, s.ALLOW_PRIVATE_TARGETS);
@@ -173,6 +176,8 @@ export type Config = {
 	/** The circuit's first cool-down before a probe, doubling after each failed probe up to the max. */
 	circuitCoolDownSeconds: number;
 	circuitMaxCoolDownSeconds: number;
+	/** An endpoint gate whose storage reaches this many bytes takes no new sends until its sweeps free space. */
+	gateStorageLimitBytes: number;
 };
 
 /** Each bindings object is read once: the settings are configuration, not request state. */
@@ -201,6 +206,7 @@ const parse = (env: Env): Config | ProblemError => {
 		sweepGraceSeconds: s.SWEEP_GRACE_SECONDS,
 		circuitCoolDownSeconds: s.CIRCUIT_COOLDOWN_SECONDS,
 		circuitMaxCoolDownSeconds: s.CIRCUIT_MAX_COOLDOWN_SECONDS,
+		gateStorageLimitBytes: s.GATE_STORAGE_LIMIT_MB * 1024 ** 2,
 	};
 };
 

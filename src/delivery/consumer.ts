@@ -7,21 +7,35 @@
 import { chunk } from "../chunk";
 import { readConfig } from "../config";
 import { count } from "../metrics";
-import { type DeliveryMessage, enqueueDeliveries, refsOf, SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
+import {
+	type DeliveryMessage,
+	enqueueDeliveries,
+	type NotificationMessage,
+	refsOf,
+	SEND_BATCH_SIZE,
+	sendMessages,
+} from "../queue/messages";
 import { credentialsCache } from "./credentials";
 import { asError, type Decision } from "./decision";
 import { sendDue } from "./gate-calls";
 import { loadAll } from "./load";
 import { plan } from "./plan";
 
-/** Handles notifications; each answer is a Decision, or the internal error that kept it from one. */
-const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(Decision | Error)[]> => {
-	const loaded = await loadAll(env, ids);
+/** Handles notifications' messages; each answer is a Decision, or the internal error that kept it from one. */
+const deliverAll = async (
+	env: Env,
+	messages: NotificationMessage[],
+	now = Date.now(),
+): Promise<(Decision | Error)[]> => {
+	const loaded = await loadAll(
+		env,
+		messages.map((m) => m.notificationId),
+	);
 	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
 	const prepared = await Promise.all(
-		ids.map(async (id) => {
+		messages.map(async (message) => {
 			try {
-				return await plan(env, id, loaded.get(id), now, credentials);
+				return await plan(env, message, loaded.get(message.notificationId), now, credentials);
 			} catch (err) {
 				return asError(err);
 			}
@@ -54,16 +68,21 @@ const deliverAll = async (env: Env, ids: string[], now = Date.now()): Promise<(D
 	return planned.map((p) => (p instanceof Error ? p : p.decision));
 };
 
-/** One notification, start to finish (tests and tools). */
-export const deliver = async (env: Env, id: string, now = Date.now()): Promise<Decision> => {
-	const [result] = await deliverAll(env, [id], now);
+/** One notification, start to finish (tests and tools); `message` as the queue would carry it. */
+export const deliver = async (
+	env: Env,
+	id: string,
+	now = Date.now(),
+	message: Omit<NotificationMessage, "notificationId"> = {},
+): Promise<Decision> => {
+	const [result] = await deliverAll(env, [{ ...message, notificationId: id }], now);
 	if (result instanceof Error || !result) throw result ?? new Error("no result");
 	return result;
 };
 
 export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env: Env) => {
 	count("queueMessagesHandled", batch.messages.length);
-	const single: Message<{ notificationId: string }>[] = [];
+	const single: Message<NotificationMessage>[] = [];
 	for (const message of batch.messages) {
 		const body = message.body;
 		if ("fanOut" in body) {
@@ -74,14 +93,14 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 				console.error(JSON.stringify({ msg: "fan-out error", error: String(err) }));
 				message.retry({ delaySeconds: 5 });
 			}
-		} else single.push(message as Message<{ notificationId: string }>);
+		} else single.push(message as Message<NotificationMessage>);
 	}
 	if (single.length === 0) return;
 	let results: (Decision | Error)[];
 	try {
 		results = await deliverAll(
 			env,
-			single.map((m) => m.body.notificationId),
+			single.map((m) => m.body),
 		);
 	} catch (err) {
 		results = single.map(() => asError(err));

@@ -14,6 +14,8 @@ import { record } from "./record";
 
 /** A paused notification is re-enqueued by the sweeper this long after its probe time, should the gate's release be lost. */
 const PAUSED_SAFETY_NET_MS = 3_600_000;
+/** A parked notification is re-enqueued by the sweeper this long after it parked, should the gate's release be lost. */
+export const PARKED_SAFETY_NET_MS = 3_600_000;
 /** Gate calls of one batch in flight at once; the local queue hands over one batch at a time. */
 const CONCURRENCY = 50;
 /**
@@ -25,6 +27,12 @@ const SENDS_PER_GATE_CALL = 6;
 /** How long a notification whose gate is ahead of it (a newer series) waits before it is read again. */
 const STALE_WAIT_SECONDS = 2;
 
+/** Not sent now: the message comes back after `seconds`, and the notification is due then (so the sweeper adds no copy). */
+const wait = (env: Env, n: Due["n"], seconds: number, now: number): Planned => ({
+	decision: requeueAfter(seconds),
+	writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
+});
+
 /** What the gate's answer means for the notification. */
 const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
 	switch (answer.kind) {
@@ -33,14 +41,31 @@ const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: numbe
 			const safetyNetAt = answer.until + PAUSED_SAFETY_NET_MS;
 			return { decision: ACK, writes: [asStatement(env, pause(env, n, { reason: answer.reason, safetyNetAt }))] };
 		}
-		case "busy":
-		case "stale": {
-			const seconds = answer.kind === "busy" ? answer.retryInSeconds : STALE_WAIT_SECONDS;
+		case "parked": {
+			// The gate keeps it and enqueues it again when a slot frees; no attempt is spent and the
+			// status stays. One write at most: its due time moves to the sweeper's safety net, unless
+			// it is there already (parked before, released, and parked again).
+			const netSet = n.nextAttemptAt !== null && n.nextAttemptAt >= now + PARKED_SAFETY_NET_MS / 2;
 			return {
-				decision: requeueAfter(seconds),
-				writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
+				decision: ACK,
+				writes: netSet ? [] : [asStatement(env, postpone(env, n, now + PARKED_SAFETY_NET_MS))],
 			};
 		}
+		case "full":
+			// The gate sent nothing and takes no new work until its sweeps free space: a wait, never a send.
+			console.error(
+				JSON.stringify({
+					msg: "gate storage full",
+					notificationId: n.id,
+					webhookId: webhook.id,
+					reason: answer.reason,
+				}),
+			);
+			return wait(env, n, answer.retryInSeconds, now);
+		case "busy":
+			return wait(env, n, answer.retryInSeconds, now);
+		case "stale":
+			return wait(env, n, STALE_WAIT_SECONDS, now);
 		default: {
 			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 			// A 410 from the webhook's fixed URL says the endpoint is gone; from a URL that event

@@ -10,6 +10,7 @@ import type { GateSend } from "../gate";
 import { isFinal } from "../history/status";
 import { fail, skip } from "../history/transitions";
 import { newId } from "../ids";
+import type { NotificationMessage } from "../queue/messages";
 import { isFixedUrl, type TemplateView } from "../templates";
 import type { Credentials } from "./credentials";
 import { ACK, type Planned, requeueAfter } from "./decision";
@@ -81,16 +82,25 @@ const unsendable = (
 		{ storeRequest: false },
 	);
 
+/**
+ * Whether the message is the gate's release of a parked notification for the
+ * attempt it is still waiting to make. Its due time was only the sweeper's
+ * safety net; a late or repeated release (the attempt went out meanwhile) is
+ * an ordinary message.
+ */
+const releasedNow = (message: NotificationMessage, n: NotificationRow) =>
+	message.released !== undefined && message.series === n.series && message.released === n.attemptCount + 1;
+
 /** Decides what a message needs. Throws only on internal errors. */
 export const plan = async (
 	env: Env,
-	id: string,
+	message: NotificationMessage,
 	loaded: Loaded | undefined,
 	now: number,
 	credentials: (webhook: WebhookRow) => Promise<Credentials>,
 ): Promise<Planned | Due> => {
 	if (!loaded) {
-		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: id }));
+		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: message.notificationId }));
 		return { decision: ACK, writes: [] };
 	}
 	const { notification: n, webhook, event } = loaded;
@@ -100,9 +110,10 @@ export const plan = async (
 	}
 	if (!webhook.enabled) return { decision: ACK, writes: [asStatement(env, skip(env, n, "webhook disabled"))] };
 	// A message that arrives before its attempt is due (a duplicate) waits for it.
-	// (A paused one's due time is only the sweeper's safety net: the gate released it.)
-	if (n.status !== "paused" && n.nextAttemptAt !== null && n.nextAttemptAt - now > 1000) {
-		return { decision: requeueAfter((n.nextAttemptAt - now) / 1000), writes: [] };
+	// (A paused or parked one's due time is only the sweeper's safety net: the gate released it.)
+	const waitMs = (n.nextAttemptAt ?? now) - now;
+	if (waitMs > 1000 && n.status !== "paused" && !releasedNow(message, n)) {
+		return { decision: requeueAfter(waitMs / 1000), writes: [] };
 	}
 
 	const attemptId = newId("att", now);
@@ -122,6 +133,7 @@ export const plan = async (
 			number: n.attemptCount + 1,
 			attemptId,
 			request,
+			requestStored: n.requestMethod !== null,
 			...(await credentials(webhook)),
 			timeoutMs: webhook.timeoutMs,
 			maxConcurrency: webhook.maxConcurrency,

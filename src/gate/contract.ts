@@ -9,6 +9,8 @@ export type GateSend = {
 	number: number;
 	attemptId: string;
 	request: StoredRequest;
+	/** Whether D1 already holds the notification's request (stored with an earlier attempt): then the ledger keeps no copy. */
+	requestStored: boolean;
 	/** whsec_ secrets to sign with (two during a rotation window). */
 	signingSecrets: string[];
 	/** The Basic-auth header value, when the webhook has credentials. */
@@ -39,12 +41,19 @@ export type GateAnswer =
 	| ({ kind: "sent" } & GateRecord)
 	/** The attempt already ran (or the series already succeeded): record this instead of sending. */
 	| ({ kind: "replay" } & GateRecord)
-	/** Another send is in flight for this notification, or the receiver is at its concurrency bound. */
+	/** Another send of this notification is in flight (or waits here), or its pacing slot is more than a second away. */
 	| { kind: "busy"; retryInSeconds: number }
+	/**
+	 * The receiver is at its concurrency bound and no slot freed within a moment: the gate keeps
+	 * the notification and enqueues it again (with `released`) when a slot frees, oldest first.
+	 */
+	| { kind: "parked" }
 	/** The caller's view is behind the gate's (a newer series exists): re-read and try later. */
 	| { kind: "stale" }
 	/** The circuit is open: the gate keeps the notification and releases it after recovery. */
-	| { kind: "paused"; reason: string; until: number };
+	| { kind: "paused"; reason: string; until: number }
+	/** The gate's storage is near its bound: nothing was sent; come back after `retryInSeconds` (its sweeps free space). */
+	| { kind: "full"; reason: string; retryInSeconds: number };
 
 /** One answer of sendMany: the gate's answer, or the internal error that kept it from one. */
 export type GateResult = GateAnswer | { kind: "error"; error: string };

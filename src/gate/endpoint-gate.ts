@@ -2,27 +2,43 @@
 // receiver goes through. A shell of RPC methods and an alarm over pure
 // decisions: the ledger (./ledger.ts) so a queue redelivery or two racing
 // consumers never produce a second attempt with the same number or a send
-// after success; the circuit breaker (./circuit.ts); pacing and the
-// concurrency bound (./pacing.ts); the paused backlog (./paused.ts); the
-// statistics behind GET /v1/webhooks/:id/health (./stats.ts, ./health.ts).
-// Its SQLite tables are in ./tables/, their schema versioned by
-// ./tables/migrations.ts.
+// after success; the circuit breaker (./circuit.ts); pacing (./pacing.ts); the
+// concurrency bound (./slots.ts) and the notifications parked at it
+// (./parked.ts); the paused backlog (./paused.ts); the statistics behind
+// GET /v1/webhooks/:id/health (./stats.ts, ./health.ts); the bound on its own
+// storage (./storage.ts). Its SQLite tables are in ./tables/, their schema
+// versioned by ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
 import { signatureHeaders } from "../attempt/sign";
+import { chunk } from "../chunk";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
-import { sendMessages } from "../queue/messages";
+import { SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
-import { decideLedger, LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS, leaseUntil, sweepDue, sweptAtAfter } from "./ledger";
-import { concurrencyBusy, type Pace, Pacing } from "./pacing";
+import {
+	ALARM_SWEEP_ROUNDS,
+	decideLedger,
+	LEDGER_KEEP_MS,
+	LEDGER_SWEEP_ROWS,
+	leaseUntil,
+	nextSweepAt,
+	settledOf,
+	sweepDue,
+	sweptAtAfter,
+} from "./ledger";
+import { Pacing } from "./pacing";
+import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
 import { type AlarmRound, alarmRound, nextAlarmAt } from "./paused";
+import { Slots } from "./slots";
+import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
+import { type ParkedRow, ParkedTable } from "./tables/parked";
 import { PausedTable } from "./tables/paused";
 import { StatsTable } from "./tables/stats";
 
@@ -32,11 +48,18 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #ledger: LedgerTable;
 	readonly #circuit: CircuitTable;
 	readonly #paused: PausedTable;
+	readonly #parked: ParkedTable;
 	readonly #stats: StatsTable;
 	readonly #pacing = new Pacing();
-	/** Sends in flight right now; a fresh instance starts at 0 because a restart ended them. */
-	#inFlight = 0;
+	/** Sends in flight, slots held for released parked notifications, sends waiting for a slot. */
+	readonly #slots = new Slots();
+	/** The webhook's maxConcurrency as the last send said; unknown to a fresh instance until one comes. */
+	#maxConcurrency: number | undefined;
+	/** Parked notifications released but not yet enqueued (#enqueueReleases sends them). */
+	#releases: ParkedRow[] = [];
 	#ledgerSweptAt = 0;
+	/** Whether an alarm is pending that this instance set or saw: every alarm sweeps the ledger and sets the next. */
+	#alarmSet = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -51,6 +74,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#ledger = new LedgerTable(sql);
 		this.#circuit = new CircuitTable(sql, this.#coolDown, DEFAULT_DISABLE_AFTER_HOURS * 3_600_000);
 		this.#paused = new PausedTable(sql);
+		this.#parked = new ParkedTable(sql);
 		this.#stats = new StatsTable(sql);
 	}
 
@@ -73,12 +97,19 @@ export class EndpointGate extends DurableObject<Env> {
 		await this.#scheduleAlarm(now);
 	}
 
-	/** Called when the webhook is disabled: what waited here is skipped in D1 by the caller. */
+	/**
+	 * Called when the webhook is disabled: what was paused here is skipped in D1
+	 * by the caller; what was parked is skipped when the sweeper brings it back.
+	 */
 	async disabled(at = Date.now()) {
 		this.#circuit.read();
 		this.#circuit.write({ disabled_at: at });
 		this.#paused.clear();
+		this.#parked.clear();
+		// No probe or release any more; the ledger's sweep still has its alarm.
 		await this.ctx.storage.deleteAlarm();
+		this.#alarmSet = false;
+		await this.#scheduleAlarm(at);
 	}
 
 	/** The receiver's health as this gate knows it. */
@@ -93,84 +124,179 @@ export class EndpointGate extends DurableObject<Env> {
 	}
 
 	/**
-	 * The alarm: disables the webhook when its circuit stayed open too long,
-	 * enqueues the oldest paused notification as the probe when the cool-down is
-	 * over, and after recovery releases the paused backlog at RELEASE_PER_SECOND.
+	 * The alarm: drops expired ledger rows, disables the webhook when its
+	 * circuit stayed open too long, enqueues the oldest paused notification as
+	 * the probe when the cool-down is over, after recovery releases the paused
+	 * backlog at RELEASE_PER_SECOND, and releases parked notifications into free
+	 * slots (the safety net for a lost release, a lapsed hold or a restart).
 	 */
 	override async alarm() {
 		const now = Date.now();
+		this.#alarmSet = false;
+		const more = this.#sweepLedger(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
-		if (round.kind === "idle") return;
 		if (round.kind === "disable") {
 			await disableWebhook(this.env, round.webhookId, { reason: round.reason, at: now });
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
-			return;
+			this.#parked.clear();
 		}
-		await this.#release(round, now);
-		await this.#scheduleAlarm(now);
+		if (round.kind === "release") await this.#release(round, now);
+		const free = this.#maxConcurrency === undefined ? undefined : this.#slots.free(this.#maxConcurrency, now);
+		this.#releaseParked(parkedRound(free), now);
+		await this.#enqueueReleases();
+		await this.#scheduleAlarm(now, { more });
 	}
 
 	/** Sends one attempt unless the ledger, the circuit, the bound or pacing say it must not; see GateAnswer. */
 	async #send(input: GateSend): Promise<GateAnswer> {
 		const now = Date.now();
-		const ledger = decideLedger(this.#ledger.read(input.notificationId), input, now);
+		const id = input.notificationId;
+		const ledger = decideLedger(this.#ledger.read(id), input, now);
 		if (ledger.kind !== "send") return ledger;
+		// Another send of it waits here for a slot: as with one in flight, this one comes back later.
+		if (this.#slots.waiting(id)) return { kind: "busy", retryInSeconds: 1 };
+		// Near the storage bound nothing new is written: the caller waits while the sweeps free space.
+		const full = storageRefusal(this.ctx.storage.sql.databaseSize, this.#config.gateStorageLimitBytes);
+		if (full) {
+			this.#sweepLedger(now);
+			return full;
+		}
 		// While the circuit is open, notifications wait here without spending an attempt.
-		const admission = admit(this.#circuit.read(settingsOf(input), now), input.notificationId, now);
+		const admission = admit(this.#circuit.read(settingsOf(input), now), id, now);
 		if (admission.kind === "paused") {
-			this.#paused.pause(input.notificationId, now);
+			this.#parked.remove(id);
+			this.#paused.pause(id, now);
 			return admission;
 		}
-		const pace = concurrencyBusy(this.#inFlight, input.maxConcurrency) ?? this.#pace(input, now);
+		// At the bound: a moment's wait in the gate for a slot, or parked until one frees.
+		this.#maxConcurrency = input.maxConcurrency;
+		const slot =
+			this.#slots.take(id, input.maxConcurrency, now) ||
+			(waitsForSlot({ probe: admission.probe, parkedAhead: this.#parked.anyUnreleased() }) &&
+				(await this.#slots.wait(id)));
+		if (!slot) return this.#park(input, now);
+		try {
+			return await this.#sendNow(input, ledger.request, admission.probe);
+		} finally {
+			this.#endSlot();
+			await this.#enqueueReleases();
+		}
+	}
+
+	/** Holding a slot: pacing, then the attempt and its record. */
+	async #sendNow(input: GateSend, request: StoredRequest, probe: boolean): Promise<GateAnswer> {
+		const now = Date.now();
+		const pace = this.#pace(input, now);
 		if (pace.kind === "busy") return pace;
-		if (admission.probe) this.#circuit.write(claimProbe(input.notificationId, now, input.timeoutMs));
+		if (probe) this.#circuit.write(claimProbe(input.notificationId, now, input.timeoutMs));
 		this.#paused.remove(input.notificationId);
-		const { request } = ledger;
+		this.#parked.remove(input.notificationId);
 		const lease = leaseUntil(now, pace.waitMs, input.timeoutMs);
+		// The request is kept here only while D1 may not hold it: a redelivery then replays these bytes.
 		this.#ledger.hold(
 			input.notificationId,
-			{ series: input.series, number: input.number, leaseUntil: lease, request },
+			{
+				series: input.series,
+				number: input.number,
+				leaseUntil: lease,
+				request: input.requestStored ? null : request,
+			},
 			now,
 		);
 		const outcome = await this.#attempt(input, request, pace.waitMs);
 		const startedAt = now + pace.waitMs;
 		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt, outcome, request };
-		this.#ledger.settle(input.notificationId, input.series, record, Date.now());
+		this.#ledger.settle(input.notificationId, input.series, settledOf(record), Date.now());
 		this.#sweepLedger(now);
+		if (!this.#alarmSet) await this.#scheduleAlarm(now);
 		this.#stats.record(outcome.succeeded, outcome.durationMs, startedAt);
-		await this.#afterAttempt(input, outcome, admission.probe, Date.now());
+		await this.#afterAttempt(input, outcome, probe, Date.now());
 		return { kind: "sent", ...record };
 	}
 
-	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
-	#pace(input: GateSend, now: number): Pace {
-		if (!input.rateLimitPerSecond) return { kind: "go", waitMs: 0 };
-		return this.#pacing.take(input.notificationId, input.rateLimitPerSecond, now);
+	/** No slot: the notification waits here, and goes out again through the queue when one frees. */
+	async #park(input: GateSend, now: number): Promise<GateAnswer> {
+		this.#paused.remove(input.notificationId);
+		this.#parked.park(input.notificationId, input, now);
+		// The safety net for a release that is lost, or a slot that frees with nothing left to end.
+		await this.#alarmBy(now + PARKED_LOOK_MS);
+		return { kind: "parked" };
 	}
 
-	/** The HTTP attempt itself, counted in flight from before its pacing wait until it answers. */
-	async #attempt(input: GateSend, request: StoredRequest, waitMs: number): Promise<AttemptOutcome> {
-		this.#inFlight++;
-		try {
-			if (waitMs > 0) await scheduler.wait(waitMs);
-			// Signed here, over the bytes actually sent, fresh on every attempt.
-			const secretHeaders: Record<string, string> = await signatureHeaders(
-				input.signingSecrets,
-				input.notificationId,
-				request.body,
-			);
-			if (input.authorization) secretHeaders.authorization = input.authorization;
-			return await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(this.#config));
-		} finally {
-			this.#inFlight--;
+	/** A send ended: its slot goes to a send waiting here, or is held for the oldest parked notification. */
+	#endSlot() {
+		if (this.#slots.end()) this.#releaseParked(1, Date.now());
+	}
+
+	/**
+	 * Releases up to `limit` parked notifications, oldest first, each with a
+	 * slot held until it comes back. (An instance that does not know the bound
+	 * yet holds none: its releases take free slots like any send.)
+	 */
+	#releaseParked(limit: number, now: number) {
+		const rows = this.#parked.releasable(now, limit);
+		if (rows.length === 0) return;
+		if (this.#maxConcurrency !== undefined) for (const row of rows) this.#slots.hold(row.notification_id, now);
+		this.#parked.released(
+			rows.map((r) => r.notification_id),
+			now,
+		);
+		this.#releases.push(...rows);
+	}
+
+	/**
+	 * Enqueues what was released, through the one counted sender, each message
+	 * naming the attempt its notification waits to make. One that fails is left
+	 * to the alarm, which releases it again once the release counts as lost.
+	 */
+	async #enqueueReleases() {
+		const rows = this.#releases.splice(0);
+		for (const part of chunk(rows, SEND_BATCH_SIZE)) {
+			try {
+				await sendMessages(
+					this.env.DELIVERIES,
+					part.map((r) => ({ body: { notificationId: r.notification_id, series: r.series, released: r.number } })),
+				);
+			} catch (err) {
+				console.error(JSON.stringify({ msg: "parked release failed", notifications: part.length, error: String(err) }));
+			}
 		}
 	}
 
-	/** Old ledger rows go in rounds, once a minute, or at once after a full round (more are waiting). */
-	#sweepLedger(now: number) {
-		if (!sweepDue(this.#ledgerSweptAt, now)) return;
-		this.#ledgerSweptAt = sweptAtAfter(this.#ledger.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS), now);
+	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
+	#pace(input: GateSend, now: number) {
+		if (!input.rateLimitPerSecond) return { kind: "go", waitMs: 0 } as const;
+		return this.#pacing.take(input.notificationId, input.rateLimitPerSecond, now);
+	}
+
+	/** The HTTP attempt itself, after its pacing wait. */
+	async #attempt(input: GateSend, request: StoredRequest, waitMs: number): Promise<AttemptOutcome> {
+		if (waitMs > 0) await scheduler.wait(waitMs);
+		// Signed here, over the bytes actually sent, fresh on every attempt.
+		const secretHeaders: Record<string, string> = await signatureHeaders(
+			input.signingSecrets,
+			input.notificationId,
+			request.body,
+		);
+		if (input.authorization) secretHeaders.authorization = input.authorization;
+		return await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(this.#config));
+	}
+
+	/**
+	 * Expired ledger rows go in rounds: on sends once a minute, or at once after
+	 * a full round; from the alarm up to `rounds` in a row. Answers whether the
+	 * last round was full (more are waiting).
+	 */
+	#sweepLedger(now: number, rounds = 1) {
+		if (rounds === 1 && !sweepDue(this.#ledgerSweptAt, now)) return false;
+		let dropped = 0;
+		for (let round = 0; round < rounds; round++) {
+			dropped = this.#ledger.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS);
+			if (dropped < LEDGER_SWEEP_ROWS) break;
+		}
+		this.#ledgerSweptAt = sweptAtAfter(dropped, now);
+		return dropped >= LEDGER_SWEEP_ROWS;
 	}
 
 	/** Moves the circuit after an attempt; on recovery the backlog's release starts now. */
@@ -183,7 +309,7 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (step.change) this.#circuit.write(step.change);
-		if (step.next === "release" && this.#paused.count() > 0) await this.ctx.storage.setAlarm(now);
+		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
 		if (step.next === "schedule") await this.#scheduleAlarm(now);
 	}
 
@@ -202,9 +328,23 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused.released(ids, now);
 	}
 
-	/** Sets the alarm for its next work: a probe, the auto-disable deadline, or a release round. */
-	async #scheduleAlarm(now: number) {
-		const at = nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now);
-		if (at !== undefined) await this.ctx.storage.setAlarm(at);
+	/**
+	 * Sets the alarm for its next work: a probe, the auto-disable deadline, a
+	 * release round, a look at what is parked, or the ledger's sweep.
+	 */
+	async #scheduleAlarm(now: number, sweep = { more: false }) {
+		const times = [
+			nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now),
+			nextParkedLookAt(this.#parked.any(), now),
+			nextSweepAt(this.#ledger.oldestWrite(), sweep, now),
+		].filter((at) => at !== undefined);
+		if (times.length > 0) await this.#alarmBy(Math.min(...times));
+	}
+
+	/** An alarm at `at` or sooner: one already set earlier stays (an early alarm only looks and sets the next). */
+	async #alarmBy(at: number) {
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+		this.#alarmSet = true;
 	}
 }

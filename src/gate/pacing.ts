@@ -1,7 +1,7 @@
-// Pacing and the concurrency bound: whether a send to the receiver may start
-// now, after a short wait, or must come back later (busy). Both live in memory
-// only: a fresh instance has no sends in flight (a restart ended them) and no
-// backlog to pace. Time and chance come in as arguments so tests drive them.
+// Pacing: whether a send to the receiver may start now, after a short wait, or
+// must come back later (busy). It lives in memory only: a fresh instance has
+// no backlog to pace. Time comes in as an argument so tests drive it. (The
+// concurrency bound is ./slots.ts.)
 
 /** What pacing allows a send: start after `waitMs`, or come back later. */
 export type Pace = { kind: "go"; waitMs: number } | { kind: "busy"; retryInSeconds: number };
@@ -41,11 +41,3 @@ export class Pacing {
 		for (const [id, at] of this.#slots) if (at < now - SLOT_FORGOTTEN_AFTER_MS) this.#slots.delete(id);
 	}
 }
-
-/**
- * The concurrency bound: at `maxConcurrency` sends in flight the receiver is
- * busy, and the caller comes back in 1–3 s (spread so a batch does not return
- * all at once).
- */
-export const concurrencyBusy = (inFlight: number, maxConcurrency: number, random: () => number = Math.random) =>
-	inFlight >= maxConcurrency ? { kind: "busy" as const, retryInSeconds: 1 + Math.floor(random() * 3) } : undefined;

@@ -36,7 +36,11 @@ const updateWaiting = (env: Env, n: WaitingAt, fields: Partial<NotificationRow>)
 export const pause = (env: Env, n: WaitingAt, { reason, safetyNetAt }: { reason: string; safetyNetAt: number }) =>
 	updateWaiting(env, n, { status: "paused", lastError: reason, nextAttemptAt: safetyNetAt });
 
-/** Not sent now (a busy or stale gate): due again at `dueAt`, so the sweeper does not add copies meanwhile. */
+/**
+ * Not sent now (a busy, stale or full gate): due again at `dueAt`, so the sweeper does not add
+ * copies meanwhile. For one parked in its gate, `dueAt` is the sweeper's safety net: the gate
+ * enqueues it before then.
+ */
 export const postpone = (env: Env, n: WaitingAt, dueAt: number) => updateWaiting(env, n, { nextAttemptAt: dueAt });
 
 /** Only while still on its way: a late or duplicate message never turns `delivered` into anything else. */

@@ -12,9 +12,19 @@ import { count } from "../metrics";
  */
 export type NotificationRef = { id: string; series?: number };
 
-export type DeliveryMessage =
-	| { notificationId: string; series?: number }
-	| { fanOut: (string | [id: string, series: number])[] };
+/** One notification's message. */
+export type NotificationMessage = {
+	notificationId: string;
+	series?: number;
+	/**
+	 * Set by the endpoint gate when it releases a parked notification: the
+	 * attempt it waited to make, due now whatever `nextAttemptAt` says (that was
+	 * only the sweeper's safety net).
+	 */
+	released?: number;
+};
+
+export type DeliveryMessage = NotificationMessage | { fanOut: (string | [id: string, series: number])[] };
 
 const bodyOf = ({ id, series }: NotificationRef): DeliveryMessage =>
 	series === undefined ? { notificationId: id } : { notificationId: id, series };

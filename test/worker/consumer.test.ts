@@ -127,6 +127,22 @@ describe("delivery consumer", () => {
 		expect(await received(tag)).toHaveLength(1);
 	});
 
+	it("sends a parked notification on its gate's release although its due time is the safety net; any other early message waits", async () => {
+		const tag = uniqueTag("released");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		// Parked: still pending at its first attempt, due only at the sweeper's safety net an hour away.
+		const { id } = await seedNotification(hook.id, { nextAttemptAt: Date.now() + 3_600_000 });
+		// A plain message, and a release for an attempt it is no longer waiting to make, wait like any early one.
+		expect(await deliver(env, id)).toMatchObject({ ack: false, requeue: true });
+		expect(await deliver(env, id, Date.now(), { series: 0, released: 2 })).toMatchObject({ ack: false, requeue: true });
+		expect(await deliver(env, id, Date.now(), { series: 1, released: 1 })).toMatchObject({ ack: false, requeue: true });
+		expect(await received(tag)).toHaveLength(0);
+		// The gate's release, for the attempt it waits to make: sent now.
+		expect(await deliver(env, id, Date.now(), { series: 0, released: 1 })).toEqual({ ack: true });
+		expect(await received(tag)).toHaveLength(1);
+		expect((await detail(id)).status).toBe("delivered");
+	});
+
 	it("sends the stored request byte for byte on a retry, even after the templates changed", async () => {
 		const tag = uniqueTag("stored");
 		const hook = await createWebhook({

@@ -5,10 +5,13 @@ import { describe, expect, it } from "vitest";
 import type { GateRecord } from "../../src/gate";
 import {
 	decideLedger,
+	LEDGER_KEEP_MS,
 	LEDGER_SWEEP_EVERY_MS,
 	LEDGER_SWEEP_ROWS,
 	type LedgerEntry,
 	leaseUntil,
+	nextSweepAt,
+	settledOf,
 	sweepDue,
 	sweptAtAfter,
 } from "../../src/gate/ledger";
@@ -32,12 +35,15 @@ const record = (number: number, succeeded: boolean): GateRecord => ({
 	request: stored,
 });
 
+/** An attempt as the ledger keeps it: without the request, with the URL it went to. */
+const settled = (number: number, succeeded: boolean) => settledOf(record(number, succeeded));
+
 const entry = (fields: Partial<LedgerEntry>): LedgerEntry => ({
 	series: 0,
 	lastNumber: 1,
 	state: "attempted",
 	leaseUntil: null,
-	lastAttempt: record(1, false),
+	lastAttempt: settled(1, false),
 	request: stored,
 	...fields,
 });
@@ -69,7 +75,7 @@ describe("ledger decision", () => {
 	});
 
 	it("replays the successful attempt instead of sending after success in the same series", () => {
-		const delivered = entry({ state: "delivered", lastNumber: 2, lastAttempt: record(2, true) });
+		const delivered = entry({ state: "delivered", lastNumber: 2, lastAttempt: settled(2, true) });
 		expect(decideLedger(delivered, ask(0, 3), NOW)).toEqual({ kind: "replay", ...record(2, true) });
 	});
 
@@ -78,7 +84,7 @@ describe("ledger decision", () => {
 	});
 
 	it("hands a caller behind the newest attempt that attempt, or stale when none is recorded", () => {
-		const ahead = entry({ lastNumber: 3, lastAttempt: record(3, false) });
+		const ahead = entry({ lastNumber: 3, lastAttempt: settled(3, false) });
 		expect(decideLedger(ahead, ask(0, 2), NOW)).toEqual({ kind: "replay", ...record(3, false) });
 		expect(decideLedger({ ...ahead, lastAttempt: null }, ask(0, 2), NOW)).toEqual({ kind: "stale" });
 	});
@@ -96,8 +102,32 @@ describe("ledger decision", () => {
 		});
 	});
 
+	it("keeps no copy of the request in the attempt's record, only the URL it went to", () => {
+		const moved = { ...record(2, false), request: { ...stored, url: "https://moved.test/b" } };
+		expect(settledOf(moved)).toEqual({
+			attemptId: "att_2",
+			number: 2,
+			startedAt: NOW - 10_000,
+			outcome: moved.outcome,
+			url: "https://moved.test/b",
+		});
+		const replay = decideLedger(entry({ lastNumber: 2, lastAttempt: settledOf(moved) }), ask(0, 2), NOW);
+		expect(replay).toEqual({ kind: "replay", ...moved });
+	});
+
+	it("once D1 holds the request (the ledger keeps none), sends and replays the caller's bytes, which are D1's", () => {
+		const fromD1 = { ...stored, url: "https://receiver.test/now" };
+		const kept = entry({ request: null });
+		expect(decideLedger(kept, { ...ask(0, 2), request: fromD1 }, NOW)).toEqual({ kind: "send", request: fromD1 });
+		expect(decideLedger(kept, { ...ask(0, 1), request: fromD1 }, NOW)).toEqual({
+			kind: "replay",
+			...record(1, false),
+			request: { ...fromD1, url: stored.url },
+		});
+	});
+
 	it("sends a newer series (a re-send) after success, with the stored request", () => {
-		const delivered = entry({ state: "delivered", lastAttempt: record(1, true) });
+		const delivered = entry({ state: "delivered", lastAttempt: settled(1, true) });
 		expect(decideLedger(delivered, ask(1, 1), NOW)).toEqual({ kind: "send", request: stored });
 	});
 });
@@ -112,5 +142,18 @@ describe("ledger timing", () => {
 		expect(sweepDue(partial, NOW + LEDGER_SWEEP_EVERY_MS - 1)).toBe(false);
 		expect(sweepDue(partial, NOW + LEDGER_SWEEP_EVERY_MS)).toBe(true);
 		expect(sweepDue(sweptAtAfter(LEDGER_SWEEP_ROWS, NOW), NOW + 1)).toBe(true);
+	});
+
+	it("keeps a row an hour after its last write, not weeks", () => {
+		expect(LEDGER_KEEP_MS).toBe(3_600_000);
+	});
+
+	it("has the alarm sweep when the oldest row expires, at most once a minute, in a second while more wait, never when empty", () => {
+		const more = { more: true };
+		const done = { more: false };
+		expect(nextSweepAt(NOW - 600_000, done, NOW)).toBe(NOW - 600_000 + LEDGER_KEEP_MS);
+		expect(nextSweepAt(NOW - LEDGER_KEEP_MS, done, NOW)).toBe(NOW + LEDGER_SWEEP_EVERY_MS);
+		expect(nextSweepAt(NOW - LEDGER_KEEP_MS, more, NOW)).toBe(NOW + 1000);
+		expect(nextSweepAt(null, more, NOW)).toBeUndefined();
 	});
 });

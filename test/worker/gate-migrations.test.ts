@@ -56,7 +56,8 @@ const unversionedSchema = (sql: SqlStorage, { pausedReleaseColumns = true } = {}
 
 /** The gate's storage emptied of its tables, as before a gate ever ran. */
 const dropAll = (sql: SqlStorage) => {
-	for (const table of ["schema_version", ...TABLES]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+	for (const table of ["schema_version", "paused_count", "parked", ...TABLES])
+		sql.exec(`DROP TABLE IF EXISTS ${table}`);
 };
 
 /** A delivered notification, an open circuit, a paused notification and a minute of statistics. */
@@ -145,6 +146,14 @@ describe("gate schema versions", () => {
 		expect(await versionOf(gate)).toEqual([{ version: SCHEMA_VERSION }]);
 		expect(await columnsOf(gate, "ledger")).toContain("request");
 		expect(await columnsOf(gate, "paused")).toEqual(["notification_id", "paused_at", "released_at", "releases"]);
+		expect(await columnsOf(gate, "parked")).toEqual([
+			"notification_id",
+			"series",
+			"number",
+			"parked_at",
+			"released_at",
+			"releases",
+		]);
 		expect((await gate.health()).circuit.state).toBe("closed");
 	});
 

@@ -1,8 +1,8 @@
-// Pacing and the concurrency bound, driven with their own clock and dice:
-// sends spaced to the rate, a slot kept by the notification that got it, and
-// busy answers beyond a second of backlog or at the bound.
+// Pacing, driven with its own clock: sends spaced to the rate, a slot kept by
+// the notification that got it, and busy answers beyond a second of backlog.
+// (The concurrency bound has its own tests: gate-slots.test.ts.)
 import { describe, expect, it } from "vitest";
-import { concurrencyBusy, Pacing } from "../../src/gate/pacing";
+import { Pacing } from "../../src/gate/pacing";
 
 const NOW = 1_700_000_000_000;
 
@@ -39,16 +39,5 @@ describe("pacing", () => {
 		const pacing = new Pacing();
 		pacing.take("a", 10, NOW);
 		expect(pacing.take("b", 10, NOW + 60_000)).toEqual({ kind: "go", waitMs: 0 });
-	});
-});
-
-describe("concurrency bound", () => {
-	it("lets a send through below the bound", () => {
-		expect(concurrencyBusy(1, 2, () => 0)).toBeUndefined();
-	});
-
-	it("answers busy at the bound, back in one to three seconds", () => {
-		expect(concurrencyBusy(2, 2, () => 0)).toEqual({ kind: "busy", retryInSeconds: 1 });
-		expect(concurrencyBusy(3, 2, () => 0.999)).toEqual({ kind: "busy", retryInSeconds: 3 });
 	});
 });

@@ -111,6 +111,7 @@ export const gateInput = (notificationId: string, url: string, extra: Partial<Ga
 	number: 1,
 	attemptId: newId("att"),
 	request: { method: "POST", url, headers: { "content-type": "application/json" }, body: "{}" },
+	requestStored: false,
 	signingSecrets: ["whsec_dGVzdC1zZWNyZXQtZm9yLWdhdGUtdGVzdHM="],
 	timeoutMs: 5000,
 	maxConcurrency: 10,

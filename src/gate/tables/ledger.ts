@@ -1,9 +1,10 @@
 // The ledger table: what the gate remembers per notification (../ledger.ts
 // decides with it). Rows are written when a send starts and when it ends, and
-// old ones are swept, so the table is bounded by the work in flight.
+// dropped LEDGER_KEEP_MS after their last write, so the table is bounded by the
+// work of the last hour. The request is stored once, in its own column, and
+// only while D1 may not hold it; an attempt's record keeps the URL it went to.
 import type { StoredRequest } from "../../attempt/request";
-import type { GateRecord } from "../contract";
-import type { LedgerEntry, LedgerState } from "../ledger";
+import type { LedgerEntry, LedgerState, SettledAttempt } from "../ledger";
 
 type LedgerRow = {
 	series: number;
@@ -12,6 +13,12 @@ type LedgerRow = {
 	lease_until: number | null;
 	last_attempt: string | null;
 	request: string | null;
+};
+
+/** A stored attempt; one written before the request was kept once carries it inside, and its URL there. */
+const settledFrom = (json: string): SettledAttempt => {
+	const { request, ...stored } = JSON.parse(json) as SettledAttempt & { request?: StoredRequest };
+	return { ...stored, url: stored.url ?? request?.url ?? "" };
 };
 
 export class LedgerTable {
@@ -30,15 +37,18 @@ export class LedgerTable {
 			lastNumber: row.last_number,
 			state: row.state,
 			leaseUntil: row.lease_until,
-			lastAttempt: row.last_attempt ? (JSON.parse(row.last_attempt) as GateRecord) : null,
+			lastAttempt: row.last_attempt ? settledFrom(row.last_attempt) : null,
 			request: row.request ? (JSON.parse(row.request) as StoredRequest) : null,
 		};
 	}
 
-	/** A send starts: the notification is held until `leaseUntil`, with the request it sends. */
+	/**
+	 * A send starts: the notification is held until `leaseUntil`. `request` is
+	 * the request first sent, while D1 may not hold it; null once it does.
+	 */
 	hold(
 		notificationId: string,
-		attempt: { series: number; number: number; leaseUntil: number; request: StoredRequest },
+		attempt: { series: number; number: number; leaseUntil: number; request: StoredRequest | null },
 		now: number,
 	) {
 		this.sql.exec(
@@ -50,7 +60,7 @@ export class LedgerTable {
 			attempt.series,
 			attempt.number,
 			attempt.leaseUntil,
-			JSON.stringify(attempt.request),
+			attempt.request && JSON.stringify(attempt.request),
 			now,
 		);
 	}
@@ -59,23 +69,31 @@ export class LedgerTable {
 	 * A send ended: its record, delivered or attempted. Only while the entry is
 	 * still of this series, so an older send never overwrites a newer re-send's.
 	 */
-	settle(notificationId: string, series: number, record: GateRecord, now: number) {
+	settle(notificationId: string, series: number, attempt: SettledAttempt, now: number) {
 		this.sql.exec(
 			"UPDATE ledger SET state = ?, lease_until = NULL, last_attempt = ?, updated_at = ? WHERE notification_id = ? AND series = ?",
-			record.outcome.succeeded ? "delivered" : "attempted",
-			JSON.stringify(record),
+			attempt.outcome.succeeded ? "delivered" : "attempted",
+			JSON.stringify(attempt),
 			now,
 			notificationId,
 			series,
 		);
 	}
 
-	/** Drops up to `limit` rows untouched since `before`; answers how many went. */
+	/** Drops up to `limit` rows last written before `before`; answers how many went. */
 	sweep(before: number, limit: number) {
-		return this.sql.exec(
-			"DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT ?)",
-			before,
-			limit,
-		).rowsWritten;
+		return this.sql
+			.exec(
+				`DELETE FROM ledger WHERE notification_id IN (SELECT notification_id FROM ledger WHERE updated_at < ? LIMIT ?)
+				 RETURNING 1`,
+				before,
+				limit,
+			)
+			.toArray().length;
+	}
+
+	/** The oldest row's last write (the index on updated_at answers it), or null when the ledger is empty. */
+	oldestWrite() {
+		return this.sql.exec<{ at: number | null }>("SELECT min(updated_at) AS at FROM ledger").one().at;
 	}
 }

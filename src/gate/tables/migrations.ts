@@ -54,6 +54,41 @@ const STEPS: readonly Step[] = [
 		sql.exec("ALTER TABLE paused ADD COLUMN released_at INTEGER");
 		sql.exec("ALTER TABLE paused ADD COLUMN releases INTEGER NOT NULL DEFAULT 0");
 	},
+	// 5. The paused backlog read in proportion to what is released, not to its size: an index in
+	// release order (never released first, by id; then by release time), and its counts kept by
+	// triggers on every change, counted once here from what the store already holds.
+	(sql) => {
+		sql.exec("CREATE INDEX paused_release ON paused (released_at, notification_id)");
+		sql.exec(`CREATE TABLE paused_count (
+			id INTEGER PRIMARY KEY CHECK (id = 1),
+			waiting INTEGER NOT NULL,
+			unreleased INTEGER NOT NULL
+		)`);
+		sql.exec(`INSERT INTO paused_count (id, waiting, unreleased)
+			SELECT 1, count(*), count(*) FILTER (WHERE released_at IS NULL) FROM paused`);
+		sql.exec(`CREATE TRIGGER paused_added AFTER INSERT ON paused BEGIN
+			UPDATE paused_count SET waiting = waiting + 1, unreleased = unreleased + (NEW.released_at IS NULL);
+		END`);
+		sql.exec(`CREATE TRIGGER paused_removed AFTER DELETE ON paused BEGIN
+			UPDATE paused_count SET waiting = waiting - 1, unreleased = unreleased - (OLD.released_at IS NULL);
+		END`);
+		sql.exec(`CREATE TRIGGER paused_released AFTER UPDATE OF released_at ON paused BEGIN
+			UPDATE paused_count SET unreleased = unreleased + (NEW.released_at IS NULL) - (OLD.released_at IS NULL);
+		END`);
+	},
+	// 6. The parked backlog: notifications that met the concurrency bound wait here, with the attempt
+	// each waits to make, and are released oldest first as slots free.
+	(sql) => {
+		sql.exec(`CREATE TABLE parked (
+			notification_id TEXT PRIMARY KEY,
+			series INTEGER NOT NULL,
+			number INTEGER NOT NULL,
+			parked_at INTEGER NOT NULL,
+			released_at INTEGER,
+			releases INTEGER NOT NULL DEFAULT 0
+		)`);
+		sql.exec("CREATE INDEX parked_release ON parked (released_at, notification_id)");
+	},
 ];
 
 /** The version a store has once every step ran. */
