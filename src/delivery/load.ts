@@ -1,6 +1,9 @@
 // Loading a consumer batch: every notification with its event and webhook, in
-// one read per 90 messages.
-import { eq, inArray, sql } from "drizzle-orm";
+// one read per 90 messages, bounded by bytes as well as count: an event's data
+// or a stored request body over INLINE_BYTES is left out of that read and
+// fetched after it, in reads of at most READ_BYTES, so 100 events of 250 KB
+// never make one result of 25 MB.
+import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { chunk } from "../chunk";
 import { database } from "../db";
 import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
@@ -8,12 +11,25 @@ import { count } from "../metrics";
 
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
 const IDS_PER_QUERY = 90;
+/** A body or event data up to this size comes with the batch read (90 of them: under 6 MB). */
+const INLINE_BYTES = 64 * 1024;
+/** The most one read of larger bodies and data returns. */
+export const READ_BYTES = 4 * 1024 * 1024;
 
 export type Loaded = { notification: NotificationRow; event: EventRow | null; webhook: WebhookRow | undefined };
 
+const inlined = (column: typeof events.data | typeof notifications.requestBody) =>
+	sql<string | null>`CASE WHEN length(${column}) <= ${sql.raw(String(INLINE_BYTES))} THEN ${column} END`;
+
 const buildLoadQuery = (env: Env, size: number) =>
 	database(env)
-		.select({ notification: notifications, event: events, webhook: webhooks })
+		.select({
+			notification: { ...getTableColumns(notifications), requestBody: inlined(notifications.requestBody) },
+			requestBodyBytes: sql<number | null>`length(${notifications.requestBody})`,
+			event: { ...getTableColumns(events), data: inlined(events.data) },
+			dataBytes: sql<number | null>`length(${events.data})`,
+			webhook: webhooks,
+		})
 		.from(notifications)
 		.leftJoin(events, eq(events.id, notifications.eventId))
 		.leftJoin(webhooks, eq(webhooks.id, notifications.webhookId))
@@ -45,6 +61,40 @@ const loadQuery = (env: Env, size: number) => {
 	return query;
 };
 
+/** Runs of `items` whose sizes add up to at most READ_BYTES (one item alone may be more). */
+const byBytes = <T>(items: T[], size: (item: T) => number): T[][] => {
+	const runs: T[][] = [];
+	let run: T[] = [];
+	let bytes = 0;
+	for (const item of items) {
+		if (run.length > 0 && (bytes + size(item) > READ_BYTES || run.length >= IDS_PER_QUERY)) {
+			runs.push(run);
+			run = [];
+			bytes = 0;
+		}
+		run.push(item);
+		bytes += size(item);
+	}
+	if (run.length > 0) runs.push(run);
+	return runs;
+};
+
+/** The large texts left out of the batch read, by id, in reads of at most READ_BYTES. */
+const fetchLarge = async (env: Env, table: "events" | "notifications", large: { id: string; bytes: number }[]) => {
+	const column = table === "events" ? "data" : "request_body";
+	const found = new Map<string, string>();
+	for (const run of byBytes(large, (l) => l.bytes)) {
+		const { results } = await env.DB.prepare(
+			`SELECT id, ${column} AS text FROM ${table} WHERE id IN (${run.map(() => "?").join(", ")})`,
+		)
+			.bind(...run.map((l) => l.id))
+			.all<{ id: string; text: string }>();
+		count("d1Reads");
+		for (const row of results) found.set(row.id, row.text);
+	}
+	return found;
+};
+
 /** The notifications of `ids` with their events and webhooks, by notification id. */
 export const loadAll = async (env: Env, ids: string[]) => {
 	const unique = [...new Set(ids)];
@@ -56,10 +106,28 @@ export const loadAll = async (env: Env, ids: string[]) => {
 		)
 	).flat();
 	count("d1Reads", Math.ceil(unique.length / IDS_PER_QUERY));
+	const largeBodies = rows.flatMap((r) =>
+		r.notification.requestBody === null && (r.requestBodyBytes ?? 0) > 0
+			? [{ id: r.notification.id, bytes: r.requestBodyBytes ?? 0 }]
+			: [],
+	);
+	const largeData = rows.flatMap((r) =>
+		r.event && r.event.data === null ? [{ id: r.event.id, bytes: r.dataBytes ?? 0 }] : [],
+	);
+	const [bodies, data] = await Promise.all([
+		largeBodies.length > 0 ? fetchLarge(env, "notifications", largeBodies) : new Map<string, string>(),
+		largeData.length > 0 ? fetchLarge(env, "events", largeData) : new Map<string, string>(),
+	]);
 	return new Map<string, Loaded>(
-		rows.map((r) => [
-			r.notification.id,
-			{ notification: r.notification, event: r.event, webhook: r.webhook ?? undefined },
-		]),
+		rows.map((r) => {
+			const notification: NotificationRow = {
+				...r.notification,
+				requestBody: r.notification.requestBody ?? bodies.get(r.notification.id) ?? null,
+			};
+			const event: EventRow | null = r.event
+				? { ...r.event, data: r.event.data ?? data.get(r.event.id) ?? "{}" }
+				: null;
+			return [notification.id, { notification, event, webhook: r.webhook ?? undefined }];
+		}),
 	);
 };

@@ -4,6 +4,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runInDurabl
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
+import { loadAll, READ_BYTES } from "../../src/delivery/load";
 import { jittered } from "../../src/delivery/retry-policy";
 import type { EndpointGate } from "../../src/gate";
 import { metrics } from "../../src/metrics";
@@ -394,5 +395,62 @@ describe("jittered", () => {
 		expect(jittered(100, () => 0)).toBe(80);
 		expect(jittered(100, () => 1)).toBe(120);
 		expect(jittered(43_200, () => 1)).toBe(43_200);
+	});
+});
+
+/** The real D1, with the size of every read's result written down. */
+const recordingD1 = (db: D1Database, sizes: number[]): D1Database => {
+	const wrap = (statement: D1PreparedStatement): D1PreparedStatement =>
+		new Proxy(statement, {
+			get(target, name) {
+				if (name === "bind") return (...values: unknown[]) => wrap(target.bind(...values));
+				if (name === "all" || name === "raw") {
+					return async (...args: unknown[]) => {
+						const result = await (target[name] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+						sizes.push(JSON.stringify(result).length);
+						return result;
+					};
+				}
+				const value = Reflect.get(target, name, target);
+				return typeof value === "function" ? value.bind(target) : value;
+			},
+		});
+	return new Proxy(db, {
+		get(target, name) {
+			if (name === "prepare") return (query: string) => wrap(target.prepare(query));
+			const value = Reflect.get(target, name, target);
+			return typeof value === "function" ? value.bind(target) : value;
+		},
+	});
+};
+
+describe("a batch of large events", () => {
+	it("loads 100 events of 250 KB in reads of at most READ_BYTES, every byte there", async () => {
+		const hook = await createWebhook();
+		const big = "x".repeat(250 * 1024);
+		const ids: string[] = [];
+		for (let i = 0; i < 100; i++) ids.push((await seed(hook.id, { i, big })).id);
+		const sizes: number[] = [];
+		const loaded = await loadAll({ ...env, DB: recordingD1(env.DB, sizes) }, ids);
+		expect(loaded.size).toBe(100);
+		for (const id of ids) expect(JSON.parse(loaded.get(id)?.event?.data ?? "{}").big).toBe(big);
+		// A read may pass READ_BYTES by one event at most (it always takes at least one).
+		expect(Math.max(...sizes)).toBeLessThan(READ_BYTES + 300 * 1024);
+	});
+
+	it("delivers 100 events of 250 KB each in one batch", async () => {
+		const tag = uniqueTag("large");
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		const big = "x".repeat(250 * 1024 - 64);
+		const ids: string[] = [];
+		for (let i = 0; i < 100; i++) ids.push((await seed(hook.id, { i, big })).id);
+		const batch = createMessageBatch<DeliveryMessage>(
+			"hookline-deliveries",
+			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
+		);
+		const ctx = createExecutionContext();
+		await handleDeliveries(batch, env);
+		expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(100);
+		expect((await received(tag)).length).toBe(100);
 	});
 });
