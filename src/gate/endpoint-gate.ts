@@ -10,11 +10,8 @@
 // versioned by ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
-import { type AttemptOutcome, routeOf, sendAttempt } from "../attempt/send";
-import { signatureHeaders } from "../attempt/sign";
-import { chunk } from "../chunk";
+import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
-import { SEND_BATCH_SIZE, sendMessages } from "../queue/messages";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
@@ -30,6 +27,7 @@ import {
 	sweepDue,
 	sweptAtAfter,
 } from "./ledger";
+import { enqueueParked, enqueuePaused, signedAttempt } from "./outgoing";
 import { Pacing } from "./pacing";
 import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
 import { type AlarmRound, alarmRound, nextAlarmAt } from "./paused";
@@ -245,23 +243,9 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#releases.push(...rows);
 	}
 
-	/**
-	 * Enqueues what was released, through the one counted sender, each message
-	 * naming the attempt its notification waits to make. One that fails is left
-	 * to the alarm, which releases it again once the release counts as lost.
-	 */
+	/** Enqueues what was released (a failure is left to the alarm, which releases it again). */
 	async #enqueueReleases() {
-		const rows = this.#releases.splice(0);
-		for (const part of chunk(rows, SEND_BATCH_SIZE)) {
-			try {
-				await sendMessages(
-					this.env.DELIVERIES,
-					part.map((r) => ({ body: { notificationId: r.notification_id, series: r.series, released: r.number } })),
-				);
-			} catch (err) {
-				console.error(JSON.stringify({ msg: "parked release failed", notifications: part.length, error: String(err) }));
-			}
-		}
+		await enqueueParked(this.env.DELIVERIES, this.#releases.splice(0));
 	}
 
 	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
@@ -273,14 +257,7 @@ export class EndpointGate extends DurableObject<Env> {
 	/** The HTTP attempt itself, after its pacing wait. */
 	async #attempt(input: GateSend, request: StoredRequest, waitMs: number): Promise<AttemptOutcome> {
 		if (waitMs > 0) await scheduler.wait(waitMs);
-		// Signed here, over the bytes actually sent, fresh on every attempt.
-		const secretHeaders: Record<string, string> = await signatureHeaders(
-			input.signingSecrets,
-			input.notificationId,
-			request.body,
-		);
-		if (input.authorization) secretHeaders.authorization = input.authorization;
-		return await sendAttempt(request, secretHeaders, input.timeoutMs, routeOf(this.#config));
+		return signedAttempt(input, request, routeOf(this.#config));
 	}
 
 	/**
@@ -319,12 +296,7 @@ export class EndpointGate extends DurableObject<Env> {
 		const ids = this.#paused.releasable(now, limit);
 		const [first] = ids;
 		if (first === undefined) return;
-		// Through the one sender of queue messages, so the release is counted like every other send.
-		const released = probe ? [first] : ids;
-		await sendMessages(
-			this.env.DELIVERIES,
-			released.map((notificationId) => ({ body: { notificationId } })),
-		);
+		await enqueuePaused(this.env.DELIVERIES, probe ? [first] : ids);
 		this.#paused.released(ids, now);
 	}
 
