@@ -16,17 +16,7 @@ import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
-import {
-	ALARM_SWEEP_ROUNDS,
-	decideLedger,
-	LEDGER_KEEP_MS,
-	LEDGER_SWEEP_ROWS,
-	leaseUntil,
-	nextSweepAt,
-	settledOf,
-	sweepDue,
-	sweptAtAfter,
-} from "./ledger";
+import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
 import { enqueueParked, enqueuePaused, signedAttempt } from "./outgoing";
 import { Pacing } from "./pacing";
 import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
@@ -55,7 +45,6 @@ export class EndpointGate extends DurableObject<Env> {
 	#maxConcurrency: number | undefined;
 	/** Parked notifications released but not yet enqueued (#enqueueReleases sends them). */
 	#releases: ParkedRow[] = [];
-	#ledgerSweptAt = 0;
 	/** Whether an alarm is pending that this instance set or saw: every alarm sweeps the ledger and sets the next. */
 	#alarmSet = false;
 
@@ -131,7 +120,7 @@ export class EndpointGate extends DurableObject<Env> {
 	override async alarm() {
 		const now = Date.now();
 		this.#alarmSet = false;
-		const more = this.#sweepLedger(now, ALARM_SWEEP_ROUNDS);
+		const more = this.#ledger.sweepExpired(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
 		if (round.kind === "disable") {
 			await disableWebhook(this.env, round.webhookId, { reason: round.reason, at: now });
@@ -157,7 +146,7 @@ export class EndpointGate extends DurableObject<Env> {
 		// Near the storage bound nothing new is written: the caller waits while the sweeps free space.
 		const full = storageRefusal(this.ctx.storage.sql.databaseSize, this.#config.gateStorageLimitBytes);
 		if (full) {
-			this.#sweepLedger(now);
+			this.#ledger.sweepExpired(now);
 			return full;
 		}
 		// While the circuit is open, notifications wait here without spending an attempt.
@@ -202,11 +191,12 @@ export class EndpointGate extends DurableObject<Env> {
 			},
 			now,
 		);
-		const outcome = await this.#attempt(input, request, pace.waitMs);
+		if (pace.waitMs > 0) await scheduler.wait(pace.waitMs);
+		const outcome = await signedAttempt(input, request, routeOf(this.#config));
 		const startedAt = now + pace.waitMs;
 		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt, outcome, request };
 		this.#ledger.settle(input.notificationId, input.series, settledOf(record), Date.now());
-		this.#sweepLedger(now);
+		this.#ledger.sweepExpired(now);
 		if (!this.#alarmSet) await this.#scheduleAlarm(now);
 		this.#stats.record(outcome.succeeded, outcome.durationMs, startedAt);
 		await this.#afterAttempt(input, outcome, probe, Date.now());
@@ -252,28 +242,6 @@ export class EndpointGate extends DurableObject<Env> {
 	#pace(input: GateSend, now: number) {
 		if (!input.rateLimitPerSecond) return { kind: "go", waitMs: 0 } as const;
 		return this.#pacing.take(input.notificationId, input.rateLimitPerSecond, now);
-	}
-
-	/** The HTTP attempt itself, after its pacing wait. */
-	async #attempt(input: GateSend, request: StoredRequest, waitMs: number): Promise<AttemptOutcome> {
-		if (waitMs > 0) await scheduler.wait(waitMs);
-		return signedAttempt(input, request, routeOf(this.#config));
-	}
-
-	/**
-	 * Expired ledger rows go in rounds: on sends once a minute, or at once after
-	 * a full round; from the alarm up to `rounds` in a row. Answers whether the
-	 * last round was full (more are waiting).
-	 */
-	#sweepLedger(now: number, rounds = 1) {
-		if (rounds === 1 && !sweepDue(this.#ledgerSweptAt, now)) return false;
-		let dropped = 0;
-		for (let round = 0; round < rounds; round++) {
-			dropped = this.#ledger.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS);
-			if (dropped < LEDGER_SWEEP_ROWS) break;
-		}
-		this.#ledgerSweptAt = sweptAtAfter(dropped, now);
-		return dropped >= LEDGER_SWEEP_ROWS;
 	}
 
 	/** Moves the circuit after an attempt; on recovery the backlog's release starts now. */

@@ -4,7 +4,15 @@
 // work of the last hour. The request is stored once, in its own column, and
 // only while D1 may not hold it; an attempt's record keeps the URL it went to.
 import type { StoredRequest } from "../../attempt/request";
-import type { LedgerEntry, LedgerState, SettledAttempt } from "../ledger";
+import {
+	LEDGER_KEEP_MS,
+	LEDGER_SWEEP_ROWS,
+	type LedgerEntry,
+	type LedgerState,
+	type SettledAttempt,
+	sweepDue,
+	sweptAtAfter,
+} from "../ledger";
 
 type LedgerRow = {
 	series: number;
@@ -95,5 +103,23 @@ export class LedgerTable {
 	/** The oldest row's last write (the index on updated_at answers it), or null when the ledger is empty. */
 	oldestWrite() {
 		return this.sql.exec<{ at: number | null }>("SELECT min(updated_at) AS at FROM ledger").one().at;
+	}
+
+	#sweptAt = 0;
+
+	/**
+	 * Expired rows go in rounds: on sends once a minute, or at once after a full
+	 * round; from the alarm up to `rounds` in a row. Answers whether the last
+	 * round was full (more are waiting).
+	 */
+	sweepExpired(now: number, rounds = 1) {
+		if (rounds === 1 && !sweepDue(this.#sweptAt, now)) return false;
+		let dropped = 0;
+		for (let round = 0; round < rounds; round++) {
+			dropped = this.sweep(now - LEDGER_KEEP_MS, LEDGER_SWEEP_ROWS);
+			if (dropped < LEDGER_SWEEP_ROWS) break;
+		}
+		this.#sweptAt = sweptAtAfter(dropped, now);
+		return dropped >= LEDGER_SWEEP_ROWS;
 	}
 }
