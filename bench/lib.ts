@@ -186,18 +186,21 @@ export const benchState = (prefix: string) => mkdtempSync(join(benchStateRoot().
 
 export const BENCH_TOKENS = { admin: "bench-admin-token", ingest: "bench-ingest-token" };
 
+/** The settings Hookline runs with in the bench commands: their tokens, a fixed key, loopback receivers. */
+export const BENCH_VARS = {
+	ADMIN_TOKEN: BENCH_TOKENS.admin,
+	INGEST_TOKEN: BENCH_TOKENS.ingest,
+	ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
+	ALLOW_PRIVATE_TARGETS: "true",
+};
+
 /** Hookline in this process, with fresh temporary state and the migrations applied, from `configPath`. */
 export const startHookline = async (configPath: string) => {
 	const state = benchState("hookline-bench-");
 	migrateLocal(state);
 	const worker = await startInProcess(configPath, {
 		persist: state,
-		vars: {
-			ADMIN_TOKEN: BENCH_TOKENS.admin,
-			INGEST_TOKEN: BENCH_TOKENS.ingest,
-			ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-			ALLOW_PRIVATE_TARGETS: "true",
-		},
+		vars: BENCH_VARS,
 	});
 	const api = async (method: string, path: string, body?: unknown) => {
 		const res = await fetch(`${worker.url}${path}`, {

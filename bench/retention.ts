@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH_TOKENS, benchState, describeStateRoot, log, migrateLocal, root, startInProcess } from "./lib.ts";
+import { BENCH_VARS, benchState, describeStateRoot, log, migrateLocal, root, startInProcess } from "./lib.ts";
 
 const ROWS = Number(process.env.BENCH_RETENTION_ROWS ?? 100_000);
 /** The benchmark's peak ingest on this kind of machine (BENCHMARKS.md), which the purge must outrun 5 times. */
@@ -62,12 +62,7 @@ const main = async () => {
 
 	const hookline = await startInProcess(join(root, "wrangler.toml"), {
 		persist: state,
-		vars: {
-			ADMIN_TOKEN: BENCH_TOKENS.admin,
-			INGEST_TOKEN: BENCH_TOKENS.ingest,
-			ENCRYPTION_KEY: "YmVuY2gtb25seS1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
-			ALLOW_PRIVATE_TARGETS: "true",
-		},
+		vars: BENCH_VARS,
 	});
 	log("one cron run of the sweeper…");
 	const started = Date.now();

@@ -48,19 +48,25 @@ const SUCCESS_NOTE_EVERY_MS = 1000;
 export const countsAgainstReceiver = (outcome: AttemptOutcome) =>
 	!outcome.succeeded && outcome.errorKind !== "proxy" && outcome.errorKind !== "blocked";
 
+/** A closed circuit with the first cool-down, as at the first send and after recovery. */
+const closed = (coolDown: CoolDown) =>
+	({
+		state: "closed",
+		consecutive_failures: 0,
+		opened_at: null,
+		cool_down_ms: coolDown.base,
+		next_probe_at: null,
+		probe_id: null,
+		probe_lease_until: null,
+	}) satisfies CircuitChange;
+
 /** A circuit for a gate's first send: closed, with the webhook's settings. */
 export const newCircuit = (
 	now: number,
 	coolDown: CoolDown,
 	settings: { webhookId: string | null; disableAfterMs: number },
 ): Circuit => ({
-	state: "closed",
-	consecutive_failures: 0,
-	opened_at: null,
-	cool_down_ms: coolDown.base,
-	next_probe_at: null,
-	probe_id: null,
-	probe_lease_until: null,
+	...closed(coolDown),
 	last_success_at: null,
 	last_failure_at: null,
 	last_error: null,
@@ -140,17 +146,6 @@ export const afterAttempt = (
 		next: "schedule",
 	};
 };
-
-/** A closed circuit with the first cool-down, as after recovery. */
-const closed = (coolDown: CoolDown): CircuitChange => ({
-	state: "closed",
-	consecutive_failures: 0,
-	opened_at: null,
-	cool_down_ms: coolDown.base,
-	next_probe_at: null,
-	probe_id: null,
-	probe_lease_until: null,
-});
 
 /** The webhook enabled again: a fresh, closed circuit that may be disabled again later. */
 export const reopened = (coolDown: CoolDown): CircuitChange => ({ ...closed(coolDown), disabled_at: null });
