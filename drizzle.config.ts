@@ -4,6 +4,6 @@ import { defineConfig } from "drizzle-kit";
 // (`wrangler d1 migrations apply`) locally, in tests and in production.
 export default defineConfig({
 	dialect: "sqlite",
-	schema: "./src/db/schema.ts",
+	schema: ["./src/db/schema.ts", "./src/db/catalog.ts"],
 	out: "./migrations",
 });

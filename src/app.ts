@@ -1,14 +1,21 @@
 // The HTTP side of Hookline: every resource mounted on one app, the OpenAPI
-// document, and the one error handler.
+// document, and the one error handler. What a tenant owns answers twice: under
+// /v1/tenants/{tenantId}/… and unprefixed, for the caller's own tenant (a
+// tenant key's, or `default` for an operator secret), so every first-version
+// client keeps working.
 import pkg from "../package.json";
+import { keyRoutes } from "./access/routes/keys";
+import { tenantRoutes } from "./access/routes/tenants";
 import { eventRoutes } from "./events/routes";
 import { notificationRoutes } from "./history/routes";
 import { onError, ProblemError } from "./http/problem";
 import { newRouter } from "./http/router";
 import { requireSettings } from "./http/settings";
+import { openApiDocument } from "./meta/openapi";
 import { metaRoutes } from "./meta/routes";
 import { consoleApp } from "./web/app";
 import { webhookRoutes } from "./webhooks/routes";
+import { resealRoutes } from "./webhooks/routes/reseal";
 
 export const app = newRouter();
 
@@ -21,22 +28,13 @@ app.use("*", requireSettings);
 app.route("/", metaRoutes);
 // The console calls the API in-process, through this app's own fetch.
 app.route("/console", consoleApp({ api: (request, env, ctx) => app.fetch(request, env, ctx) }));
-app.route("/v1/webhooks", webhookRoutes);
-app.route("/v1/events", eventRoutes);
-app.route("/v1/notifications", notificationRoutes);
+app.route("/v1/tenants", tenantRoutes);
+app.route("/v1/keys", keyRoutes);
+app.route("/v1/webhooks/reseal", resealRoutes);
+for (const base of ["/v1", "/v1/tenants/:tenantId"]) {
+	app.route(`${base}/webhooks`, webhookRoutes);
+	app.route(`${base}/events`, eventRoutes);
+	app.route(`${base}/notifications`, notificationRoutes);
+}
 
-app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-	type: "http",
-	scheme: "bearer",
-	description: "The admin token, or the ingest token for POST /v1/events only",
-});
-
-app.doc31("/openapi.json", {
-	openapi: "3.1.0",
-	info: {
-		title: "Hookline",
-		version: pkg.version,
-		description:
-			"Webhook delivery: ingest events, shape and deliver requests with retries, read and re-send the history.",
-	},
-});
+app.get("/openapi.json", (c) => c.json(openApiDocument(app, pkg.version)));

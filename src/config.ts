@@ -166,6 +166,8 @@ export type Config = {
 	/** ENCRYPTION_KEY as given: one key, or a list whose first seals and signs (src/secrets/keyring.ts). */
 	encryptionKey: string;
 	senderIps: string[];
+	/** Region names a tenant may send from; none yet, so tenants have region null and deliveries go as EGRESS_PROXY_URL says. */
+	regions: string[];
 	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
 	targetPolicy: TargetPolicy;
 	/** Where deliveries go through the egress proxy, if anywhere (EGRESS_PROXY_URL). */
@@ -199,6 +201,7 @@ const parse = (env: Env): Config | ProblemError => {
 		ingestTokens: s.INGEST_TOKEN,
 		encryptionKey: s.ENCRYPTION_KEY,
 		senderIps: s.SENDER_IPS,
+		regions: [],
 		targetPolicy: { allowPrivate: s.ALLOW_PRIVATE_TARGETS, allowHttp: s.ALLOW_HTTP },
 		egressProxyUrl: s.EGRESS_PROXY_URL,
 		egressProxySecret: s.EGRESS_PROXY_SECRET,

@@ -4,6 +4,8 @@ import { monotonicFactory } from "ulid";
 
 const ulid = monotonicFactory();
 
-export type IdPrefix = "wh" | "evt" | "ntf" | "att";
+export type IdPrefix = "wh" | "evt" | "ntf" | "att" | "key";
+
+export const ulidOf = (now = Date.now()) => ulid(now);
 
 export const newId = (prefix: IdPrefix, now = Date.now()) => `${prefix}_${ulid(now)}`;

@@ -19,6 +19,8 @@ const counters = {
 	attempts: 0,
 	delivered: 0,
 	eventsIngested: 0,
+	/** Catalog reads for keys and tenants (cached per isolate, so not one per request). */
+	catalogReads: 0,
 };
 
 export type Counter = keyof typeof counters;

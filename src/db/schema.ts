@@ -1,7 +1,10 @@
-// The D1 schema: webhooks, events, notifications (one event for one webhook,
-// with the request computed at send-out) and attempts. Migrations in
+// The D1 schema: what a tenant owns — webhooks, events, notifications (one
+// event for one webhook, with the request computed at send-out) and attempts —
+// every row carrying its tenant_id; and the catalog (./catalog.ts). Migrations in
 // migrations/ are generated from this file by `npm run db:generate`.
-import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export * from "./catalog";
 
 /** Milliseconds since the epoch; every time column uses it. */
 const epochMs = (name: string) => integer(name, { mode: "number" });
@@ -10,6 +13,7 @@ export const webhooks = sqliteTable(
 	"webhooks",
 	{
 		id: text("id").primaryKey(),
+		tenantId: text("tenant_id").notNull().default("default"),
 		name: text("name").notNull(),
 		enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
 		eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
@@ -46,13 +50,15 @@ export const webhooks = sqliteTable(
 		/** Soft delete: history stays readable, pending deliveries stop. */
 		deletedAt: epochMs("deleted_at"),
 	},
-	(t) => [index("webhooks_live_idx").on(t.deletedAt, t.enabled)],
+	(t) => [index("webhooks_tenant_idx").on(t.tenantId, t.deletedAt, t.id)],
 );
 
 export const events = sqliteTable(
 	"events",
 	{
-		id: text("id").primaryKey(),
+		tenantId: text("tenant_id").notNull().default("default"),
+		/** The producer's id or a generated one: unique within its tenant. */
+		id: text("id").notNull(),
 		type: text("type").notNull(),
 		occurredAt: epochMs("occurred_at").notNull(),
 		data: text("data").notNull(),
@@ -60,15 +66,24 @@ export const events = sqliteTable(
 		/** How many notifications ingest created: the stored answer for repeats. */
 		notificationCount: integer("notification_count").notNull(),
 	},
-	(t) => [index("events_type_idx").on(t.type), index("events_received_idx").on(t.receivedAt)],
+	(t) => [
+		primaryKey({ columns: [t.tenantId, t.id] }),
+		index("events_type_idx").on(t.type),
+		index("events_received_idx").on(t.receivedAt),
+	],
 );
 
 /** Ingest idempotency: an `Idempotency-Key` (or body `id`) seen once maps to its event. */
-export const ingestKeys = sqliteTable("ingest_keys", {
-	key: text("key").primaryKey(),
-	eventId: text("event_id").notNull(),
-	createdAt: epochMs("created_at").notNull(),
-});
+export const ingestKeys = sqliteTable(
+	"ingest_keys",
+	{
+		tenantId: text("tenant_id").notNull().default("default"),
+		key: text("key").notNull(),
+		eventId: text("event_id").notNull(),
+		createdAt: epochMs("created_at").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
 
 export const notificationStatuses = ["pending", "retrying", "delivered", "failed", "paused", "skipped"] as const;
 export type NotificationStatus = (typeof notificationStatuses)[number];
@@ -77,6 +92,7 @@ export const notifications = sqliteTable(
 	"notifications",
 	{
 		id: text("id").primaryKey(),
+		tenantId: text("tenant_id").notNull().default("default"),
 		eventId: text("event_id").notNull(),
 		webhookId: text("webhook_id").notNull(),
 		eventType: text("event_type").notNull(),
@@ -104,9 +120,10 @@ export const notifications = sqliteTable(
 	(t) => [
 		index("notifications_webhook_idx").on(t.webhookId, t.id),
 		index("notifications_webhook_status_idx").on(t.webhookId, t.status),
-		index("notifications_event_idx").on(t.eventId),
-		index("notifications_status_idx").on(t.status, t.id),
-		index("notifications_type_idx").on(t.eventType, t.id),
+		index("notifications_tenant_idx").on(t.tenantId, t.id),
+		index("notifications_event_idx").on(t.tenantId, t.eventId),
+		index("notifications_status_idx").on(t.tenantId, t.status, t.id),
+		index("notifications_type_idx").on(t.tenantId, t.eventType, t.id),
 		index("notifications_due_idx").on(t.status, t.nextAttemptAt),
 		index("notifications_retention_idx").on(t.status, t.updatedAt),
 	],

@@ -3,7 +3,7 @@
 // or a stored request body over INLINE_BYTES is left out of that read and
 // fetched after it, in reads of at most READ_BYTES, so 100 events of 250 KB
 // never make one result of 25 MB.
-import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { chunk } from "../chunk";
 import { database } from "../db";
 import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
@@ -31,7 +31,7 @@ const buildLoadQuery = (env: Env, size: number) =>
 			webhook: webhooks,
 		})
 		.from(notifications)
-		.leftJoin(events, eq(events.id, notifications.eventId))
+		.leftJoin(events, and(eq(events.tenantId, notifications.tenantId), eq(events.id, notifications.eventId)))
 		.leftJoin(webhooks, eq(webhooks.id, notifications.webhookId))
 		.where(
 			inArray(
@@ -79,14 +79,18 @@ const byBytes = <T>(items: T[], size: (item: T) => number): T[][] => {
 	return runs;
 };
 
-/** The large texts left out of the batch read, by id, in reads of at most READ_BYTES. */
-const fetchLarge = async (env: Env, table: "events" | "notifications", large: { id: string; bytes: number }[]) => {
-	const column = table === "events" ? "data" : "request_body";
+/** Each large text, read by its notification's id (an event's through the notification: event ids are per tenant). */
+const LARGE_TEXT = {
+	requestBody: "SELECT n.id, n.request_body AS text FROM notifications n",
+	eventData:
+		"SELECT n.id, e.data AS text FROM notifications n JOIN events e ON e.tenant_id = n.tenant_id AND e.id = n.event_id",
+};
+
+/** The large texts left out of the batch read, by notification id, in reads of at most READ_BYTES. */
+const fetchLarge = async (env: Env, text: keyof typeof LARGE_TEXT, large: { id: string; bytes: number }[]) => {
 	const found = new Map<string, string>();
 	for (const run of byBytes(large, (l) => l.bytes)) {
-		const { results } = await env.DB.prepare(
-			`SELECT id, ${column} AS text FROM ${table} WHERE id IN (${run.map(() => "?").join(", ")})`,
-		)
+		const { results } = await env.DB.prepare(`${LARGE_TEXT[text]} WHERE n.id IN (${run.map(() => "?").join(", ")})`)
 			.bind(...run.map((l) => l.id))
 			.all<{ id: string; text: string }>();
 		count("d1Reads");
@@ -112,11 +116,11 @@ export const loadAll = async (env: Env, ids: string[]) => {
 			: [],
 	);
 	const largeData = rows.flatMap((r) =>
-		r.event && r.event.data === null ? [{ id: r.event.id, bytes: r.dataBytes ?? 0 }] : [],
+		r.event && r.event.data === null ? [{ id: r.notification.id, bytes: r.dataBytes ?? 0 }] : [],
 	);
 	const [bodies, data] = await Promise.all([
-		largeBodies.length > 0 ? fetchLarge(env, "notifications", largeBodies) : new Map<string, string>(),
-		largeData.length > 0 ? fetchLarge(env, "events", largeData) : new Map<string, string>(),
+		largeBodies.length > 0 ? fetchLarge(env, "requestBody", largeBodies) : new Map<string, string>(),
+		largeData.length > 0 ? fetchLarge(env, "eventData", largeData) : new Map<string, string>(),
 	]);
 	return new Map<string, Loaded>(
 		rows.map((r) => {
@@ -125,7 +129,7 @@ export const loadAll = async (env: Env, ids: string[]) => {
 				requestBody: r.notification.requestBody ?? bodies.get(r.notification.id) ?? null,
 			};
 			const event: EventRow | null = r.event
-				? { ...r.event, data: r.event.data ?? data.get(r.event.id) ?? "{}" }
+				? { ...r.event, data: r.event.data ?? data.get(r.notification.id) ?? "{}" }
 				: null;
 			return [notification.id, { notification, event, webhook: r.webhook ?? undefined }];
 		}),

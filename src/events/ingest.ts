@@ -2,7 +2,7 @@
 // batch, then enqueue one small message per notification. Matching happens in
 // SQL inside the batch (INSERT … SELECT … RETURNING), so an ingest costs one
 // D1 call and one queue call, whatever the number of webhooks.
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { encodeTime } from "ulid";
 import { database, isUniqueViolation } from "../db";
 import { ingestCommits } from "../db/group-commit";
@@ -15,19 +15,21 @@ import type { EventInput, IngestResult } from "./schema";
 export type Ingested = { result: IngestResult; repeated: boolean };
 
 /**
- * One notification per webhook (not deleted) whose filter matches; for a
+ * One notification per webhook of the tenant (not deleted) whose filter
+ * matches, found through the (tenant_id, deleted_at) index, so webhooks of
+ * other tenants cost nothing; for a
  * disabled webhook it is stored `skipped`, so it can be re-sent once enabled: "*", the exact type,
  * or a "prefix.*" whose prefix (with its dot) starts the type; or only the
  * given webhook. Ids are ULID-shaped: the event's time, then 16 random hex digits.
  */
 const FAN_OUT_SQL = `
-INSERT INTO notifications (id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, last_error, created_at, updated_at)
-SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?2, w.id, ?3,
+INSERT INTO notifications (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, last_error, created_at, updated_at)
+SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?6, ?2, w.id, ?3,
   CASE WHEN w.enabled = 1 THEN 'pending' ELSE 'skipped' END, 0, 0, 'auto',
   CASE WHEN w.enabled = 1 THEN ?4 ELSE NULL END,
   CASE WHEN w.enabled = 1 THEN NULL ELSE 'webhook disabled' END, ?4, ?4
 FROM webhooks w
-WHERE w.deleted_at IS NULL
+WHERE w.tenant_id = ?6 AND w.deleted_at IS NULL
   AND CASE WHEN ?5 IS NOT NULL THEN w.id = ?5 ELSE EXISTS (
     SELECT 1 FROM json_each(w.event_types) p
     WHERE p.value = '*' OR p.value = ?3
@@ -36,19 +38,24 @@ WHERE w.deleted_at IS NULL
 RETURNING id, status`;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
-const findEarlier = async (env: Env, key: string | undefined, eventId: string | undefined) => {
+const findEarlier = async (env: Env, tenantId: string, key: string | undefined, eventId: string | undefined) => {
 	const db = database(env);
 	const earlierId = key
-		? (await db.query.ingestKeys.findFirst({ where: eq(ingestKeys.key, key) }))?.eventId
+		? (
+				await db.query.ingestKeys.findFirst({
+					where: and(eq(ingestKeys.tenantId, tenantId), eq(ingestKeys.key, key)),
+				})
+			)?.eventId
 		: undefined;
 	const id = earlierId ?? eventId;
 	if (!id) return undefined;
-	const event = await db.query.events.findFirst({ where: eq(events.id, id) });
+	const event = await db.query.events.findFirst({ where: and(eq(events.tenantId, tenantId), eq(events.id, id)) });
 	return event && { id: event.id, type: event.type, notifications: event.notificationCount };
 };
 
 export const ingestEvent = async (
 	env: Env,
+	tenantId: string,
 	input: EventInput,
 	{
 		idempotencyKey,
@@ -70,13 +77,27 @@ export const ingestEvent = async (
 	// Notifications first (no foreign keys), then the event with their count: two statements.
 	const statements = [
 		...(key
-			? [env.DB.prepare("INSERT INTO ingest_keys (key, event_id, created_at) VALUES (?, ?, ?)").bind(key, eventId, now)]
+			? [
+					env.DB.prepare("INSERT INTO ingest_keys (tenant_id, key, event_id, created_at) VALUES (?, ?, ?, ?)").bind(
+						tenantId,
+						key,
+						eventId,
+						now,
+					),
+				]
 			: []),
-		env.DB.prepare(FAN_OUT_SQL).bind(encodeTime(now, 10), eventId, input.type, now, webhookId ?? null),
+		env.DB.prepare(FAN_OUT_SQL).bind(encodeTime(now, 10), eventId, input.type, now, webhookId ?? null, tenantId),
 		env.DB.prepare(
-			`INSERT INTO events (id, type, occurred_at, data, received_at, notification_count)
-			 VALUES (?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE event_id = ?1))`,
-		).bind(eventId, input.type, input.occurredAt ? Date.parse(input.occurredAt) : now, JSON.stringify(input.data), now),
+			`INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
+			 VALUES (?6, ?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?1))`,
+		).bind(
+			eventId,
+			input.type,
+			input.occurredAt ? Date.parse(input.occurredAt) : now,
+			JSON.stringify(input.data),
+			now,
+			tenantId,
+		),
 	];
 	let created: { id: string; status: string }[];
 	try {
@@ -90,12 +111,14 @@ export const ingestEvent = async (
 	} catch (err) {
 		// A repeat (or a concurrent repeat that won the race): the batch rolled back whole.
 		if (!isUniqueViolation(err)) throw err;
-		const earlier = await findEarlier(env, key, eventId);
+		const earlier = await findEarlier(env, tenantId, key, eventId);
 		if (earlier) return { result: earlier, repeated: true };
 		if (!key || retried) throw err;
 		// The key outlived its event (retention purges them apart): it answers for nothing now.
-		await database(env).delete(ingestKeys).where(eq(ingestKeys.key, key));
-		return ingestEvent(env, input, { idempotencyKey, webhookId, waitUntil, retried: true });
+		await database(env)
+			.delete(ingestKeys)
+			.where(and(eq(ingestKeys.tenantId, tenantId), eq(ingestKeys.key, key)));
+		return ingestEvent(env, tenantId, input, { idempotencyKey, webhookId, waitUntil, retried: true });
 	}
 
 	// New notifications start in series 0.

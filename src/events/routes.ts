@@ -1,26 +1,29 @@
-// POST /v1/events: the producer's way in.
+// POST /v1/events (and /v1/tenants/{tenantId}/events): the producer's way in.
 import { createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { authorize } from "../access/authorize";
 import { MAX_EVENT_BYTES } from "../config";
-import { bearerAuth } from "../http/auth";
-import { ProblemError } from "../http/problem";
+import { ProblemError, validationProblem } from "../http/problem";
 import { json, jsonBody, newRouter, problems } from "../http/router";
 import { ingestEvent } from "./ingest";
 import { EventInput, IdempotencyKey, IngestResult } from "./schema";
 
 export const eventRoutes = newRouter();
 
+/** Event types Hookline keeps for its own operational events. */
+const RESERVED_PREFIX = "hookline.";
+
 eventRoutes.openapi(
 	createRoute({
 		method: "post",
 		path: "/",
 		tags: ["events"],
-		security: [{ bearer: [] }],
+		security: [{ bearer: ["ingest"] }],
 		summary: "Ingest an event",
 		description:
-			"Stores the event and one notification per matching enabled webhook, and enqueues their delivery. The admin or the ingest token may call it.",
+			"Stores the event and one notification per matching webhook of the tenant, and enqueues their delivery. Needs the ingest scope: the tenant's key, or an operator secret (the admin or ingest token). Types starting `hookline.` are Hookline's own (400).",
 		middleware: [
-			bearerAuth({ allow: ["admin", "ingest"] }),
+			authorize("ingest"),
 			bodyLimit({
 				maxSize: MAX_EVENT_BYTES,
 				onError: () => {
@@ -39,7 +42,13 @@ eventRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { result, repeated } = await ingestEvent(c.env, c.req.valid("json"), {
+		const input = c.req.valid("json");
+		if (input.type.startsWith(RESERVED_PREFIX)) {
+			throw validationProblem([
+				{ path: "type", message: `types starting ${RESERVED_PREFIX} are reserved for Hookline` },
+			]);
+		}
+		const { result, repeated } = await ingestEvent(c.env, c.var.access.tenantId, input, {
 			idempotencyKey: c.req.valid("header")["idempotency-key"],
 			waitUntil: (promise) => c.executionCtx.waitUntil(promise),
 		});

@@ -6,6 +6,8 @@ import type { NotificationStatus } from "../db/schema";
 import { notifications, webhooks } from "../db/schema";
 
 export type NotificationQuery = {
+	/** Whose notifications: every query names its tenant. */
+	tenantId: string;
 	webhookId?: string;
 	eventId?: string;
 	eventType?: string;
@@ -16,9 +18,10 @@ export type NotificationQuery = {
 	ids?: string[];
 };
 
-/** The conditions of a query; an absent field matches everything. */
+/** The conditions of a query: its tenant's notifications; an absent field matches everything. */
 export const matching = (q: NotificationQuery): SQL | undefined =>
 	and(
+		eq(notifications.tenantId, q.tenantId),
 		q.webhookId ? eq(notifications.webhookId, q.webhookId) : undefined,
 		q.eventId ? eq(notifications.eventId, q.eventId) : undefined,
 		q.eventType ? eq(notifications.eventType, q.eventType) : undefined,

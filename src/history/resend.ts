@@ -43,14 +43,14 @@ export const countResendable = async (env: Env, q: ResendQuery) => {
 	return Math.min(row?.n ?? 0, MAX_BULK_RESEND);
 };
 
-/** Re-sends one notification now; a 404 or a 409 says why it cannot be. */
-export const resendOne = async (env: Env, id: string, now = Date.now()) => {
+/** Re-sends one of the tenant's notifications now; a 404 or a 409 says why it cannot be. */
+export const resendOne = async (env: Env, tenantId: string, id: string, now = Date.now()) => {
 	const db = database(env);
 	const [row] = await db
 		.select({ notification: notifications, webhook: webhooks })
 		.from(notifications)
 		.leftJoin(webhooks, eq(webhooks.id, notifications.webhookId))
-		.where(eq(notifications.id, id));
+		.where(and(eq(notifications.id, id), eq(notifications.tenantId, tenantId)));
 	if (!row) throw new ProblemError(404, `No notification ${id}.`);
 	const { notification: n, webhook } = row;
 	if (!webhook || webhook.deletedAt !== null) throw new ProblemError(409, `Its webhook ${n.webhookId} was deleted.`);

@@ -1,9 +1,9 @@
 // /v1/notifications: the communication history.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, lt } from "drizzle-orm";
+import { authorize } from "../access/authorize";
 import { database } from "../db";
 import { attempts, events, notifications } from "../db/schema";
-import { bearerAuth } from "../http/auth";
 import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
 import { ProblemError } from "../http/problem";
 import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
@@ -15,10 +15,11 @@ import { BulkResend, Notification, NotificationDetail, NotificationFilter, toAtt
 export const ResendCount = z.object({ count: z.number().int() }).openapi("ResendCount");
 
 export const notificationRoutes = newRouter();
-notificationRoutes.use("*", bearerAuth({ allow: ["admin"] }));
+notificationRoutes.use("*", authorize());
 
 const tags = ["notifications"];
-const security = [{ bearer: [] }];
+const security = [{ bearer: ["read"] }];
+const manage = [{ bearer: ["manage"] }];
 
 notificationRoutes.openapi(
 	createRoute({
@@ -31,7 +32,7 @@ notificationRoutes.openapi(
 		responses: { 200: json(pageOf(Notification), "A page of notifications"), ...problems(400, 401, 403, 503) },
 	}),
 	async (c) => {
-		const q = c.req.valid("query");
+		const q = { ...c.req.valid("query"), tenantId: c.var.access.tenantId };
 		const after = decodeCursor(q.cursor);
 		const rows = await database(c.env)
 			.select()
@@ -56,13 +57,19 @@ notificationRoutes.openapi(
 	}),
 	async (c) => {
 		const { id } = c.req.valid("param");
+		const { tenantId } = c.var.access;
 		const db = database(c.env);
 		const [[row], tries] = await db.batch([
-			db.select().from(notifications).where(eq(notifications.id, id)),
+			db
+				.select()
+				.from(notifications)
+				.where(and(eq(notifications.id, id), eq(notifications.tenantId, tenantId))),
 			db.select().from(attempts).where(eq(attempts.notificationId, id)).orderBy(asc(attempts.id)),
 		]);
 		if (!row) throw new ProblemError(404, `No notification ${id}.`);
-		const event = await db.query.events.findFirst({ where: eq(events.id, row.eventId) });
+		const event = await db.query.events.findFirst({
+			where: and(eq(events.tenantId, tenantId), eq(events.id, row.eventId)),
+		});
 		return c.json(
 			{
 				...toNotification(row),
@@ -93,7 +100,7 @@ notificationRoutes.openapi(
 		method: "post",
 		path: "/{id}/resend",
 		tags,
-		security,
+		security: manage,
 		summary: "Re-send a notification now",
 		description:
 			"Starts a fresh series of attempts (trigger `manual`) that sends the stored body and headers byte for byte, with the same idempotency key, to the webhook's current URL.",
@@ -104,7 +111,7 @@ notificationRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const updated = await resendOne(c.env, c.req.valid("param").id);
+		const updated = await resendOne(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		return c.json(toNotification(updated), 202);
 	},
 );
@@ -114,7 +121,7 @@ notificationRoutes.openapi(
 		method: "post",
 		path: "/resend",
 		tags,
-		security,
+		security: manage,
 		summary: "Re-send many notifications by filter",
 		description:
 			"Every notification matching the filter (default status `failed`) whose webhook exists and is enabled starts a fresh manual series, up to 10,000 per call (call again while count is 10,000). Large sets are enqueued in fan-out messages, so 10,000 cost a handful of queue calls. With `dryRun: true` nothing moves and the answer (200) is how many would.",
@@ -126,7 +133,8 @@ notificationRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const { dryRun, ...q } = c.req.valid("json");
+		const { dryRun, ...filter } = c.req.valid("json");
+		const q = { ...filter, tenantId: c.var.access.tenantId };
 		if (dryRun) return c.json({ count: await countResendable(c.env, q) }, 200);
 		return c.json({ count: await resendMatching(c.env, q) }, 202);
 	},

@@ -2,7 +2,7 @@
 // message was lost (written but never enqueued, or pending or retrying well
 // past their due time), then purges history past retention, as much as has
 // expired, in rounds, within a time budget.
-import { and, eq, inArray, lt, notExists } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
 import { attempts, events, ingestKeys, notifications } from "../db/schema";
@@ -57,26 +57,32 @@ const purgeRound = async (env: Env, cutoff: number, limit: number) => {
 		// Ordered, so the attempts and the notifications deletes pick the same rows.
 		.orderBy(notifications.id)
 		.limit(limit);
+	// Events and ingest keys are keyed by (tenant, id): the deletes pick their rows by rowid.
 	const orphanEvents = db
-		.select({ id: events.id })
+		.select({ rowid: sql`rowid` })
 		.from(events)
 		.where(
 			and(
 				lt(events.receivedAt, cutoff),
-				notExists(db.select({ one: notifications.id }).from(notifications).where(eq(notifications.eventId, events.id))),
+				notExists(
+					db
+						.select({ one: notifications.id })
+						.from(notifications)
+						.where(and(eq(notifications.tenantId, events.tenantId), eq(notifications.eventId, events.id))),
+				),
 			),
 		)
 		.limit(limit);
 	const oldKeys = db
-		.select({ key: ingestKeys.key })
+		.select({ rowid: sql`rowid` })
 		.from(ingestKeys)
 		.where(lt(ingestKeys.createdAt, cutoff))
 		.limit(limit);
 	const [, purgedNotifications, purgedEvents, purgedKeys] = await db.batch([
 		db.delete(attempts).where(inArray(attempts.notificationId, old)),
 		db.delete(notifications).where(inArray(notifications.id, old)),
-		db.delete(events).where(inArray(events.id, orphanEvents)),
-		db.delete(ingestKeys).where(inArray(ingestKeys.key, oldKeys)),
+		db.delete(events).where(inArray(sql`rowid`, orphanEvents)),
+		db.delete(ingestKeys).where(inArray(sql`rowid`, oldKeys)),
 	]);
 	return {
 		notifications: purgedNotifications.meta.changes,

@@ -116,6 +116,13 @@ export const failOpenOf = (env: Env, webhookId: string, at: number) =>
 		.set({ status: "failed", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: at })
 		.where(and(eq(notifications.webhookId, webhookId), inArray(notifications.status, [...OPEN])));
 
+/** A tenant was deleted: everything still open for it ends `failed`. */
+export const failOpenOfTenant = (env: Env, tenantId: string, at: number) =>
+	database(env)
+		.update(notifications)
+		.set({ status: "failed", lastError: "tenant deleted", nextAttemptAt: null, updatedAt: at })
+		.where(and(eq(notifications.tenantId, tenantId), inArray(notifications.status, [...OPEN])));
+
 // An attempt's two writes run for every message, so they are plain prepared D1
 // statements: building them with drizzle cost more main-thread time than running
 // them. The update applies only in the series the attempt belongs to and only

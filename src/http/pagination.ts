@@ -13,13 +13,16 @@ export const PageQuery = z.object({
 /** The cursor is the base64url of the last id seen; opaque to clients. */
 const encodeCursor = (id: string) => btoa(id).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
-export const decodeCursor = (cursor: string | undefined): string | undefined => {
+/** A prefixed ULID: what every generated id looks like. */
+const GENERATED_ID = /^[a-z]+_[0-9A-Z]{26}$/;
+
+export const decodeCursor = (cursor: string | undefined, shape = GENERATED_ID): string | undefined => {
 	if (!cursor) return undefined;
 	let id = "";
 	try {
 		id = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
 	} catch {}
-	if (!/^[a-z]+_[0-9A-Z]{26}$/.test(id)) {
+	if (!shape.test(id)) {
 		throw validationProblem([{ path: "cursor", message: "must be a nextCursor from an earlier page" }]);
 	}
 	return id;

@@ -1,9 +1,10 @@
 // One OpenAPIHono per resource, all sharing the validation hook that turns
 // zod issues into a 400 problem naming each field.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Access } from "../access/principal";
 import { issuesToErrors, Problem, validationProblem } from "./problem";
 
-export type AppEnv = { Bindings: Env };
+export type AppEnv = { Bindings: Env; Variables: { access: Access } };
 
 export const newRouter = () =>
 	new OpenAPIHono<AppEnv>({
@@ -18,8 +19,8 @@ export const newRouter = () =>
 const problemContent = { "application/problem+json": { schema: Problem } };
 const descriptions: Record<number, string> = {
 	400: "Invalid input; `errors[]` names each field",
-	401: "Missing or unknown bearer token",
-	403: "The token's role may not do this",
+	401: "Missing, unknown, revoked or expired bearer secret",
+	403: "The secret lacks the scope, or belongs to another tenant",
 	404: "Not found",
 	409: "Conflicts with the resource's state",
 	413: "Body over the size limit",

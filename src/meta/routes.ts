@@ -2,8 +2,8 @@
 // the cost counters the benchmark reads.
 import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../../package.json";
+import { authorizeOperator } from "../access/authorize";
 import { readConfig } from "../config";
-import { bearerAuth } from "../http/auth";
 import { json, newRouter, problems } from "../http/router";
 import { metrics } from "../metrics";
 
@@ -34,13 +34,13 @@ metaRoutes.openapi(
 	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
 );
 
-metaRoutes.use("/v1/metrics", bearerAuth({ allow: ["admin"] }));
+metaRoutes.use("/v1/metrics", authorizeOperator("read"));
 metaRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/v1/metrics",
 		tags: ["meta"],
-		security: [{ bearer: [] }],
+		security: [{ bearer: ["read"] }],
 		summary: "Cost counters of this isolate since it started",
 		description:
 			"Queue messages and calls, endpoint-gate calls, D1 reads, write statements and batches, attempts and deliveries, as this isolate counted them. For local measurement (`npm run bench`); a deployed worker runs many isolates.",

@@ -11,10 +11,10 @@ import { failOpenOf, skipPausedOf } from "../history/transitions";
 import { ProblemError } from "../http/problem";
 import { disableStatements } from "./disabling";
 
-/** A webhook that exists (not deleted), or a 404. */
-export const findWebhook = async (env: Env, id: string) => {
+/** A webhook of the tenant that exists (not deleted), or a 404: another tenant's reads as absent. */
+export const findWebhook = async (env: Env, tenantId: string, id: string) => {
 	const row = await database(env).query.webhooks.findFirst({
-		where: and(eq(webhooks.id, id), isNull(webhooks.deletedAt)),
+		where: and(eq(webhooks.id, id), eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt)),
 	});
 	if (!row) throw new ProblemError(404, `No webhook ${id}.`);
 	return row;
@@ -86,7 +86,9 @@ export const enableWebhook = async (
 		.returning();
 	if (!row) throw new ProblemError(404, `No webhook ${webhookId}.`);
 	await gateOf(env, webhookId).reset();
-	const resent = resendSkipped ? await resendMatching(env, { webhookId, status: "skipped" }, at) : 0;
+	const resent = resendSkipped
+		? await resendMatching(env, { tenantId: row.tenantId, webhookId, status: "skipped" }, at)
+		: 0;
 	const [skipped] = await db
 		.select({ n: count() })
 		.from(notifications)

@@ -151,7 +151,7 @@ describe("sealed secrets", () => {
 	it("never writes a value sealed afresh over one written since it was read", async () => {
 		const hook = await hookWithAuth("pw");
 		await setColumns(hook.id, { secret_sealed: await sealV1(hook.secret) });
-		const read = await findWebhook(env, hook.id);
+		const read = await findWebhook(env, "default", hook.id);
 		const { columns } = await resealRow(read, KEY);
 		expect(columns.secretSealed).toMatch(/^v2\./);
 		// A rotation lands between the read and the write: its new secret stays.

@@ -1,6 +1,6 @@
 // /v1/webhooks: create, list, read, change and delete webhooks.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { readConfig } from "../../config";
 import { database } from "../../db";
 import { type WebhookRow, webhooks } from "../../db/schema";
@@ -77,13 +77,16 @@ crudRoutes.openapi(
 			.insert(webhooks)
 			.values({
 				id,
+				tenantId: c.var.access.tenantId,
 				...(await toColumns(fields, config.encryptionKey, id)),
 				secretSealed: await seal(secret, config.encryptionKey, { webhookId: id, column: "secret" }),
 				createdAt: now,
 				updatedAt: now,
 			})
 			.returning();
-		return c.json({ ...toWebhook(row as WebhookRow), secret }, 201, { location: `/v1/webhooks/${id}` });
+		return c.json({ ...toWebhook(row as WebhookRow), secret }, 201, {
+			location: `${c.req.path.replace(/\/$/, "")}/${id}`,
+		});
 	},
 );
 
@@ -112,7 +115,13 @@ crudRoutes.openapi(
 		const rows = await database(c.env)
 			.select()
 			.from(webhooks)
-			.where(and(isNull(webhooks.deletedAt), after ? lt(webhooks.id, after) : undefined))
+			.where(
+				and(
+					eq(webhooks.tenantId, c.var.access.tenantId),
+					isNull(webhooks.deletedAt),
+					after ? lt(webhooks.id, after) : undefined,
+				),
+			)
 			.orderBy(desc(webhooks.id))
 			.limit(limit + 1);
 		const { data, nextCursor } = page(rows, limit);
@@ -151,7 +160,7 @@ crudRoutes.openapi(
 		request: { params: Params },
 		responses: { 200: json(Webhook, "The webhook"), ...problems(401, 403, 404, 503) },
 	}),
-	async (c) => c.json(toWebhook(await findWebhook(c.env, c.req.valid("param").id)), 200),
+	async (c) => c.json(toWebhook(await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id)), 200),
 );
 
 crudRoutes.openapi(
@@ -168,7 +177,7 @@ crudRoutes.openapi(
 	}),
 	async (c) => {
 		const config = readConfig(c.env);
-		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		const patch = c.req.valid("json");
 		const fields = patchedFields(current, patch);
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
@@ -199,7 +208,7 @@ crudRoutes.openapi(
 		responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 503) },
 	}),
 	async (c) => {
-		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		await deleteWebhook(c.env, current.id);
 		return c.body(null, 204);
 	},

@@ -26,7 +26,7 @@ healthRoutes.openapi(
 		responses: { 200: json(WebhookHealth, "The webhook's health"), ...problems(401, 403, 404, 503) },
 	}),
 	async (c) => {
-		const webhook = await findWebhook(c.env, c.req.valid("param").id);
+		const webhook = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		const [health, counts] = await Promise.all([
 			gateOf(c.env, webhook.id).health(),
 			database(c.env)
@@ -89,7 +89,7 @@ healthRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const current = await findWebhook(c.env, c.req.valid("param").id);
+		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		const { resendSkipped } = c.req.valid("json") ?? { resendSkipped: false };
 		const { webhook, skipped, resent } = await enableWebhook(c.env, current.id, { resendSkipped });
 		return c.json({ ...toWebhook(webhook), skipped, resent }, 200);

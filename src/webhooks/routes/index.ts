@@ -1,5 +1,6 @@
-// /v1/webhooks: every webhook route, by concern, behind the admin token.
-import { bearerAuth } from "../../http/auth";
+// /v1/webhooks (and /v1/tenants/{tenantId}/webhooks): every webhook route, by
+// concern; reads need the read scope, changes the manage scope.
+import { authorize } from "../../access/authorize";
 import { newRouter } from "../../http/router";
 import { crudRoutes } from "./crud";
 import { healthRoutes } from "./health";
@@ -7,7 +8,7 @@ import { secretRoutes } from "./secret";
 import { trialRoutes } from "./trial";
 
 export const webhookRoutes = newRouter();
-webhookRoutes.use("*", bearerAuth({ allow: ["admin"] }));
+webhookRoutes.use("*", authorize());
 webhookRoutes.route("/", trialRoutes);
 webhookRoutes.route("/", crudRoutes);
 webhookRoutes.route("/", secretRoutes);

@@ -29,11 +29,12 @@ trialRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const webhook = await findWebhook(c.env, c.req.valid("param").id);
+		const webhook = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
 		if (!webhook.enabled)
 			throw new ProblemError(409, `Webhook ${webhook.id} is disabled; enable it to send a test event.`);
 		const { result } = await ingestEvent(
 			c.env,
+			c.var.access.tenantId,
 			{ type: "webhook.test", data: { webhookId: webhook.id, message: "A test event sent from Hookline." } },
 			{ webhookId: webhook.id },
 		);
@@ -80,7 +81,7 @@ trialRoutes.openapi(
 	}),
 	async (c) => {
 		const input = c.req.valid("json");
-		const stored = input.webhookId ? await findWebhook(c.env, input.webhookId) : undefined;
+		const stored = input.webhookId ? await findWebhook(c.env, c.var.access.tenantId, input.webhookId) : undefined;
 		const fields: WebhookFields = stored
 			? patchedFields(stored, input.webhook)
 			: withDefaults({ name: "preview", eventTypes: ["*"], url: "", ...definedOnly(input.webhook ?? {}) });

@@ -1,0 +1,83 @@
+// API keys: create (the secret answered once, its hash stored), list and
+// revoke. A tenant's key reaches only its own tenant's keys, and makes keys
+// with no more scopes than it has.
+import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
+import { database } from "../db";
+import { type ApiKeyRow, apiKeys } from "../db/catalog";
+import { ProblemError, validationProblem } from "../http/problem";
+import { newId } from "../ids";
+import { forgetKey, tenantIsLive } from "./lookup";
+import { isOperator, type Principal } from "./principal";
+import type { ApiKeyCreate } from "./schema";
+import { hashOfSecret, newKeySecret, prefixOf } from "./secrets";
+
+/** The tenant a caller's new key is for, checked against what the caller may grant. */
+const tenantOfNewKey = async (env: Env, principal: Principal, input: ApiKeyCreate) => {
+	if (!isOperator(principal)) {
+		if (input.tenantId !== undefined && input.tenantId !== principal.tenantId) {
+			throw new ProblemError(403, `${principal.label} may create keys for its own tenant only.`);
+		}
+		const extra = input.scopes.filter((scope) => !principal.scopes.includes(scope));
+		if (extra.length > 0) {
+			throw new ProblemError(403, `${principal.label} cannot grant scopes it lacks: ${extra.join(", ")}.`);
+		}
+		return principal.tenantId;
+	}
+	const tenantId = input.tenantId ?? null;
+	if (tenantId !== null && !(await tenantIsLive(env, tenantId))) {
+		throw validationProblem([{ path: "tenantId", message: `no tenant ${tenantId}` }]);
+	}
+	return tenantId;
+};
+
+export const createKey = async (env: Env, principal: Principal, input: ApiKeyCreate, at = Date.now()) => {
+	const secret = newKeySecret();
+	const row: ApiKeyRow = {
+		id: newId("key", at),
+		name: input.name,
+		tenantId: await tenantOfNewKey(env, principal, input),
+		scopes: input.scopes,
+		secretHash: await hashOfSecret(secret),
+		prefix: prefixOf(secret),
+		expiresAt: input.expiresAt === undefined ? null : Date.parse(input.expiresAt),
+		lastUsedAt: null,
+		createdAt: at,
+		revokedAt: null,
+	};
+	await database(env).insert(apiKeys).values(row);
+	return { row, secret };
+};
+
+/** Which keys a caller sees: a tenant key its tenant's; an operator every key, or one tenant's when asked. */
+const visibleTo = (principal: Principal, tenantId: string | undefined): SQL | undefined => {
+	if (!isOperator(principal)) {
+		if (tenantId !== undefined && tenantId !== principal.tenantId) {
+			throw new ProblemError(403, `${principal.label} belongs to another tenant than ${tenantId}.`);
+		}
+		return eq(apiKeys.tenantId, principal.tenantId as string);
+	}
+	return tenantId === undefined ? undefined : eq(apiKeys.tenantId, tenantId);
+};
+
+export const listKeys = (
+	env: Env,
+	principal: Principal,
+	{ tenantId, after, limit }: { tenantId?: string; after?: string; limit: number },
+) =>
+	database(env)
+		.select()
+		.from(apiKeys)
+		.where(and(isNull(apiKeys.revokedAt), visibleTo(principal, tenantId), after ? lt(apiKeys.id, after) : undefined))
+		.orderBy(desc(apiKeys.id))
+		.limit(limit + 1);
+
+/** Revokes a key the caller can see; another tenant's key is a 404, as if it did not exist. */
+export const revokeKey = async (env: Env, principal: Principal, id: string, at = Date.now()) => {
+	const [row] = await database(env)
+		.update(apiKeys)
+		.set({ revokedAt: at })
+		.where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), visibleTo(principal, undefined)))
+		.returning({ hash: apiKeys.secretHash });
+	if (!row) throw new ProblemError(404, `No API key ${id}.`);
+	forgetKey(row.hash);
+};

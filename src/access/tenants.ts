@@ -1,0 +1,115 @@
+// Tenants: create, change and delete. Deleting one (never `default`) revokes
+// its keys and deletes its webhooks in one batch, so its deliveries stop (what
+// is open ends `failed`) and its keys stop working within the lookup cache's
+// time; its history stays readable by the operator and ages out under retention.
+import { and, eq, isNull } from "drizzle-orm";
+import { readConfig } from "../config";
+import { database, isUniqueViolation } from "../db";
+import { apiKeys, type TenantRow, tenants } from "../db/catalog";
+import { webhooks } from "../db/schema";
+import { gateOf } from "../gate";
+import { failOpenOfTenant } from "../history/transitions";
+import { ProblemError, validationProblem } from "../http/problem";
+import { ulidOf } from "../ids";
+import { forgetKey, forgetTenant } from "./lookup";
+import { DEFAULT_TENANT } from "./principal";
+import type { TenantCreate } from "./schema";
+
+/** The regions this deployment names (none until regions are configured: deliveries go direct). */
+const regionsOf = (env: Env): string[] => readConfig(env).regions;
+
+/** A region as given, checked against the configured ones; unset takes the first (or null). */
+const regionOrProblem = (env: Env, region: string | null | undefined) => {
+	const names = regionsOf(env);
+	if (region === undefined) return names[0] ?? null;
+	if (region === null && names.length === 0) return null;
+	if (region !== null && names.includes(region)) return region;
+	throw validationProblem([
+		{
+			path: "region",
+			message:
+				names.length === 0
+					? "must be null: this deployment names no regions"
+					: `must be one of the configured regions: ${names.join(", ")}`,
+		},
+	]);
+};
+
+export const findTenant = async (env: Env, id: string) => {
+	const row = await database(env).query.tenants.findFirst({
+		where: and(eq(tenants.id, id), isNull(tenants.deletedAt)),
+	});
+	if (!row) throw new ProblemError(404, `No tenant ${id}.`);
+	return row;
+};
+
+export const createTenant = async (env: Env, input: TenantCreate, at = Date.now()): Promise<TenantRow> => {
+	const row: TenantRow = {
+		id: input.id ?? `tnt_${ulidOf(at).toLowerCase()}`,
+		name: input.name,
+		region: regionOrProblem(env, input.region),
+		portalOrigins: input.portalOrigins,
+		createdAt: at,
+		updatedAt: at,
+		deletedAt: null,
+	};
+	try {
+		await database(env).insert(tenants).values(row);
+	} catch (err) {
+		if (isUniqueViolation(err))
+			throw new ProblemError(409, `The tenant id ${row.id} is taken (tenant ids are never reused).`);
+		throw err;
+	}
+	forgetTenant(row.id);
+	return row;
+};
+
+export const changeTenant = async (
+	env: Env,
+	current: TenantRow,
+	patch: { name?: string; region?: string | null; portalOrigins?: string[] },
+	at = Date.now(),
+) => {
+	const [row] = await database(env)
+		.update(tenants)
+		.set({
+			...(patch.name === undefined ? {} : { name: patch.name }),
+			...(patch.region === undefined ? {} : { region: regionOrProblem(env, patch.region) }),
+			...(patch.portalOrigins === undefined ? {} : { portalOrigins: patch.portalOrigins }),
+			updatedAt: at,
+		})
+		.where(and(eq(tenants.id, current.id), isNull(tenants.deletedAt)))
+		.returning();
+	if (!row) throw new ProblemError(404, `No tenant ${current.id}.`);
+	return row;
+};
+
+/** How many gates are told at once when a tenant's webhooks go. */
+const GATE_CALLS_AT_ONCE = 20;
+
+export const deleteTenant = async (env: Env, id: string, at = Date.now()) => {
+	if (id === DEFAULT_TENANT) throw new ProblemError(409, "The default tenant always exists; it cannot be deleted.");
+	await findTenant(env, id);
+	const db = database(env);
+	const [, revoked, gone] = await db.batch([
+		db.update(tenants).set({ deletedAt: at, updatedAt: at }).where(eq(tenants.id, id)),
+		db
+			.update(apiKeys)
+			.set({ revokedAt: at })
+			.where(and(eq(apiKeys.tenantId, id), isNull(apiKeys.revokedAt)))
+			.returning({ hash: apiKeys.secretHash }),
+		db
+			.update(webhooks)
+			.set({ deletedAt: at, updatedAt: at })
+			.where(and(eq(webhooks.tenantId, id), isNull(webhooks.deletedAt)))
+			.returning({ id: webhooks.id }),
+		failOpenOfTenant(env, id, at),
+	]);
+	forgetTenant(id);
+	for (const { hash } of revoked) forgetKey(hash);
+	for (let i = 0; i < gone.length; i += GATE_CALLS_AT_ONCE) {
+		await Promise.all(
+			gone.slice(i, i + GATE_CALLS_AT_ONCE).map(({ id: webhookId }) => gateOf(env, webhookId).disabled(at)),
+		);
+	}
+};
