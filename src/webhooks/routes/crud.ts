@@ -25,7 +25,7 @@ import {
 } from "../schema";
 import { resealRow, resealUpdate } from "../sealing";
 import { changeWebhook, deleteWebhook, findWebhook } from "../service";
-import { Params, security, tags } from "./openapi";
+import { manageSecurity, Params, readSecurity, tags } from "./openapi";
 
 export const crudRoutes = newRouter();
 
@@ -58,7 +58,7 @@ crudRoutes.openapi(
 		method: "post",
 		path: "/",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Create a webhook",
 		request: { body: jsonBody(WebhookCreate) },
 		responses: {
@@ -95,7 +95,7 @@ crudRoutes.openapi(
 		method: "get",
 		path: "/",
 		tags,
-		security,
+		security: readSecurity,
 		summary: "List webhooks, newest first",
 		description:
 			"Each webhook comes with a health summary from its endpoint gate: circuit state, consecutive failures, success rate over the last hour, last success and failure, paused notifications.",
@@ -155,7 +155,7 @@ crudRoutes.openapi(
 		method: "get",
 		path: "/{id}",
 		tags,
-		security,
+		security: readSecurity,
 		summary: "Read a webhook",
 		request: { params: Params },
 		responses: { 200: json(Webhook, "The webhook"), ...problems(401, 403, 404, 503) },
@@ -168,7 +168,7 @@ crudRoutes.openapi(
 		method: "patch",
 		path: "/{id}",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Change a webhook",
 		description:
 			"Fields not sent stay as they are. `auth` with an empty password keeps the stored password. Notifications already sent keep their stored body and headers; their retries and re-sends go to the URL as changed here.",
@@ -201,7 +201,7 @@ crudRoutes.openapi(
 		method: "delete",
 		path: "/{id}",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Delete a webhook",
 		description: "Stops its pending deliveries (they end `failed`); its history stays readable.",
 		request: { params: Params },

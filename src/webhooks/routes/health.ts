@@ -9,7 +9,7 @@ import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { isoOrNull } from "../../iso";
 import { toWebhook, Webhook, WebhookHealth } from "../schema";
 import { enableWebhook, findWebhook } from "../service";
-import { Params, security, tags } from "./openapi";
+import { manageSecurity, Params, readSecurity, tags } from "./openapi";
 
 export const healthRoutes = newRouter();
 
@@ -18,7 +18,7 @@ healthRoutes.openapi(
 		method: "get",
 		path: "/{id}/health",
 		tags,
-		security,
+		security: readSecurity,
 		summary: "The receiver's health",
 		description:
 			"Circuit state, consecutive failures, last success and failure, success rate and p50/p95 latency over the last hour and day (from the endpoint gate), and the notifications waiting (from the history).",
@@ -78,7 +78,7 @@ healthRoutes.openapi(
 		method: "post",
 		path: "/{id}/enable",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Enable a webhook again",
 		description:
 			"Clears the reason it was disabled, closes its circuit, and answers how many notifications were skipped meanwhile. With `resendSkipped: true` they are re-sent now; otherwise `POST /v1/notifications/resend` with `status: skipped` does it later.",

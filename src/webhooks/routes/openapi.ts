@@ -2,5 +2,7 @@
 import { IdParam } from "../../http/router";
 
 export const tags = ["webhooks"];
-export const security = [{ bearer: [] }];
+/** The scope each route needs, as the OpenAPI document states it: reads `read`, changes `manage`. */
+export const readSecurity = [{ bearer: ["read"] }];
+export const manageSecurity = [{ bearer: ["manage"] }];
 export const Params = IdParam("webhook id", "wh_01JD0Z4N6V7W8X9Y0Z1A2B3C4D");

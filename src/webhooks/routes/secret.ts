@@ -9,7 +9,7 @@ import { iso } from "../../iso";
 import { newSigningSecret, seal, unseal } from "../../secrets";
 import { resealRow, resealUpdate } from "../sealing";
 import { findWebhook } from "../service";
-import { Params, security, tags } from "./openapi";
+import { manageSecurity, Params, tags } from "./openapi";
 
 export const secretRoutes = newRouter();
 
@@ -36,7 +36,7 @@ secretRoutes.openapi(
 		method: "post",
 		path: "/{id}/rotate-secret",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Rotate the signing secret",
 		description:
 			"Returns the new whsec_ secret once. Until the window closes, requests carry both signatures, space-separated, so receivers can switch without losing a request.",

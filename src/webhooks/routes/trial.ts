@@ -10,7 +10,7 @@ import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { sampleView, shapeOrProblem } from "../check";
 import { definedOnly, patchedFields, type WebhookFields, WebhookPatch, withDefaults } from "../schema";
 import { findWebhook } from "../service";
-import { Params, security, tags } from "./openapi";
+import { manageSecurity, Params, tags } from "./openapi";
 
 export const trialRoutes = newRouter();
 
@@ -19,7 +19,7 @@ trialRoutes.openapi(
 		method: "post",
 		path: "/{id}/test",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Send a synthetic webhook.test event to this webhook only",
 		description: "The event goes through the normal pipeline: stored, enqueued, delivered and listed in the history.",
 		request: { params: Params },
@@ -69,7 +69,7 @@ trialRoutes.openapi(
 		method: "post",
 		path: "/preview",
 		tags,
-		security,
+		security: manageSecurity,
 		summary: "Render a webhook's templates against a sample event",
 		description:
 			"Returns the request Hookline would store and send, without sending it, or a 400 naming each template error with its position. Signature and Basic-auth headers are added at send time and listed in addedAtSend.",
