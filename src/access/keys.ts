@@ -1,6 +1,6 @@
 // API keys: create (the secret answered once, its hash stored), list and
-// revoke. A tenant's key reaches only its own tenant's keys, and makes keys
-// with no more scopes than it has.
+// revoke. A tenant's key reaches only its own tenant's keys; every caller
+// makes keys with no more scopes than it has.
 import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
 import { database } from "../db";
 import { type ApiKeyRow, apiKeys } from "../db/catalog";
@@ -11,15 +11,18 @@ import { isOperator, type Principal } from "./principal";
 import type { ApiKeyCreate } from "./schema";
 import { hashOfSecret, newKeySecret, prefixOf } from "./secrets";
 
-/** The tenant a caller's new key is for, checked against what the caller may grant. */
+/**
+ * The tenant a caller's new key is for, checked against what the caller may
+ * grant: no caller, operator-wide or not, makes a key with a scope it lacks.
+ */
 const tenantOfNewKey = async (env: Env, principal: Principal, input: ApiKeyCreate) => {
+	const extra = input.scopes.filter((scope) => !principal.scopes.includes(scope));
+	if (extra.length > 0) {
+		throw new ProblemError(403, `${principal.label} cannot grant scopes it lacks: ${extra.join(", ")}.`);
+	}
 	if (!isOperator(principal)) {
 		if (input.tenantId !== undefined && input.tenantId !== principal.tenantId) {
 			throw new ProblemError(403, `${principal.label} may create keys for its own tenant only.`);
-		}
-		const extra = input.scopes.filter((scope) => !principal.scopes.includes(scope));
-		if (extra.length > 0) {
-			throw new ProblemError(403, `${principal.label} cannot grant scopes it lacks: ${extra.join(", ")}.`);
 		}
 		return principal.tenantId;
 	}

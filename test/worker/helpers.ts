@@ -30,13 +30,63 @@ export const api = (
 
 export const uniqueTag = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 
-export const createWebhook = async (fields: Record<string, unknown> = {}) => {
-	const res = await api("/v1/webhooks", {
+/** Creates a webhook (by default the admin's, in tenant `default`; `base` e.g. "/v1/tenants/acme"). */
+export const createWebhook = async (
+	fields: Record<string, unknown> = {},
+	{ token = ADMIN, base = "/v1" }: { token?: string; base?: string } = {},
+) => {
+	const res = await api(`${base}/webhooks`, {
 		method: "POST",
+		token,
 		body: { name: "test hook", eventTypes: ["*"], url: `${env.RECEIVER_URL}/ok/${uniqueTag("hook")}`, ...fields },
 	});
 	if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${await res.text()}`);
 	return (await res.json()) as { id: string; secret: string; url: string } & Record<string, unknown>;
+};
+
+export type TenantJson = {
+	id: string;
+	name: string;
+	region: string | null;
+	portalOrigins: string[];
+	createdAt: string;
+	updatedAt: string;
+};
+
+/** Creates a tenant as the operator, with a fresh id unless `fields` names one. */
+export const createTenant = async (fields: Record<string, unknown> = {}) => {
+	const res = await api("/v1/tenants", {
+		method: "POST",
+		body: { id: uniqueTag("t"), name: "Test tenant", ...fields },
+	});
+	if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${await res.text()}`);
+	return (await res.json()) as TenantJson;
+};
+
+export type KeyJson = {
+	id: string;
+	name: string;
+	tenantId: string | null;
+	scopes: string[];
+	prefix: string;
+	expiresAt: string | null;
+	lastUsedAt: string | null;
+	createdAt: string;
+};
+
+/** Creates an API key (by default as the admin, every scope); `token` is its secret as a bearer header. */
+export const createKey = async (
+	fields: { tenantId?: string | null; scopes?: string[]; name?: string; expiresAt?: string } = {},
+	{ token = ADMIN }: { token?: string } = {},
+) => {
+	const res = await api("/v1/keys", {
+		method: "POST",
+		token,
+		body: { name: "test key", scopes: ["ingest", "read", "manage"], ...fields },
+	});
+	if (res.status !== 201) throw new Error(`create key: ${res.status} ${await res.text()}`);
+	const key = (await res.json()) as KeyJson & { secret: string };
+	return { ...key, token: `Bearer ${key.secret}` };
 };
 
 export type Received = { tag: string; method: string; path: string; headers: Record<string, string>; body: string };
@@ -58,7 +108,7 @@ export const eventually = async <T>(
 	}
 };
 
-/** Writes an event and one notification for it straight to D1, so no queue message races the test. */
+/** Writes an event and one notification for it (of `tenantId`) straight to D1, so no queue message races the test. */
 export const seedNotification = async (
 	webhookId: string,
 	{
@@ -66,13 +116,21 @@ export const seedNotification = async (
 		at = Date.now(),
 		nextAttemptAt = at,
 		data = { amount: 10 },
-	}: { status?: NotificationStatus; at?: number; nextAttemptAt?: number | null; data?: Record<string, unknown> } = {},
+		tenantId = "default",
+	}: {
+		status?: NotificationStatus;
+		at?: number;
+		nextAttemptAt?: number | null;
+		data?: Record<string, unknown>;
+		tenantId?: string;
+	} = {},
 ) => {
 	const eventId = newId("evt", at);
 	const id = newId("ntf", at);
 	const db = database(env);
 	await db.batch([
 		db.insert(events).values({
+			tenantId,
 			id: eventId,
 			type: "loan.created",
 			occurredAt: at,
@@ -82,6 +140,7 @@ export const seedNotification = async (
 		}),
 		db.insert(notifications).values({
 			id,
+			tenantId,
 			eventId,
 			webhookId,
 			eventType: "loan.created",

@@ -20,7 +20,7 @@ keyRoutes.openapi(
 		security: [{ bearer: ["manage"] }],
 		summary: "Create an API key",
 		description:
-			"The answer holds the secret, once; only its hash is stored. An operator makes keys for any tenant or operator-wide (`tenantId` null or omitted); a tenant's key makes keys for its own tenant with no more scopes than it has.",
+			"The answer holds the secret, once; only its hash is stored. An operator makes keys for any tenant or operator-wide (`tenantId` null or omitted); a tenant's key makes keys for its own tenant. No caller grants a scope it lacks (403).",
 		request: { body: jsonBody(ApiKeyCreate) },
 		responses: { 201: json(ApiKeyWithSecret, "The key, with its secret"), ...problems(400, 401, 403, 415, 503) },
 	}),
