@@ -18,7 +18,10 @@ for (const name of ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"] as const)
 	process.env[name] ??= TEST_SETTINGS[name];
 
 export default defineConfig(async () => {
-	const migrations = await readD1Migrations("migrations");
+	const [catalogMigrations, shardMigrations] = await Promise.all([
+		readD1Migrations("migrations/catalog"),
+		readD1Migrations("migrations/shard"),
+	]);
 	return {
 		test: {
 			// Logs of passing tests are noise; a failing test shows its own.
@@ -31,7 +34,7 @@ export default defineConfig(async () => {
 							miniflare: {
 								bindings: {
 									...TEST_SETTINGS,
-									TEST_MIGRATIONS: migrations,
+									TEST_MIGRATIONS: { catalog: catalogMigrations, shard: shardMigrations },
 									RECEIVER_URL: inject("receiverUrl"),
 								},
 							},

@@ -1,13 +1,13 @@
 // Shared parts of `npm run bench` and `npm run chaos`: a lean keep-alive
 // receiver that logs arrivals, workers started in-process for the bench,
 // local migrations and timing helpers. Loopback only; every loop is bounded.
-import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, statfsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
+import { migrateLocal as migrateEveryDatabase } from "../scripts/d1-migrations.ts";
 import { freePort } from "../test/support/local-hookline.ts";
 
 export const root = join(import.meta.dirname, "..");
@@ -103,14 +103,10 @@ export const startInProcess = async (
 	return { url: `http://127.0.0.1:${port}`, stop: () => worker.dispose() };
 };
 
-/** Applies Hookline's D1 migrations to local state in `persist`. */
+/** Applies Hookline's D1 migrations (catalog and every shard) to local state in `persist`. */
 export const migrateLocal = (persist: string) => {
-	const result = spawnSync(
-		join(root, "node_modules", ".bin", "wrangler"),
-		["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-		{ cwd: root, stdio: "ignore", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
-	);
-	if (result.status !== 0) throw new Error("could not apply the D1 migrations");
+	const failed = migrateEveryDatabase(root, { persist, quiet: true });
+	if (failed) throw new Error(`could not apply the D1 migrations of ${failed}`);
 };
 
 export const percentile = (values: number[], p: number) => {

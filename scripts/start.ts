@@ -1,5 +1,5 @@
 // `npm start`: Hookline on this machine with no manual step. Applies the D1
-// migrations to the local database, then runs `wrangler dev` with local D1,
+// migrations to the local databases (catalog and shards), then runs `wrangler dev` with local D1,
 // Queues and Durable Objects and the development settings below. Any of them
 // set in the environment wins (e.g. `ADMIN_TOKEN=x npm start`).
 //
@@ -8,9 +8,10 @@
 // HOOKLINE_SWEEP_INTERVAL_MS (default 60000): cron triggers never fire by
 // themselves under wrangler dev, so this script runs the sweeper at start
 // and at that interval, as production's every-minute cron would.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { migrateLocal } from "./d1-migrations.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -31,15 +32,11 @@ export const DEV_SETTINGS: Record<string, string> = {
 
 const log = (line: string) => process.stdout.write(`[hookline] ${line}\n`);
 
-log("applying D1 migrations to the local database…");
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
-	cwd: root,
-	stdio: ["ignore", "inherit", "inherit"],
-	env: { ...process.env, CI: "true" },
-});
-if (migrate.status !== 0) {
-	log(`migrations failed (exit ${migrate.status}); see the output above`);
-	process.exit(migrate.status ?? 1);
+log("applying D1 migrations to the local databases (the catalog and each history shard)…");
+const failed = migrateLocal(root, { persist: stateDir });
+if (failed) {
+	log(`migrations of ${failed} failed; see the output above`);
+	process.exit(1);
 }
 
 const SECRETS = ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"];

@@ -118,6 +118,10 @@ const Settings = z
 		CIRCUIT_COOLDOWN_SECONDS: amount({ fallback: 30, unit: "seconds", above: 0 }),
 		CIRCUIT_MAX_COOLDOWN_SECONDS: amount({ fallback: 1800, unit: "seconds", above: 0 }),
 		GATE_STORAGE_LIMIT_MB: amount({ fallback: DEFAULT_GATE_STORAGE_LIMIT_MB, unit: "megabytes", above: 0 }),
+		SHARDS_CLOSED: list.refine(
+			(names) => names.every((name) => /^SHARD_[A-Z0-9_]+$/.test(name)),
+			"must list shard binding names such as SHARD_A, comma-separated",
+		),
 	})
 	.superRefine((s, ctx) => {
 		const proxyProblem = egressProxyUrlProblem(s.EGRESS_PROXY_URL, s.ALLOW_PRIVATE_TARGETS);
@@ -166,6 +170,8 @@ export type Config = {
 	/** ENCRYPTION_KEY as given: one key, or a list whose first seals and signs (src/secrets/keyring.ts). */
 	encryptionKey: string;
 	senderIps: string[];
+	/** Shard bindings that take no new tenants (SHARDS_CLOSED). */
+	shardsClosed: string[];
 	/** Region names a tenant may send from; none yet, so tenants have region null and deliveries go as EGRESS_PROXY_URL says. */
 	regions: string[];
 	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
@@ -202,6 +208,7 @@ const parse = (env: Env): Config | ProblemError => {
 		encryptionKey: s.ENCRYPTION_KEY,
 		senderIps: s.SENDER_IPS,
 		regions: [],
+		shardsClosed: s.SHARDS_CLOSED,
 		targetPolicy: { allowPrivate: s.ALLOW_PRIVATE_TARGETS, allowHttp: s.ALLOW_HTTP },
 		egressProxyUrl: s.EGRESS_PROXY_URL,
 		egressProxySecret: s.EGRESS_PROXY_SECRET,

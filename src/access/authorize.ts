@@ -7,9 +7,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { missingSecrets, readConfig } from "../config";
 import type { Scope } from "../db/catalog";
+import { DEFAULT_SHARD, shardEnv } from "../db/shards";
 import { ProblemError } from "../http/problem";
 import type { AppEnv } from "../http/router";
-import { keyByHash, noteKeyUsed, tenantIsLive } from "./lookup";
+import { keyByHash, noteKeyUsed, shardOfTenant } from "./lookup";
 import { type Access, DEFAULT_TENANT, hasScope, isOperator, type Principal } from "./principal";
 import { hashOfSecret, isKeySecret } from "./secrets";
 
@@ -95,10 +96,18 @@ export const authorize = (scope?: Scope): MiddlewareHandler<AppEnv> =>
 			throw new ProblemError(403, `${principal.label} belongs to another tenant than ${named}.`);
 		}
 		const tenantId = named ?? principal.tenantId ?? DEFAULT_TENANT;
-		if (!(await tenantIsLive(c.env, tenantId))) throw new ProblemError(404, `No tenant ${tenantId}.`);
-		c.set("access", { principal, tenantId } satisfies Access);
+		const shard = await shardOfTenant(c.env, tenantId);
+		if (shard === null) throw new ProblemError(404, `No tenant ${tenantId}.`);
+		c.set("access", { principal, tenantId, shard: shardEnv(c.env, shard) } satisfies Access);
 		await next();
 	};
+
+/** Routes that act for no one tenant name `default` and its shard, where an operator's unprefixed call lands. */
+const defaultAccess = (env: Env, principal: Principal): Access => ({
+	principal,
+	tenantId: DEFAULT_TENANT,
+	shard: shardEnv(env, DEFAULT_SHARD),
+});
 
 /** A 403 unless the caller is operator-wide. */
 export const requireOperator = (principal: Principal) => {
@@ -113,7 +122,7 @@ export const authorizeOperator = (scope?: Scope): MiddlewareHandler<AppEnv> =>
 		const principal = await principalOf(c);
 		requireScope(c, principal, scope ?? scopeOfMethod(c.req.method));
 		requireOperator(principal);
-		c.set("access", { principal, tenantId: DEFAULT_TENANT });
+		c.set("access", defaultAccess(c.env, principal));
 		await next();
 	};
 
@@ -122,6 +131,6 @@ export const authenticate = (scope?: Scope): MiddlewareHandler<AppEnv> =>
 	async function authenticate(c, next) {
 		const principal = await principalOf(c);
 		requireScope(c, principal, scope ?? scopeOfMethod(c.req.method));
-		c.set("access", { principal, tenantId: principal.tenantId ?? DEFAULT_TENANT });
+		c.set("access", { ...defaultAccess(c.env, principal), tenantId: principal.tenantId ?? DEFAULT_TENANT });
 		await next();
 	};

@@ -2,11 +2,11 @@
 // revoke. A tenant's key reaches only its own tenant's keys; every caller
 // makes keys with no more scopes than it has.
 import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
-import { database } from "../db";
+import { catalog } from "../db";
 import { type ApiKeyRow, apiKeys } from "../db/catalog";
 import { ProblemError, validationProblem } from "../http/problem";
 import { newId } from "../ids";
-import { forgetKey, tenantIsLive } from "./lookup";
+import { forgetKey, shardOfTenant } from "./lookup";
 import { isOperator, type Principal } from "./principal";
 import type { ApiKeyCreate } from "./schema";
 import { hashOfSecret, newKeySecret, prefixOf } from "./secrets";
@@ -27,7 +27,7 @@ const tenantOfNewKey = async (env: Env, principal: Principal, input: ApiKeyCreat
 		return principal.tenantId;
 	}
 	const tenantId = input.tenantId ?? null;
-	if (tenantId !== null && !(await tenantIsLive(env, tenantId))) {
+	if (tenantId !== null && (await shardOfTenant(env, tenantId)) === null) {
 		throw validationProblem([{ path: "tenantId", message: `no tenant ${tenantId}` }]);
 	}
 	return tenantId;
@@ -47,7 +47,7 @@ export const createKey = async (env: Env, principal: Principal, input: ApiKeyCre
 		createdAt: at,
 		revokedAt: null,
 	};
-	await database(env).insert(apiKeys).values(row);
+	await catalog(env).insert(apiKeys).values(row);
 	return { row, secret };
 };
 
@@ -67,7 +67,7 @@ export const listKeys = (
 	principal: Principal,
 	{ tenantId, after, limit }: { tenantId?: string; after?: string; limit: number },
 ) =>
-	database(env)
+	catalog(env)
 		.select()
 		.from(apiKeys)
 		.where(and(isNull(apiKeys.revokedAt), visibleTo(principal, tenantId), after ? lt(apiKeys.id, after) : undefined))
@@ -76,7 +76,7 @@ export const listKeys = (
 
 /** Revokes a key the caller can see; another tenant's key is a 404, as if it did not exist. */
 export const revokeKey = async (env: Env, principal: Principal, id: string, at = Date.now()) => {
-	const [row] = await database(env)
+	const [row] = await catalog(env)
 		.update(apiKeys)
 		.set({ revokedAt: at })
 		.where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt), visibleTo(principal, undefined)))

@@ -4,7 +4,7 @@
 // effect everywhere within CACHE_MS (and at once in the isolate that made it);
 // the contract allows 10 seconds.
 import { and, eq, isNull } from "drizzle-orm";
-import { database } from "../db";
+import { catalog } from "../db";
 import { type ApiKeyRow, apiKeys, type Scope, tenants } from "../db/catalog";
 import { count } from "../metrics";
 
@@ -45,7 +45,8 @@ const cacheOf = <T>() => {
 };
 
 const keysByHash = cacheOf<KeyEntry | null>();
-const liveTenants = cacheOf<boolean>();
+/** A live tenant's shard; null for an unknown or deleted tenant. */
+const tenantShards = cacheOf<string | null>();
 
 const toEntry = (row: ApiKeyRow): KeyEntry => ({
 	id: row.id,
@@ -59,7 +60,7 @@ const toEntry = (row: ApiKeyRow): KeyEntry => ({
 export const keyByHash = (env: Env, hash: string) =>
 	keysByHash.get(hash, async () => {
 		count("catalogReads");
-		const row = await database(env).query.apiKeys.findFirst({
+		const row = await catalog(env).query.apiKeys.findFirst({
 			where: and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)),
 		});
 		return row ? toEntry(row) : null;
@@ -68,25 +69,25 @@ export const keyByHash = (env: Env, hash: string) =>
 /** A revoked key is forgotten here at once; other isolates drop it within CACHE_MS. */
 export const forgetKey = (hash: string) => keysByHash.forget(hash);
 
-/** Whether a tenant exists and is not deleted, from the cache when fresh. */
-export const tenantIsLive = (env: Env, tenantId: string) =>
-	liveTenants.get(tenantId, async () => {
+/** The shard of a tenant that exists and is not deleted (null otherwise), from the cache when fresh. */
+export const shardOfTenant = (env: Env, tenantId: string) =>
+	tenantShards.get(tenantId, async () => {
 		count("catalogReads");
-		const row = await database(env).query.tenants.findFirst({
-			columns: { id: true },
+		const row = await catalog(env).query.tenants.findFirst({
+			columns: { shard: true },
 			where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
 		});
-		return row !== undefined;
+		return row?.shard ?? null;
 	});
 
-export const forgetTenant = (tenantId: string) => liveTenants.forget(tenantId);
+export const forgetTenant = (tenantId: string) => tenantShards.forget(tenantId);
 
 /** Records that a key was used, at most once a minute: a write after the answer, never a read before it. */
 export const noteKeyUsed = (env: Env, key: KeyEntry, waitUntil: (p: Promise<unknown>) => void, now = Date.now()) => {
 	if (key.lastUsedAt !== null && now - key.lastUsedAt < LAST_USED_EVERY_MS) return;
 	key.lastUsedAt = now;
 	waitUntil(
-		database(env)
+		catalog(env)
 			.update(apiKeys)
 			.set({ lastUsedAt: now })
 			.where(eq(apiKeys.id, key.id))
@@ -100,5 +101,5 @@ export const noteKeyUsed = (env: Env, key: KeyEntry, waitUntil: (p: Promise<unkn
 /** For tests that change the catalog behind the cache's back. */
 export const clearAccessCaches = () => {
 	keysByHash.clear();
-	liveTenants.clear();
+	tenantShards.clear();
 };

@@ -1,6 +1,7 @@
 // Who is calling, and what they may reach. A principal is the deployment's
 // operator (bootstrap tokens, operator-wide keys) or one tenant (its keys).
 import type { Scope } from "../db/catalog";
+import type { ShardEnv } from "../db/shards";
 
 export type Principal = {
 	/** null: operator-wide, every tenant. */
@@ -12,8 +13,8 @@ export type Principal = {
 	label: string;
 };
 
-/** What a request resolved to: the caller and the tenant the route acts for. */
-export type Access = { principal: Principal; tenantId: string };
+/** What a request resolved to: the caller, the tenant the route acts for, and that tenant's history shard. */
+export type Access = { principal: Principal; tenantId: string; shard: ShardEnv };
 
 export const DEFAULT_TENANT = "default";
 

@@ -1,12 +1,15 @@
-// Tenants: create, change and delete. Deleting one (never `default`) revokes
-// its keys and deletes its webhooks in one batch, so its deliveries stop (what
-// is open ends `failed`) and its keys stop working within the lookup cache's
-// time; its history stays readable by the operator and ages out under retention.
+// Tenants: create (placing the tenant on a shard), change and delete. Deleting
+// one (never `default`) deletes its webhooks on its shard, so its deliveries
+// stop (what is open ends `failed`), then marks it deleted and revokes its keys
+// in the catalog, so its keys stop working within the lookup cache's time; its
+// history stays on its shard and ages out under retention.
 import { and, eq, isNull } from "drizzle-orm";
 import { readConfig } from "../config";
-import { database, isUniqueViolation } from "../db";
+import { catalog, database, isUniqueViolation } from "../db";
 import { apiKeys, type TenantRow, tenants } from "../db/catalog";
+import { placeTenant } from "../db/placement";
 import { webhooks } from "../db/schema";
+import { shardEnv } from "../db/shards";
 import { gateOf } from "../gate";
 import { failOpenOfTenant } from "../history/transitions";
 import { ProblemError, validationProblem } from "../http/problem";
@@ -36,7 +39,7 @@ const regionOrProblem = (env: Env, region: string | null | undefined) => {
 };
 
 export const findTenant = async (env: Env, id: string) => {
-	const row = await database(env).query.tenants.findFirst({
+	const row = await catalog(env).query.tenants.findFirst({
 		where: and(eq(tenants.id, id), isNull(tenants.deletedAt)),
 	});
 	if (!row) throw new ProblemError(404, `No tenant ${id}.`);
@@ -47,6 +50,7 @@ export const createTenant = async (env: Env, input: TenantCreate, at = Date.now(
 	const row: TenantRow = {
 		id: input.id ?? `tnt_${ulidOf(at).toLowerCase()}`,
 		name: input.name,
+		shard: await placeTenant(env),
 		region: regionOrProblem(env, input.region),
 		portalOrigins: input.portalOrigins,
 		createdAt: at,
@@ -54,7 +58,7 @@ export const createTenant = async (env: Env, input: TenantCreate, at = Date.now(
 		deletedAt: null,
 	};
 	try {
-		await database(env).insert(tenants).values(row);
+		await catalog(env).insert(tenants).values(row);
 	} catch (err) {
 		if (isUniqueViolation(err))
 			throw new ProblemError(409, `The tenant id ${row.id} is taken (tenant ids are never reused).`);
@@ -70,7 +74,7 @@ export const changeTenant = async (
 	patch: { name?: string; region?: string | null; portalOrigins?: string[] },
 	at = Date.now(),
 ) => {
-	const [row] = await database(env)
+	const [row] = await catalog(env)
 		.update(tenants)
 		.set({
 			...(patch.name === undefined ? {} : { name: patch.name }),
@@ -89,21 +93,26 @@ const GATE_CALLS_AT_ONCE = 20;
 
 export const deleteTenant = async (env: Env, id: string, at = Date.now()) => {
 	if (id === DEFAULT_TENANT) throw new ProblemError(409, "The default tenant always exists; it cannot be deleted.");
-	await findTenant(env, id);
-	const db = database(env);
-	const [, revoked, gone] = await db.batch([
-		db.update(tenants).set({ deletedAt: at, updatedAt: at }).where(eq(tenants.id, id)),
-		db
-			.update(apiKeys)
-			.set({ revokedAt: at })
-			.where(and(eq(apiKeys.tenantId, id), isNull(apiKeys.revokedAt)))
-			.returning({ hash: apiKeys.secretHash }),
+	const tenant = await findTenant(env, id);
+	// The shard first: should the catalog write fail after it, the tenant still exists and a repeat finishes the job.
+	const history = shardEnv(env, tenant.shard);
+	const db = database(history);
+	const [gone] = await db.batch([
 		db
 			.update(webhooks)
 			.set({ deletedAt: at, updatedAt: at })
 			.where(and(eq(webhooks.tenantId, id), isNull(webhooks.deletedAt)))
 			.returning({ id: webhooks.id }),
-		failOpenOfTenant(env, id, at),
+		failOpenOfTenant(history, id, at),
+	]);
+	const cat = catalog(env);
+	const [, revoked] = await cat.batch([
+		cat.update(tenants).set({ deletedAt: at, updatedAt: at }).where(eq(tenants.id, id)),
+		cat
+			.update(apiKeys)
+			.set({ revokedAt: at })
+			.where(and(eq(apiKeys.tenantId, id), isNull(apiKeys.revokedAt)))
+			.returning({ hash: apiKeys.secretHash }),
 	]);
 	forgetTenant(id);
 	for (const { hash } of revoked) forgetKey(hash);

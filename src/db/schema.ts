@@ -1,10 +1,9 @@
-// The D1 schema: what a tenant owns — webhooks, events, notifications (one
-// event for one webhook, with the request computed at send-out) and attempts —
-// every row carrying its tenant_id; and the catalog (./catalog.ts). Migrations in
+// A history shard's schema: what a tenant owns — webhooks, events,
+// notifications (one event for one webhook, with the request computed at
+// send-out) and attempts — every row carrying its tenant_id, since a shard
+// holds many tenants. The catalog (tenants, keys, placement) is ./catalog.ts. Migrations in
 // migrations/ are generated from this file by `npm run db:generate`.
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
-
-export * from "./catalog";
 
 /** Milliseconds since the epoch; every time column uses it. */
 const epochMs = (name: string) => integer(name, { mode: "number" });

@@ -4,8 +4,10 @@
 // one D1 batch. It acks only what it handled; an internal error retries the
 // message without spending an attempt (the gate replays an attempt that was
 // sent but not recorded).
+
 import { chunk } from "../chunk";
 import { readConfig } from "../config";
+import { type ShardEnv, shardEnv } from "../db/shards";
 import { count } from "../metrics";
 import {
 	type DeliveryMessage,
@@ -14,6 +16,7 @@ import {
 	refsOf,
 	SEND_BATCH_SIZE,
 	sendMessages,
+	shardOfMessage,
 } from "../queue/messages";
 import { credentialsCache } from "./credentials";
 import { asError, type Decision } from "./decision";
@@ -23,7 +26,7 @@ import { plan } from "./plan";
 
 /** Handles notifications' messages; each answer is a Decision, or the internal error that kept it from one. */
 const deliverAll = async (
-	env: Env,
+	env: ShardEnv,
 	messages: NotificationMessage[],
 	now = Date.now(),
 ): Promise<(Decision | Error)[]> => {
@@ -68,9 +71,36 @@ const deliverAll = async (
 	return planned.map((p) => (p instanceof Error ? p : p.decision));
 };
 
+/** Each shard's messages handled together (a batch may mix tenants of every shard); answers in the messages' order. */
+const deliverByShard = async (env: Env, messages: NotificationMessage[]): Promise<(Decision | Error)[]> => {
+	const byShard = new Map<string, number[]>();
+	messages.forEach((message, i) => {
+		const shard = shardOfMessage(message);
+		byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
+	});
+	const results: (Decision | Error)[] = new Array(messages.length);
+	await Promise.all(
+		[...byShard].map(async ([shard, indexes]) => {
+			let answers: (Decision | Error)[];
+			try {
+				answers = await deliverAll(
+					shardEnv(env, shard),
+					indexes.map((i) => messages[i] as NotificationMessage),
+				);
+			} catch (err) {
+				answers = indexes.map(() => asError(err));
+			}
+			indexes.forEach((index, k) => {
+				results[index] = answers[k] ?? asError(new Error("no result"));
+			});
+		}),
+	);
+	return results;
+};
+
 /** One notification, start to finish (tests and tools); `message` as the queue would carry it. */
 export const deliver = async (
-	env: Env,
+	env: ShardEnv,
 	id: string,
 	now = Date.now(),
 	message: Omit<NotificationMessage, "notificationId"> = {},
@@ -87,7 +117,7 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 		const body = message.body;
 		if ("fanOut" in body) {
 			try {
-				await enqueueDeliveries(env.DELIVERIES, refsOf(body.fanOut));
+				await enqueueDeliveries(env.DELIVERIES, shardOfMessage(body), refsOf(body.fanOut));
 				message.ack();
 			} catch (err) {
 				console.error(JSON.stringify({ msg: "fan-out error", error: String(err) }));
@@ -96,15 +126,10 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 		} else single.push(message as Message<NotificationMessage>);
 	}
 	if (single.length === 0) return;
-	let results: (Decision | Error)[];
-	try {
-		results = await deliverAll(
-			env,
-			single.map((m) => m.body),
-		);
-	} catch (err) {
-		results = single.map(() => asError(err));
-	}
+	const results = await deliverByShard(
+		env,
+		single.map((m) => m.body),
+	);
 	const requeued = single.flatMap((message, i) => {
 		const result = results[i];
 		return result && !(result instanceof Error) && !result.ack && result.requeue ? [{ message, result }] : [];

@@ -1,14 +1,16 @@
 // The dead-letter queue's consumer: messages the deliveries consumer could not
 // handle at all. Their notifications end `failed`, with the reason.
+
 import { asStatement } from "../db";
+import { shardEnv } from "../db/shards";
 import { isFinal } from "../history/status";
 import { fail } from "../history/transitions";
-import type { DeliveryMessage } from "../queue/messages";
+import { type DeliveryMessage, shardOfMessage } from "../queue/messages";
 import { loadAll } from "./load";
 
 const REASON = "dead-lettered: the delivery message kept failing inside Hookline; see the worker logs";
 
-export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, env: Env) => {
+export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, worker: Env) => {
 	for (const message of batch.messages) {
 		const body = message.body;
 		if ("fanOut" in body) {
@@ -17,6 +19,7 @@ export const handleDeadLetters = async (batch: MessageBatch<DeliveryMessage>, en
 			continue;
 		}
 		try {
+			const env = shardEnv(worker, shardOfMessage(body));
 			const loaded = await loadAll(env, [body.notificationId]);
 			const writes = [...loaded.values()]
 				.filter(({ notification: n }) => !isFinal(n.status))

@@ -1,7 +1,9 @@
 // Sending the due attempts of a batch through their endpoint gates, and what
 // each gate answer means for the notification.
+
 import { chunk } from "../chunk";
 import { asStatement } from "../db";
+import type { ShardEnv } from "../db/shards";
 import type { GateAnswer, GateResult } from "../gate";
 import { gateOf } from "../gate";
 import { pause, postpone } from "../history/transitions";
@@ -28,13 +30,13 @@ const SENDS_PER_GATE_CALL = 6;
 const STALE_WAIT_SECONDS = 2;
 
 /** Not sent now: the message comes back after `seconds`, and the notification is due then (so the sweeper adds no copy). */
-const wait = (env: Env, n: Due["n"], seconds: number, now: number): Planned => ({
+const wait = (env: ShardEnv, n: Due["n"], seconds: number, now: number): Planned => ({
 	decision: requeueAfter(seconds),
 	writes: [asStatement(env, postpone(env, n, now + seconds * 1000))],
 });
 
 /** What the gate's answer means for the notification. */
-const interpret = (env: Env, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
+const interpret = (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
 	switch (answer.kind) {
 		case "paused": {
 			// The gate keeps it and releases it after recovery; no attempt is spent.
@@ -102,7 +104,7 @@ const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T
  * What was not due passes through; each result stays at its message's place.
  */
 export const sendDue = async (
-	env: Env,
+	env: ShardEnv,
 	prepared: (Planned | Due | Error)[],
 	now: number,
 ): Promise<(Planned | Error)[]> => {

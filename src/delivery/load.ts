@@ -3,10 +3,12 @@
 // or a stored request body over INLINE_BYTES is left out of that read and
 // fetched after it, in reads of at most READ_BYTES, so 100 events of 250 KB
 // never make one result of 25 MB.
+
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { chunk } from "../chunk";
 import { database } from "../db";
 import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { count } from "../metrics";
 
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
@@ -21,7 +23,7 @@ export type Loaded = { notification: NotificationRow; event: EventRow | null; we
 const inlined = (column: typeof events.data | typeof notifications.requestBody) =>
 	sql<string | null>`CASE WHEN length(${column}) <= ${sql.raw(String(INLINE_BYTES))} THEN ${column} END`;
 
-const buildLoadQuery = (env: Env, size: number) =>
+const buildLoadQuery = (env: ShardEnv, size: number) =>
 	database(env)
 		.select({
 			notification: { ...getTableColumns(notifications), requestBody: inlined(notifications.requestBody) },
@@ -47,7 +49,7 @@ const loadQueries = new WeakMap<D1Database, Map<number, ReturnType<typeof buildL
  * three-table select costs more main-thread time than running it (about half a
  * millisecond), and every consumer batch needs one.
  */
-const loadQuery = (env: Env, size: number) => {
+const loadQuery = (env: ShardEnv, size: number) => {
 	let bySize = loadQueries.get(env.DB);
 	if (!bySize) {
 		bySize = new Map();
@@ -87,7 +89,7 @@ const LARGE_TEXT = {
 };
 
 /** The large texts left out of the batch read, by notification id, in reads of at most READ_BYTES. */
-const fetchLarge = async (env: Env, text: keyof typeof LARGE_TEXT, large: { id: string; bytes: number }[]) => {
+const fetchLarge = async (env: ShardEnv, text: keyof typeof LARGE_TEXT, large: { id: string; bytes: number }[]) => {
 	const found = new Map<string, string>();
 	for (const run of byBytes(large, (l) => l.bytes)) {
 		const { results } = await env.DB.prepare(`${LARGE_TEXT[text]} WHERE n.id IN (${run.map(() => "?").join(", ")})`)
@@ -100,7 +102,7 @@ const fetchLarge = async (env: Env, text: keyof typeof LARGE_TEXT, large: { id: 
 };
 
 /** The notifications of `ids` with their events and webhooks, by notification id. */
-export const loadAll = async (env: Env, ids: string[]) => {
+export const loadAll = async (env: ShardEnv, ids: string[]) => {
 	const unique = [...new Set(ids)];
 	const rows = (
 		await Promise.all(

@@ -6,6 +6,7 @@ import { ShapeError, type StoredRequest, shapeRequest, shapeUrl } from "../attem
 import { readConfig } from "../config";
 import { asStatement } from "../db";
 import type { EventRow, NotificationRow, WebhookRow } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import type { GateSend } from "../gate";
 import { isFinal } from "../history/status";
 import { fail, skip } from "../history/transitions";
@@ -45,7 +46,7 @@ const viewOf = (n: NotificationRow, webhook: WebhookRow, event: EventRow, needsD
  * same URL unless the template changed), so a fixed URL is used and
  * credentials never go to a URL the webhook no longer has.
  */
-const requestNow = (env: Env, n: NotificationRow, webhook: WebhookRow, event: EventRow): StoredRequest => {
+const requestNow = (env: ShardEnv, n: NotificationRow, webhook: WebhookRow, event: EventRow): StoredRequest => {
 	const { targetPolicy: policy } = readConfig(env);
 	const stored = storedRequest(n);
 	if (!stored) return shapeRequest(webhook, viewOf(n, webhook, event), { policy });
@@ -54,7 +55,7 @@ const requestNow = (env: Env, n: NotificationRow, webhook: WebhookRow, event: Ev
 
 /** A request that cannot be built, or aims where it may not go, is a failed attempt that sent nothing. */
 const unsendable = (
-	env: Env,
+	env: ShardEnv,
 	n: NotificationRow,
 	webhook: WebhookRow,
 	err: ShapeError,
@@ -93,7 +94,7 @@ const releasedNow = (message: NotificationMessage, n: NotificationRow) =>
 
 /** Decides what a message needs. Throws only on internal errors. */
 export const plan = async (
-	env: Env,
+	env: ShardEnv,
 	message: NotificationMessage,
 	loaded: Loaded | undefined,
 	now: number,
@@ -137,6 +138,7 @@ export const plan = async (
 			...(await credentials(webhook)),
 			timeoutMs: webhook.timeoutMs,
 			maxConcurrency: webhook.maxConcurrency,
+			shard: env.SHARD,
 			webhookId: webhook.id,
 			failureThreshold: webhook.failureThreshold,
 			rateLimitPerSecond: webhook.rateLimitPerSecond,

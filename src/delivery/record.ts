@@ -1,6 +1,8 @@
 // An attempt's outcome as history: the retry policy decides what comes next,
 // the history's transition writes it, and one log line tells the story.
+
 import type { NotificationRow, WebhookRow } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import type { GateRecord } from "../gate";
 import { recordAttempt } from "../history/transitions";
 import { count } from "../metrics";
@@ -9,7 +11,7 @@ import { nextDelay } from "./retry-policy";
 
 /** The attempt's record and what it means for the notification, for the batch's D1 writes. */
 export const record = (
-	env: Env,
+	env: ShardEnv,
 	n: NotificationRow,
 	webhook: WebhookRow,
 	attempt: GateRecord,

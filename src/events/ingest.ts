@@ -2,11 +2,13 @@
 // batch, then enqueue one small message per notification. Matching happens in
 // SQL inside the batch (INSERT … SELECT … RETURNING), so an ingest costs one
 // D1 call and one queue call, whatever the number of webhooks.
+
 import { and, eq } from "drizzle-orm";
 import { encodeTime } from "ulid";
 import { database, isUniqueViolation } from "../db";
 import { ingestCommits } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { enqueueAfterAnswer, enqueueDeliveries } from "../queue/messages";
@@ -38,7 +40,7 @@ WHERE w.tenant_id = ?6 AND w.deleted_at IS NULL
 RETURNING id, status`;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
-const findEarlier = async (env: Env, tenantId: string, key: string | undefined, eventId: string | undefined) => {
+const findEarlier = async (env: ShardEnv, tenantId: string, key: string | undefined, eventId: string | undefined) => {
 	const db = database(env);
 	const earlierId = key
 		? (
@@ -54,7 +56,7 @@ const findEarlier = async (env: Env, tenantId: string, key: string | undefined, 
 };
 
 export const ingestEvent = async (
-	env: Env,
+	env: ShardEnv,
 	tenantId: string,
 	input: EventInput,
 	{
@@ -125,9 +127,9 @@ export const ingestEvent = async (
 	const ids = created.filter((n) => n.status === "pending").map((n) => ({ id: n.id, series: 0 }));
 	// Stored is what the 202 promises; enqueueing finishes after the answer. Whatever is
 	// stored but never enqueued, the sweeper re-enqueues once it is overdue.
-	if (waitUntil) enqueueAfterAnswer(env.DELIVERIES, ids, waitUntil);
+	if (waitUntil) enqueueAfterAnswer(env.DELIVERIES, env.SHARD, ids, waitUntil);
 	else
-		await enqueueDeliveries(env.DELIVERIES, ids).catch((err) => {
+		await enqueueDeliveries(env.DELIVERIES, env.SHARD, ids).catch((err) => {
 			console.error(JSON.stringify({ msg: "enqueue failed after ingest", eventId, error: String(err) }));
 		});
 	return { result: { id: eventId, type: input.type, notifications: created.length }, repeated: false };

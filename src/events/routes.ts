@@ -48,7 +48,7 @@ eventRoutes.openapi(
 				{ path: "type", message: `types starting ${RESERVED_PREFIX} are reserved for Hookline` },
 			]);
 		}
-		const { result, repeated } = await ingestEvent(c.env, c.var.access.tenantId, input, {
+		const { result, repeated } = await ingestEvent(c.var.access.shard, c.var.access.tenantId, input, {
 			idempotencyKey: c.req.valid("header")["idempotency-key"],
 			waitUntil: (promise) => c.executionCtx.waitUntil(promise),
 		});

@@ -29,6 +29,8 @@ export type Circuit = {
 	/** Pacing once kept its next slot here; pacing is in memory now and the column stays unused. */
 	next_send_at: number;
 	webhook_id: string | null;
+	/** The webhook's history shard; null in a gate that has not sent since shards came. */
+	shard: string | null;
 	disable_after_ms: number;
 	disabled_at: number | null;
 };
@@ -64,7 +66,7 @@ const closed = (coolDown: CoolDown) =>
 export const newCircuit = (
 	now: number,
 	coolDown: CoolDown,
-	settings: { webhookId: string | null; disableAfterMs: number },
+	settings: { webhookId: string | null; shard: string | null; disableAfterMs: number },
 ): Circuit => ({
 	...closed(coolDown),
 	last_success_at: null,
@@ -72,6 +74,7 @@ export const newCircuit = (
 	last_error: null,
 	next_send_at: now,
 	webhook_id: settings.webhookId,
+	shard: settings.shard,
 	disable_after_ms: settings.disableAfterMs,
 	disabled_at: null,
 });
@@ -151,17 +154,18 @@ export const afterAttempt = (
 export const reopened = (coolDown: CoolDown): CircuitChange => ({ ...closed(coolDown), disabled_at: null });
 
 /** The webhook's settings the circuit keeps, so the alarm knows them between sends. */
-export type CircuitSettings = { webhookId: string; disableAfterMs: number };
+export type CircuitSettings = { webhookId: string; shard: string; disableAfterMs: number };
 
-export const settingsOf = (send: Pick<GateSend, "webhookId" | "disableAfterHours">): CircuitSettings => ({
+export const settingsOf = (send: Pick<GateSend, "webhookId" | "shard" | "disableAfterHours">): CircuitSettings => ({
 	webhookId: send.webhookId,
+	shard: send.shard,
 	disableAfterMs: send.disableAfterHours * 3_600_000,
 });
 
 /** The webhook's settings as a send carries them, when they differ from the stored ones. */
 export const settingsChange = (c: Circuit, settings: CircuitSettings) =>
-	c.webhook_id !== settings.webhookId || c.disable_after_ms !== settings.disableAfterMs
-		? { webhook_id: settings.webhookId, disable_after_ms: settings.disableAfterMs }
+	c.webhook_id !== settings.webhookId || c.shard !== settings.shard || c.disable_after_ms !== settings.disableAfterMs
+		? { webhook_id: settings.webhookId, shard: settings.shard, disable_after_ms: settings.disableAfterMs }
 		: null;
 
 /** Whether the circuit stayed open for disableAfterHours: the webhook is disabled. */

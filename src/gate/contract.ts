@@ -18,6 +18,8 @@ export type GateSend = {
 	timeoutMs: number;
 	maxConcurrency: number;
 	webhookId: string;
+	/** The history shard the webhook's tenant is on: where the alarm's disable and the releases' messages point. */
+	shard: string;
 	/** Consecutive failed attempts that open the circuit. */
 	failureThreshold: number;
 	/** Sends per second at most; null: no pacing. */

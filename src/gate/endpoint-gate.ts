@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
+import { DEFAULT_SHARD, shardEnv } from "../db/shards";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
@@ -123,7 +124,7 @@ export class EndpointGate extends DurableObject<Env> {
 		const more = this.#ledger.sweepExpired(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
 		if (round.kind === "disable") {
-			await disableWebhook(this.env, round.webhookId, { reason: round.reason, at: now });
+			await disableWebhook(shardEnv(this.env, round.shard), round.webhookId, { reason: round.reason, at: now });
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
 			this.#parked.clear();
@@ -233,9 +234,14 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#releases.push(...rows);
 	}
 
+	/** The webhook's history shard, as its sends named it (a gate from before shards: the default's). */
+	#shard() {
+		return this.#circuit.read().shard ?? DEFAULT_SHARD;
+	}
+
 	/** Enqueues what was released (a failure is left to the alarm, which releases it again). */
 	async #enqueueReleases() {
-		await enqueueParked(this.env.DELIVERIES, this.#releases.splice(0));
+		await enqueueParked(this.env.DELIVERIES, this.#shard(), this.#releases.splice(0));
 	}
 
 	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
@@ -264,7 +270,7 @@ export class EndpointGate extends DurableObject<Env> {
 		const ids = this.#paused.releasable(now, limit);
 		const [first] = ids;
 		if (first === undefined) return;
-		await enqueuePaused(this.env.DELIVERIES, probe ? [first] : ids);
+		await enqueuePaused(this.env.DELIVERIES, this.#shard(), probe ? [first] : ids);
 		this.#paused.released(ids, now);
 	}
 

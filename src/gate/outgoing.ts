@@ -26,12 +26,12 @@ export const signedAttempt = async (input: GateSend, request: StoredRequest, rou
  * notification waits to make. A part that fails is logged and left to the
  * alarm, which releases it again once the release counts as lost.
  */
-export const enqueueParked = async (queue: Queue, rows: ParkedRow[]) => {
+export const enqueueParked = async (queue: Queue, shard: string, rows: ParkedRow[]) => {
 	for (const part of chunk(rows, SEND_BATCH_SIZE)) {
 		try {
 			await sendMessages(
 				queue,
-				part.map((r) => ({ body: { notificationId: r.notification_id, series: r.series, released: r.number } })),
+				part.map((r) => ({ body: { notificationId: r.notification_id, series: r.series, released: r.number, shard } })),
 			);
 		} catch (err) {
 			console.error(JSON.stringify({ msg: "parked release failed", notifications: part.length, error: String(err) }));
@@ -40,8 +40,8 @@ export const enqueueParked = async (queue: Queue, rows: ParkedRow[]) => {
 };
 
 /** Released paused notifications (at most a round's limit, under one send's 100 messages). */
-export const enqueuePaused = (queue: Queue, ids: string[]) =>
+export const enqueuePaused = (queue: Queue, shard: string, ids: string[]) =>
 	sendMessages(
 		queue,
-		ids.map((notificationId) => ({ body: { notificationId } })),
+		ids.map((notificationId) => ({ body: { notificationId, shard } })),
 	);

@@ -2,6 +2,7 @@
 // webhook, release the oldest paused notification as the probe, release a
 // bounded number after recovery, or nothing), when a release counts as lost,
 // and when the alarm looks again. ./tables/paused.ts keeps the backlog itself.
+import { DEFAULT_SHARD } from "../db/shards";
 import { type Circuit, disableDue, disableReason, nextLookAt, probeDue } from "./circuit";
 
 /** Paused notifications released per second after the circuit closes: recovery is no flood. */
@@ -15,13 +16,14 @@ export type AlarmRound =
 	/** Disabled, or never bound to a webhook: nothing to do, no next alarm. */
 	| { kind: "idle" }
 	/** The circuit stayed open for disableAfterHours: the webhook goes disabled, with the reason. */
-	| { kind: "disable"; webhookId: string; reason: string }
+	| { kind: "disable"; webhookId: string; shard: string; reason: string }
 	/** Release up to `limit`, oldest first; `probe`: the one released goes as the circuit's probe. */
 	| { kind: "release"; limit: number; probe: boolean };
 
 export const alarmRound = (c: Circuit, now: number): AlarmRound => {
 	if (c.disabled_at !== null || !c.webhook_id) return { kind: "idle" };
-	if (disableDue(c, now)) return { kind: "disable", webhookId: c.webhook_id, reason: disableReason(c) };
+	if (disableDue(c, now))
+		return { kind: "disable", webhookId: c.webhook_id, shard: c.shard ?? DEFAULT_SHARD, reason: disableReason(c) };
 	// While open, one at a time: the oldest waiting becomes the probe once the cool-down is over.
 	if (c.state !== "closed") return { kind: "release", limit: probeDue(c, now) ? 1 : 0, probe: true };
 	return { kind: "release", limit: RELEASE_PER_SECOND, probe: false };

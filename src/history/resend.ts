@@ -1,9 +1,11 @@
 // Manual re-sends: one notification, or every one a filter matches. Both start
 // a fresh manual series that sends the stored request again, with the same
 // idempotency key, and enqueue it.
+
 import { and, count, eq } from "drizzle-orm";
 import { database } from "../db";
 import { notifications, webhooks } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { ProblemError } from "../http/problem";
 import { enqueueDeliveries } from "../queue/messages";
 import { matching, type NotificationQuery, ofLiveWebhook } from "./filter";
@@ -23,7 +25,7 @@ const resendable = (q: ResendQuery) => and(matching(q), ofLiveWebhook);
  * Starts a fresh manual series for every notification matching `q` whose webhook
  * is live, at most MAX_BULK_RESEND, and enqueues them (in fan-out messages when many).
  */
-export const resendMatching = async (env: Env, q: ResendQuery, now = Date.now()) => {
+export const resendMatching = async (env: ShardEnv, q: ResendQuery, now = Date.now()) => {
 	const db = database(env);
 	const ids = db
 		.select({ id: notifications.id })
@@ -32,19 +34,19 @@ export const resendMatching = async (env: Env, q: ResendQuery, now = Date.now())
 		.orderBy(notifications.id)
 		.limit(MAX_BULK_RESEND);
 	const rows = await restartAll(env, ids, now);
-	await enqueueDeliveries(env.DELIVERIES, rows);
+	await enqueueDeliveries(env.DELIVERIES, env.SHARD, rows);
 	console.log(JSON.stringify({ msg: "bulk resend", filter: q, count: rows.length }));
 	return rows.length;
 };
 
 /** How many `resendMatching` would move now (the same conditions and bound). */
-export const countResendable = async (env: Env, q: ResendQuery) => {
+export const countResendable = async (env: ShardEnv, q: ResendQuery) => {
 	const [row] = await database(env).select({ n: count() }).from(notifications).where(resendable(q));
 	return Math.min(row?.n ?? 0, MAX_BULK_RESEND);
 };
 
 /** Re-sends one of the tenant's notifications now; a 404 or a 409 says why it cannot be. */
-export const resendOne = async (env: Env, tenantId: string, id: string, now = Date.now()) => {
+export const resendOne = async (env: ShardEnv, tenantId: string, id: string, now = Date.now()) => {
 	const db = database(env);
 	const [row] = await db
 		.select({ notification: notifications, webhook: webhooks })
@@ -60,6 +62,6 @@ export const resendOne = async (env: Env, tenantId: string, id: string, now = Da
 	}
 	const [updated] = await restartSeries(env, n, now);
 	if (!updated) throw new ProblemError(409, `Notification ${id} changed meanwhile; try again.`);
-	await enqueueDeliveries(env.DELIVERIES, [{ id, series: updated.series }]);
+	await enqueueDeliveries(env.DELIVERIES, env.SHARD, [{ id, series: updated.series }]);
 	return updated;
 };

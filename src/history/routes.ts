@@ -34,7 +34,7 @@ notificationRoutes.openapi(
 	async (c) => {
 		const q = { ...c.req.valid("query"), tenantId: c.var.access.tenantId };
 		const after = decodeCursor(q.cursor);
-		const rows = await database(c.env)
+		const rows = await database(c.var.access.shard)
 			.select()
 			.from(notifications)
 			.where(and(matching(q), after ? lt(notifications.id, after) : undefined))
@@ -58,7 +58,7 @@ notificationRoutes.openapi(
 	async (c) => {
 		const { id } = c.req.valid("param");
 		const { tenantId } = c.var.access;
-		const db = database(c.env);
+		const db = database(c.var.access.shard);
 		const [[row], tries] = await db.batch([
 			db
 				.select()
@@ -111,7 +111,7 @@ notificationRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const updated = await resendOne(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const updated = await resendOne(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		return c.json(toNotification(updated), 202);
 	},
 );
@@ -135,7 +135,7 @@ notificationRoutes.openapi(
 	async (c) => {
 		const { dryRun, ...filter } = c.req.valid("json");
 		const q = { ...filter, tenantId: c.var.access.tenantId };
-		if (dryRun) return c.json({ count: await countResendable(c.env, q) }, 200);
-		return c.json({ count: await resendMatching(c.env, q) }, 202);
+		if (dryRun) return c.json({ count: await countResendable(c.var.access.shard, q) }, 200);
+		return c.json({ count: await resendMatching(c.var.access.shard, q) }, 202);
 	},
 );

@@ -6,6 +6,7 @@ import { and, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import { readConfig } from "../config";
 import { database } from "../db";
 import { attempts, events, ingestKeys, notifications } from "../db/schema";
+import { everyShard, type ShardEnv } from "../db/shards";
 import { enqueueDeliveries } from "../queue/messages";
 import { FINAL } from "./status";
 import { moveOverdue } from "./transitions";
@@ -34,7 +35,7 @@ export type SweepResult = { reenqueued: number; purged: { notifications: number;
  * (their gate's release was lost) take what is left of the bound, so a long
  * outage's backlog never crowds out another webhook's lost deliveries.
  */
-const reenqueueOverdue = async (env: Env, now: number, limit: number) => {
+const reenqueueOverdue = async (env: ShardEnv, now: number, limit: number) => {
 	const before = now - readConfig(env).sweepGraceSeconds * 1000;
 	const lost = await moveOverdue(env, { statuses: ["pending", "retrying"], before, now, limit });
 	const paused =
@@ -42,12 +43,12 @@ const reenqueueOverdue = async (env: Env, now: number, limit: number) => {
 			? await moveOverdue(env, { statuses: ["paused"], before, now, limit: limit - lost.length })
 			: [];
 	const overdue = [...lost, ...paused];
-	if (overdue.length > 0) await enqueueDeliveries(env.DELIVERIES, overdue);
+	if (overdue.length > 0) await enqueueDeliveries(env.DELIVERIES, env.SHARD, overdue);
 	return overdue.length;
 };
 
 /** One round: up to `limit` finished notifications (with their attempts), orphaned events and ingest keys past `cutoff`. */
-const purgeRound = async (env: Env, cutoff: number, limit: number) => {
+const purgeRound = async (env: ShardEnv, cutoff: number, limit: number) => {
 	const db = database(env);
 	const old = db
 		.select({ id: notifications.id })
@@ -92,7 +93,7 @@ const purgeRound = async (env: Env, cutoff: number, limit: number) => {
 };
 
 /** Rounds until nothing past retention is left or the budget is spent. */
-const purgeExpired = async (env: Env, now: number, { purgeRound: limit, purgeBudgetMs }: SweepLimits) => {
+const purgeExpired = async (env: ShardEnv, now: number, { purgeRound: limit, purgeBudgetMs }: SweepLimits) => {
 	const cutoff = now - readConfig(env).retentionDays * 86_400_000;
 	const started = Date.now();
 	const purged = { notifications: 0, events: 0, rounds: 0 };
@@ -106,7 +107,12 @@ const purgeExpired = async (env: Env, now: number, { purgeRound: limit, purgeBud
 	return purged;
 };
 
-export const sweep = async (env: Env, now = Date.now(), limits: SweepLimits = LIMITS): Promise<SweepResult> => {
+/** One shard's run. */
+export const sweepShard = async (
+	env: ShardEnv,
+	now = Date.now(),
+	limits: SweepLimits = LIMITS,
+): Promise<SweepResult> => {
 	// A failing re-enqueue does not skip the purge; it is reported after it.
 	let reenqueued = 0;
 	let failure: unknown;
@@ -119,7 +125,23 @@ export const sweep = async (env: Env, now = Date.now(), limits: SweepLimits = LI
 	const purged = await purgeExpired(env, now, limits);
 	const result = { reenqueued, purged };
 	if (reenqueued > 0 || purged.notifications > 0 || purged.events > 0)
-		console.log(JSON.stringify({ msg: "sweep", ...result }));
+		console.log(JSON.stringify({ msg: "sweep", shard: env.SHARD, ...result }));
 	if (failure) throw failure;
 	return result;
+};
+
+/** Every shard's run, side by side (each within its own budget); the sums, and the first failure after all ran. */
+export const sweep = async (env: Env, now = Date.now(), limits: SweepLimits = LIMITS): Promise<SweepResult> => {
+	const runs = await Promise.allSettled(everyShard(env).map((shard) => sweepShard(shard, now, limits)));
+	const total: SweepResult = { reenqueued: 0, purged: { notifications: 0, events: 0, rounds: 0 } };
+	for (const run of runs) {
+		if (run.status === "rejected") continue;
+		total.reenqueued += run.value.reenqueued;
+		total.purged.notifications += run.value.purged.notifications;
+		total.purged.events += run.value.purged.events;
+		total.purged.rounds += run.value.purged.rounds;
+	}
+	const failed = runs.find((run) => run.status === "rejected");
+	if (failed) throw failed.reason;
+	return total;
 };

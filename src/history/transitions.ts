@@ -3,11 +3,13 @@
 // (its series, its attempt count, an open status), so a late or repeated write
 // never takes back a delivery or a newer attempt. Callers never write a status
 // themselves; they put these statements in their own D1 batch.
+
 import { and, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { StoredRequest } from "../attempt/request";
 import type { AttemptOutcome } from "../attempt/send";
 import { database } from "../db";
 import { type NotificationRow, notifications } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { OPEN } from "./status";
 
 /** Which notification, in which series: the guard of every per-notification transition. */
@@ -17,14 +19,14 @@ export type WaitingAt = SeriesOf & Pick<NotificationRow, "attemptCount">;
 
 const inSeries = (n: SeriesOf, only?: SQL) => and(eq(notifications.id, n.id), eq(notifications.series, n.series), only);
 
-const updateSeries = (env: Env, n: SeriesOf, fields: Partial<NotificationRow>, only?: SQL) =>
+const updateSeries = (env: ShardEnv, n: SeriesOf, fields: Partial<NotificationRow>, only?: SQL) =>
 	database(env)
 		.update(notifications)
 		.set({ ...fields, updatedAt: Date.now() })
 		.where(inSeries(n, only));
 
 /** A wait applies only while the notification still waits at the attempt the caller saw. */
-const updateWaiting = (env: Env, n: WaitingAt, fields: Partial<NotificationRow>) =>
+const updateWaiting = (env: ShardEnv, n: WaitingAt, fields: Partial<NotificationRow>) =>
 	updateSeries(
 		env,
 		n,
@@ -33,7 +35,7 @@ const updateWaiting = (env: Env, n: WaitingAt, fields: Partial<NotificationRow>)
 	);
 
 /** Its endpoint's circuit is open: it waits in the gate without spending an attempt; `safetyNetAt` is when the sweeper looks again. */
-export const pause = (env: Env, n: WaitingAt, { reason, safetyNetAt }: { reason: string; safetyNetAt: number }) =>
+export const pause = (env: ShardEnv, n: WaitingAt, { reason, safetyNetAt }: { reason: string; safetyNetAt: number }) =>
 	updateWaiting(env, n, { status: "paused", lastError: reason, nextAttemptAt: safetyNetAt });
 
 /**
@@ -41,17 +43,17 @@ export const pause = (env: Env, n: WaitingAt, { reason, safetyNetAt }: { reason:
  * copies meanwhile. For one parked in its gate, `dueAt` is the sweeper's safety net: the gate
  * enqueues it before then.
  */
-export const postpone = (env: Env, n: WaitingAt, dueAt: number) => updateWaiting(env, n, { nextAttemptAt: dueAt });
+export const postpone = (env: ShardEnv, n: WaitingAt, dueAt: number) => updateWaiting(env, n, { nextAttemptAt: dueAt });
 
 /** Only while still on its way: a late or duplicate message never turns `delivered` into anything else. */
 const stillOpen = inArray(notifications.status, [...OPEN]);
 
 /** Ends the series `failed` without an attempt (its webhook was deleted, or its message was dead-lettered). */
-export const fail = (env: Env, n: SeriesOf, reason: string) =>
+export const fail = (env: ShardEnv, n: SeriesOf, reason: string) =>
 	updateSeries(env, n, { status: "failed", lastError: reason, nextAttemptAt: null }, stillOpen);
 
 /** Arrived while its webhook was disabled: kept, `skipped`, for a re-send once it is enabled. */
-export const skip = (env: Env, n: SeriesOf, reason: string) =>
+export const skip = (env: ShardEnv, n: SeriesOf, reason: string) =>
 	updateSeries(env, n, { status: "skipped", lastError: reason, nextAttemptAt: null }, stillOpen);
 
 /** What a manual re-send does: a fresh series, due now, that sends the stored request again. */
@@ -67,11 +69,11 @@ const restart = (now: number) => ({
 });
 
 /** Re-sends one notification, if it is still in the series the caller saw; returns the updated row. */
-export const restartSeries = (env: Env, n: SeriesOf, now: number) =>
+export const restartSeries = (env: ShardEnv, n: SeriesOf, now: number) =>
 	database(env).update(notifications).set(restart(now)).where(inSeries(n)).returning();
 
 /** Re-sends every notification whose id the subquery `ids` selects; returns their ids. */
-export const restartAll = (env: Env, ids: SQLWrapper, now: number) =>
+export const restartAll = (env: ShardEnv, ids: SQLWrapper, now: number) =>
 	database(env)
 		.update(notifications)
 		.set(restart(now))
@@ -80,7 +82,7 @@ export const restartAll = (env: Env, ids: SQLWrapper, now: number) =>
 
 /** Notifications in `statuses` due before `before` (their message may be lost): at most `limit`, oldest due first, moved due now; returns their ids. */
 export const moveOverdue = (
-	env: Env,
+	env: ShardEnv,
 	{ statuses, before, now, limit }: { statuses: (typeof OPEN)[number][]; before: number; now: number; limit: number },
 ) => {
 	const db = database(env);
@@ -103,21 +105,21 @@ export const moveOverdue = (
 };
 
 /** A webhook was disabled: what its gate held paused becomes `skipped`. */
-export const skipPausedOf = (env: Env, webhookId: string, { reason, at }: { reason: string; at: number }) =>
+export const skipPausedOf = (env: ShardEnv, webhookId: string, { reason, at }: { reason: string; at: number }) =>
 	database(env)
 		.update(notifications)
 		.set({ status: "skipped", lastError: `webhook disabled: ${reason}`, nextAttemptAt: null, updatedAt: at })
 		.where(and(eq(notifications.webhookId, webhookId), eq(notifications.status, "paused")));
 
 /** A webhook was deleted: everything still open for it ends `failed`. */
-export const failOpenOf = (env: Env, webhookId: string, at: number) =>
+export const failOpenOf = (env: ShardEnv, webhookId: string, at: number) =>
 	database(env)
 		.update(notifications)
 		.set({ status: "failed", lastError: "webhook deleted", nextAttemptAt: null, updatedAt: at })
 		.where(and(eq(notifications.webhookId, webhookId), inArray(notifications.status, [...OPEN])));
 
 /** A tenant was deleted: everything still open for it ends `failed`. */
-export const failOpenOfTenant = (env: Env, tenantId: string, at: number) =>
+export const failOpenOfTenant = (env: ShardEnv, tenantId: string, at: number) =>
 	database(env)
 		.update(notifications)
 		.set({ status: "failed", lastError: "tenant deleted", nextAttemptAt: null, updatedAt: at })
@@ -154,7 +156,7 @@ export type RecordedAttempt = {
  * `retrying` when `retryAt` says when the next attempt is due, `failed` otherwise.
  */
 export const recordAttempt = (
-	env: Env,
+	env: ShardEnv,
 	n: SeriesOf & Pick<NotificationRow, "trigger">,
 	attempt: RecordedAttempt,
 	retryAt: number | undefined,

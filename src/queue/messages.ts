@@ -1,8 +1,10 @@
-// What a deliveries-queue message carries: ids only, so messages stay small.
+// What a deliveries-queue message carries: ids, and the history shard they are
+// on, so messages stay small.
 // Large sets (bulk re-send, wide fan-out) travel as fan-out messages of up to
 // 100 ids that the consumer turns into one message each, so no single
 // invocation makes more than a few queue calls.
 import { chunk } from "../chunk";
+import { DEFAULT_SHARD } from "../db/shards";
 import { count } from "../metrics";
 
 /**
@@ -12,10 +14,17 @@ import { count } from "../metrics";
  */
 export type NotificationRef = { id: string; series?: number };
 
+/**
+ * The shard a message's notification is on. Messages from before shards carry
+ * none: they belong to the `default` tenant, whose history is on DEFAULT_SHARD.
+ */
+export const shardOfMessage = (body: { shard?: string }) => body.shard ?? DEFAULT_SHARD;
+
 /** One notification's message. */
 export type NotificationMessage = {
 	notificationId: string;
 	series?: number;
+	shard?: string;
 	/**
 	 * Set by the endpoint gate when it releases a parked notification: the
 	 * attempt it waited to make, due now whatever `nextAttemptAt` says (that was
@@ -24,10 +33,12 @@ export type NotificationMessage = {
 	released?: number;
 };
 
-export type DeliveryMessage = NotificationMessage | { fanOut: (string | [id: string, series: number])[] };
+export type DeliveryMessage =
+	| NotificationMessage
+	| { fanOut: (string | [id: string, series: number])[]; shard?: string };
 
-const bodyOf = ({ id, series }: NotificationRef): DeliveryMessage =>
-	series === undefined ? { notificationId: id } : { notificationId: id, series };
+const bodyOf = ({ id, series }: NotificationRef, shard: string): DeliveryMessage =>
+	series === undefined ? { notificationId: id, shard } : { notificationId: id, series, shard };
 
 /** The notifications a fan-out message names. */
 export const refsOf = (fanOut: (string | [string, number])[]): NotificationRef[] =>
@@ -56,14 +67,19 @@ const sendAll = async (queue: Queue, bodies: DeliveryMessage[], perBatch: number
 		);
 };
 
-export const enqueueDeliveries = async (queue: Queue, notifications: NotificationRef[]) => {
+/** Enqueues notifications of one shard: a message each, or fan-out messages when many. */
+export const enqueueDeliveries = async (queue: Queue, shard: string, notifications: NotificationRef[]) => {
 	if (notifications.length <= SEND_BATCH_SIZE) {
-		await sendAll(queue, notifications.map(bodyOf), SEND_BATCH_SIZE);
+		await sendAll(
+			queue,
+			notifications.map((ref) => bodyOf(ref, shard)),
+			SEND_BATCH_SIZE,
+		);
 		return;
 	}
 	await sendAll(
 		queue,
-		chunk(notifications, FAN_OUT_IDS).map((part) => ({ fanOut: part.map(fanOutEntry) })),
+		chunk(notifications, FAN_OUT_IDS).map((part) => ({ fanOut: part.map(fanOutEntry), shard })),
 		FAN_OUT_MESSAGES_PER_BATCH,
 	);
 };
@@ -76,14 +92,14 @@ export const enqueueDeliveries = async (queue: Queue, notifications: Notificatio
 // A drain hands over after DRAIN_HANDOVER_MS so no single request's waitUntil
 // runs for long; anything lost with the isolate is re-enqueued by the sweeper.
 const DRAIN_HANDOVER_MS = 5_000;
-const buffered: NotificationRef[] = [];
+const buffered: DeliveryMessage[] = [];
 let draining = false;
 
 /** Sends one part of the buffer; a failure is logged (the sweeper re-enqueues what it lost). */
-const sendPart = (queue: Queue, part: NotificationRef[]) =>
+const sendPart = (queue: Queue, part: DeliveryMessage[]) =>
 	sendMessages(
 		queue,
-		part.map((ref) => ({ body: bodyOf(ref) })),
+		part.map((body) => ({ body })),
 	).catch((err) => {
 		console.error(
 			JSON.stringify({ msg: "enqueue failed after ingest", notifications: part.length, error: String(err) }),
@@ -108,19 +124,20 @@ const drain = async (queue: Queue) => {
  */
 export const enqueueAfterAnswer = (
 	queue: Queue,
+	shard: string,
 	notifications: NotificationRef[],
 	waitUntil: (promise: Promise<unknown>) => void,
 ) => {
 	if (notifications.length === 0) return;
 	if (notifications.length > SEND_BATCH_SIZE) {
 		waitUntil(
-			enqueueDeliveries(queue, notifications).catch((err) => {
+			enqueueDeliveries(queue, shard, notifications).catch((err) => {
 				console.error(JSON.stringify({ msg: "enqueue failed after ingest", error: String(err) }));
 			}),
 		);
 		return;
 	}
-	buffered.push(...notifications);
+	buffered.push(...notifications.map((ref) => bodyOf(ref, shard)));
 	if (draining) return;
 	draining = true;
 	waitUntil(drain(queue));

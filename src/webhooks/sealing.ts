@@ -2,9 +2,11 @@
 // write of a webhook seals afresh what is still in an older one (v1, or under a
 // key that is no longer the first of ENCRYPTION_KEY), and POST
 // /v1/webhooks/reseal does so for every webhook, so an old key can be dropped.
+
 import { and, eq } from "drizzle-orm";
 import { database } from "../db";
 import { type WebhookRow, webhooks } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { resealed, type SealedColumn } from "../secrets";
 
 type SealedField = "secretSealed" | "previousSecretSealed" | "authPasswordSealed";
@@ -42,7 +44,7 @@ export const resealRow = async (row: WebhookRow, encryptionKey: string): Promise
  * Writes re-sealed values only over the values they were read as: a write in
  * between (a rotation, a new password) sealed its own in the current form, and wins.
  */
-export const resealUpdate = (env: Env, row: WebhookRow, columns: Resealing["columns"]) =>
+export const resealUpdate = (env: ShardEnv, row: WebhookRow, columns: Resealing["columns"]) =>
 	database(env)
 		.update(webhooks)
 		.set(columns)

@@ -2,9 +2,11 @@
 // deleting it, which change D1 (the webhook and what waits for it) and its
 // endpoint gate together. The routes and the consumer (a 410 answer) come
 // through here; the gate's alarm uses the D1 side alone (./disabling.ts).
+
 import { and, count, eq, isNull } from "drizzle-orm";
 import { database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
+import type { ShardEnv } from "../db/shards";
 import { gateOf } from "../gate";
 import { resendMatching } from "../history/resend";
 import { failOpenOf, skipPausedOf } from "../history/transitions";
@@ -12,7 +14,7 @@ import { ProblemError } from "../http/problem";
 import { disableStatements } from "./disabling";
 
 /** A webhook of the tenant that exists (not deleted), or a 404: another tenant's reads as absent. */
-export const findWebhook = async (env: Env, tenantId: string, id: string) => {
+export const findWebhook = async (env: ShardEnv, tenantId: string, id: string) => {
 	const row = await database(env).query.webhooks.findFirst({
 		where: and(eq(webhooks.id, id), eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt)),
 	});
@@ -25,7 +27,7 @@ export const findWebhook = async (env: Env, tenantId: string, id: string) => {
  * for the consumer's batch with the attempt; its gate is told once they have
  * committed.
  */
-export const disableForGone = (env: Env, webhookId: string, answeredAt: number, at = Date.now()) => ({
+export const disableForGone = (env: ShardEnv, webhookId: string, answeredAt: number, at = Date.now()) => ({
 	writes: disableStatements(env, webhookId, {
 		reason: `the receiver answered 410 Gone at ${new Date(answeredAt).toISOString()}`,
 		at,
@@ -41,7 +43,7 @@ const OPERATOR_DISABLED = "disabled through the API";
  * since the webhook was read) disables or enables it as above, in the same batch.
  */
 export const changeWebhook = async (
-	env: Env,
+	env: ShardEnv,
 	current: WebhookRow,
 	columns: Partial<WebhookRow>,
 	{ enabled, at = Date.now() }: { enabled?: boolean; at?: number },
@@ -74,7 +76,7 @@ export const changeWebhook = async (
  * were re-sent, and how many stay skipped.
  */
 export const enableWebhook = async (
-	env: Env,
+	env: ShardEnv,
 	webhookId: string,
 	{ resendSkipped = false, at = Date.now() }: { resendSkipped?: boolean; at?: number } = {},
 ) => {
@@ -97,7 +99,7 @@ export const enableWebhook = async (
 };
 
 /** Deletes a webhook: what is still open for it ends `failed`, its history stays readable, its gate stops. */
-export const deleteWebhook = async (env: Env, webhookId: string, at = Date.now()) => {
+export const deleteWebhook = async (env: ShardEnv, webhookId: string, at = Date.now()) => {
 	const db = database(env);
 	await db.batch([
 		db.update(webhooks).set({ deletedAt: at, updatedAt: at }).where(eq(webhooks.id, webhookId)),

@@ -1,6 +1,5 @@
 // Assured delivery: the endpoint gate, re-sends, dead letters and the sweeper.
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import { handleDeadLetters } from "../../src/delivery/dead-letters";
@@ -11,6 +10,7 @@ import type { DeliveryMessage } from "../../src/queue/messages";
 import {
 	api,
 	createWebhook,
+	defaultShard as env,
 	eventually,
 	gateInput,
 	gateOf,

@@ -5,7 +5,6 @@
 // when a slot frees, holding the slot for it; the alarm is the safety net for
 // a release that is lost.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver } from "../../src/delivery/consumer";
 import { PARKED_SAFETY_NET_MS } from "../../src/delivery/gate-calls";
@@ -16,6 +15,7 @@ import { metrics } from "../../src/metrics";
 import {
 	api,
 	createWebhook,
+	defaultShard as env,
 	eventually,
 	gateInput,
 	gateOf,

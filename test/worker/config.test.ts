@@ -2,14 +2,13 @@
 // and a bad one is refused, naming the setting and why, by the first request of
 // any route and by the queue and cron handlers, never replaced by a default.
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { readConfig } from "../../src/config";
 import { sweep } from "../../src/history/sweeper";
 import worker from "../../src/index";
 import type { DeliveryMessage } from "../../src/queue/messages";
-import { ADMIN, createWebhook, seedNotification } from "./helpers";
+import { ADMIN, createWebhook, defaultShard as env, seedNotification } from "./helpers";
 
 type Problem = { status: number; detail: string; errors: { path: string; message: string }[] };
 

@@ -1,7 +1,6 @@
 // The deliveries-queue consumer, driven with real message batches against
 // notifications written straight to D1 (so no queue message races the test).
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import { loadAll, READ_BYTES } from "../../src/delivery/load";
@@ -9,7 +8,7 @@ import { jittered } from "../../src/delivery/retry-policy";
 import type { EndpointGate } from "../../src/gate";
 import { metrics } from "../../src/metrics";
 import type { DeliveryMessage } from "../../src/queue/messages";
-import { api, createWebhook, gateOf, received, seedNotification, uniqueTag } from "./helpers";
+import { api, createWebhook, defaultShard as env, gateOf, received, seedNotification, uniqueTag } from "./helpers";
 
 const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });
 

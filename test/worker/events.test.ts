@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { MAX_DATA_DEPTH } from "../../src/events/schema";
-import { api, createWebhook, eventually, INGEST, received, uniqueTag } from "./helpers";
+import { api, createWebhook, defaultShard as env, eventually, INGEST, received, uniqueTag } from "./helpers";
 
 const uniqueType = (label: string) => `${label}${crypto.randomUUID().slice(0, 8)}.created`;
 

@@ -17,7 +17,7 @@ import {
 
 const NOW = 1_700_000_000_000;
 const coolDown = { base: 30_000, max: 1_800_000 };
-const settings = { webhookId: "wh_1", disableAfterMs: 120 * 3_600_000 };
+const settings = { webhookId: "wh_1", shard: "SHARD_A", disableAfterMs: 120 * 3_600_000 };
 
 const closed = (fields: Partial<Circuit> = {}): Circuit => ({
 	...newCircuit(NOW - 60_000, coolDown, settings),
@@ -184,6 +184,7 @@ describe("deadlines", () => {
 		expect(settingsChange(closed(), settings)).toBeNull();
 		expect(settingsChange(closed(), { ...settings, disableAfterMs: 3_600_000 })).toEqual({
 			webhook_id: "wh_1",
+			shard: "SHARD_A",
 			disable_after_ms: 3_600_000,
 		});
 	});

@@ -5,7 +5,11 @@ import { healthView } from "../../src/gate/health";
 import { windowStats } from "../../src/gate/stats";
 
 const NOW = 1_700_000_000_000;
-const circuit = newCircuit(NOW, { base: 30_000, max: 1_800_000 }, { webhookId: "wh_1", disableAfterMs: 3_600_000 });
+const circuit = newCircuit(
+	NOW,
+	{ base: 30_000, max: 1_800_000 },
+	{ webhookId: "wh_1", shard: "SHARD_A", disableAfterMs: 3_600_000 },
+);
 const figures = { paused: 2, lastHour: windowStats([]), lastDay: windowStats([]), hourly: [] };
 
 describe("health view", () => {

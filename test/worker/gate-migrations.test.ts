@@ -166,7 +166,11 @@ describe("gate schema versions", () => {
 		const before = await dump(gateOf(webhookId));
 		const gate = await restart(webhookId);
 		expect(await versionOf(gate)).toEqual([{ version: SCHEMA_VERSION }]);
-		expect(await dump(gate)).toEqual(before);
+		// Every row kept; the circuit gains the shard column, empty until the next send names it.
+		expect(await dump(gate)).toEqual({
+			...before,
+			circuit: (before.circuit ?? []).map((row) => ({ ...row, shard: null })),
+		});
 		// The ledger still answers for what was delivered: replayed, never sent again.
 		const answer = await gateSend(gate, gateInput("ntf_old", "https://receiver.test/hook", { webhookId }));
 		expect(answer).toMatchObject({ kind: "replay", attemptId: "att_old", outcome: { statusCode: 200 } });

@@ -21,7 +21,7 @@ const NOW = 1_700_000_000_000;
 const coolDown = { base: 30_000, max: 1_800_000 };
 
 const closed = (fields: Partial<Circuit> = {}): Circuit => ({
-	...newCircuit(NOW - 60_000, coolDown, { webhookId: "wh_1", disableAfterMs: 120 * 3_600_000 }),
+	...newCircuit(NOW - 60_000, coolDown, { webhookId: "wh_1", shard: "SHARD_A", disableAfterMs: 120 * 3_600_000 }),
 	...fields,
 });
 const open = (fields: Partial<Circuit> = {}) =>
@@ -42,6 +42,7 @@ describe("alarm round", () => {
 		expect(alarmRound(expired, NOW)).toEqual({
 			kind: "disable",
 			webhookId: "wh_1",
+			shard: "SHARD_A",
 			reason: "circuit open for 120 h (last error: timeout)",
 		});
 	});

@@ -4,13 +4,21 @@
 // even when no send comes, that the space is used again, and that a gate near
 // its storage bound sends nothing new while the consumer waits.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver } from "../../src/delivery/consumer";
 import type { EndpointGate, GateSend } from "../../src/gate";
 import { LEDGER_KEEP_MS } from "../../src/gate/ledger";
 import { FULL_RETRY_SECONDS } from "../../src/gate/storage";
-import { api, createWebhook, gateInput, gateOf, received, seedNotification, uniqueTag } from "./helpers";
+import {
+	api,
+	createWebhook,
+	defaultShard as env,
+	gateInput,
+	gateOf,
+	received,
+	seedNotification,
+	uniqueTag,
+} from "./helpers";
 
 type Gate = DurableObjectStub<EndpointGate>;
 

@@ -1,10 +1,11 @@
 // Group commit of concurrent ingests: a repeat in the group is given its own
 // answer while the others are written; any other failure is given to every
 // member and nothing is re-run (a re-run after a lost reply could write twice).
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import { isUniqueViolation } from "../../src/db";
 import { GroupCommit } from "../../src/db/group-commit";
+import { defaultShard as env } from "./helpers";
 
 const table = `gc_${crypto.randomUUID().replaceAll("-", "")}`;
 const rows = async () =>

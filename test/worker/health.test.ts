@@ -3,7 +3,6 @@
 // the health and enable routes. Time is moved by editing the gate's own
 // storage (runInDurableObject) and alarms are run with runDurableObjectAlarm.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { deliver } from "../../src/delivery/consumer";
 import type { EndpointGate, GateSend } from "../../src/gate";
@@ -12,6 +11,7 @@ import { metrics } from "../../src/metrics";
 import {
 	api,
 	createWebhook,
+	defaultShard as env,
 	eventually,
 	gateInput,
 	gateOf,

@@ -1,10 +1,37 @@
 // Shared helpers for the worker tests: calls into the worker, fixtures and
 // reading back what the real receiver got.
-import { env, exports } from "cloudflare:workers";
-import { database } from "../../src/db";
+import { exports, env as worker } from "cloudflare:workers";
+import { catalog, database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
+import { DEFAULT_SHARD, everyShard, type ShardEnv, shardEnv } from "../../src/db/shards";
 import type { EndpointGate, GateAnswer, GateSend } from "../../src/gate";
 import { newId } from "../../src/ids";
+
+/** The worker's bindings aimed at the `default` tenant's history shard, where most tests work. */
+export const defaultShard = shardEnv(worker, DEFAULT_SHARD) as ShardEnv & typeof worker;
+const env = defaultShard;
+
+/** The history shard a tenant lives on, as the catalog records it. */
+export const historyOf = async (tenantId: string) => {
+	const row = await catalog(worker).query.tenants.findFirst({ where: (t, { eq }) => eq(t.id, tenantId) });
+	if (!row) throw new Error(`no tenant ${tenantId}`);
+	return shardEnv(worker, row.shard) as ShardEnv & typeof worker;
+};
+
+/** Runs one read on every shard and joins the rows, for checks that must not care where a row lives. */
+export const readEveryShard = async <T>(sql: string, ...binds: unknown[]) =>
+	(
+		await Promise.all(
+			everyShard(worker).map(
+				async (shard) =>
+					(
+						await shard.DB.prepare(sql)
+							.bind(...binds)
+							.all<T>()
+					).results,
+			),
+		)
+	).flat();
 
 export const ADMIN = "Bearer test-admin-token";
 export const INGEST = "Bearer test-ingest-token";
@@ -127,7 +154,7 @@ export const seedNotification = async (
 ) => {
 	const eventId = newId("evt", at);
 	const id = newId("ntf", at);
-	const db = database(env);
+	const db = database(await historyOf(tenantId));
 	await db.batch([
 		db.insert(events).values({
 			tenantId,
@@ -175,6 +202,7 @@ export const gateInput = (notificationId: string, url: string, extra: Partial<Ga
 	timeoutMs: 5000,
 	maxConcurrency: 10,
 	webhookId: "wh_gate_test",
+	shard: "SHARD_A",
 	failureThreshold: 10,
 	rateLimitPerSecond: null,
 	disableAfterHours: 120,

@@ -1,9 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
 import { newId } from "../../src/ids";
-import { api, createWebhook } from "./helpers";
+import { api, createWebhook, defaultShard as env } from "./helpers";
 
 type Page = {
 	data: { id: string; webhookId: string; eventType: string; status: string; createdAt: string }[];

@@ -2,7 +2,7 @@
 // sealed the first way (v1) still opening and sealed afresh on the next write,
 // keys derived per purpose with HKDF, and ENCRYPTION_KEY rotated through a
 // list and POST /v1/webhooks/reseal.
-import { env } from "cloudflare:workers";
+
 import { generateSignedCookie } from "hono/cookie";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { type SealBinding, unseal } from "../../src/secrets";
 import { keyring } from "../../src/secrets/keyring";
 import { resealRow, resealUpdate } from "../../src/webhooks/sealing";
 import { findWebhook } from "../../src/webhooks/service";
-import { ADMIN, api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
+import { ADMIN, api, createWebhook, defaultShard as env, received, seedNotification, uniqueTag } from "./helpers";
 
 const KEY = env.ENCRYPTION_KEY;
 const NEW_KEY = toBase64(new TextEncoder().encode("hookline-next-test-key-32-bytes!"));

@@ -3,13 +3,13 @@
 // retried), and at the last step before a stored request goes out. The worker
 // tests run with ALLOW_PRIVATE_TARGETS=true so they can reach the local
 // receiver; these cases run the same app and consumer with production settings.
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { sendAttempt } from "../../src/attempt/send";
 import { deliver } from "../../src/delivery/consumer";
 import { STRICT_POLICY } from "../../src/security/target";
-import { ADMIN, api, createWebhook, received, seedNotification, uniqueTag } from "./helpers";
+import { ADMIN, api, createWebhook, defaultShard as env, received, seedNotification, uniqueTag } from "./helpers";
 
 const production = { ...env, ALLOW_PRIVATE_TARGETS: "false", ALLOW_HTTP: "false" };
 

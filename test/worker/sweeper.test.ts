@@ -1,10 +1,10 @@
 // The sweeper's bounds: lost work before a long outage's paused backlog, purges
 // in rounds until nothing expired is left, and a purge that runs even when the
 // re-enqueue fails.
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import { sweep } from "../../src/history/sweeper";
-import { api, createWebhook, seedNotification } from "./helpers";
+import { api, createWebhook, defaultShard as env, seedNotification } from "./helpers";
 
 const dueAt = async (id: string) =>
 	(await env.DB.prepare("select next_attempt_at t from notifications where id = ?").bind(id).first<{ t: number }>())?.t;

@@ -1,9 +1,21 @@
 // The two forms of every tenant route: unprefixed, an operator secret still
 // acts for the `default` tenant as in the first version; prefixed, it acts for
 // the tenant named. And the OpenAPI document that describes both.
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
-import { ADMIN, api, createKey, createTenant, createWebhook, eventually, INGEST, received, uniqueTag } from "./helpers";
+import {
+	ADMIN,
+	api,
+	createKey,
+	createTenant,
+	createWebhook,
+	defaultShard as env,
+	eventually,
+	INGEST,
+	readEveryShard,
+	received,
+	uniqueTag,
+} from "./helpers";
 
 type Notification = { id: string; webhookId: string; eventId: string; status: string };
 
@@ -14,7 +26,7 @@ const listOf = async <T>(path: string, token = ADMIN) => {
 };
 
 const tenantOfRow = async (table: "webhooks" | "notifications", id: string) =>
-	(await env.DB.prepare(`select tenant_id t from ${table} where id = ?`).bind(id).first<{ t: string }>())?.t;
+	(await readEveryShard<{ t: string }>(`select tenant_id t from ${table} where id = ?`, id))[0]?.t;
 
 describe("unprefixed, for operator secrets", () => {
 	it("keeps the first version's API on the default tenant", async () => {

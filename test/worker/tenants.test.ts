@@ -1,12 +1,13 @@
 // /v1/tenants: the operator's tenants, what deleting one stops, and that
 // nobody but an operator reaches them.
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import {
 	api,
 	createKey,
 	createTenant,
 	createWebhook,
+	historyOf,
 	INGEST,
 	seedNotification,
 	type TenantJson,
@@ -166,12 +167,13 @@ describe("deleting a tenant", () => {
 		const keys = (await (await api(`/v1/keys?tenantId=${tenant.id}`)).json()) as { data: unknown[] };
 		expect(keys.data).toEqual([]);
 
-		const hookRow = await env.DB.prepare("select deleted_at from webhooks where id = ?")
+		const history = await historyOf(tenant.id);
+		const hookRow = await history.DB.prepare("select deleted_at from webhooks where id = ?")
 			.bind(hook.id)
 			.first<{ deleted_at: number | null }>();
 		expect(hookRow?.deleted_at).not.toBeNull();
 		const statusOf = (id: string) =>
-			env.DB.prepare("select status, last_error from notifications where id = ?")
+			history.DB.prepare("select status, last_error from notifications where id = ?")
 				.bind(id)
 				.first<{ status: string; last_error: string | null }>();
 		expect(await statusOf(open.id)).toEqual({ status: "failed", last_error: "tenant deleted" });

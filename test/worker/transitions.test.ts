@@ -1,10 +1,10 @@
 // The guards of the status transitions: a late or duplicate message never
 // takes back what is recorded.
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import { asStatement } from "../../src/db";
 import { fail, skip } from "../../src/history/transitions";
-import { createWebhook, seedNotification } from "./helpers";
+import { createWebhook, defaultShard as env, seedNotification } from "./helpers";
 
 const statusOf = async (id: string) =>
 	(await env.DB.prepare("select status s from notifications where id = ?").bind(id).first<{ s: string }>())?.s;

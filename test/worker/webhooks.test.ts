@@ -1,6 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createWebhook } from "./helpers";
+import { api, createWebhook, defaultShard as env } from "./helpers";
 
 type Problem = { status: number; title: string; detail: string; errors?: { path: string; message: string }[] };
 

@@ -1,7 +1,7 @@
 // /v1/tenants: the operator creates, lists, reads, changes and deletes tenants.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, gt, isNull } from "drizzle-orm";
-import { database } from "../../db";
+import { catalog } from "../../db";
 import { tenants } from "../../db/catalog";
 import { decodeCursor, PageQuery, page, pageOf } from "../../http/pagination";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
@@ -48,7 +48,7 @@ tenantRoutes.openapi(
 	async (c) => {
 		const { limit, cursor } = c.req.valid("query");
 		const after = decodeCursor(cursor, TENANT_ID);
-		const rows = await database(c.env)
+		const rows = await catalog(c.env)
 			.select()
 			.from(tenants)
 			.where(and(isNull(tenants.deletedAt), after ? gt(tenants.id, after) : undefined))

@@ -24,6 +24,7 @@ const COLUMNS = new Set<string>([
 	"last_error",
 	"next_send_at",
 	"webhook_id",
+	"shard",
 	"disable_after_ms",
 	"disabled_at",
 ] satisfies (keyof Circuit)[]);
@@ -44,16 +45,18 @@ export class CircuitTable {
 		if (!row) {
 			const fresh = newCircuit(now, this.coolDown, {
 				webhookId: settings?.webhookId ?? null,
+				shard: settings?.shard ?? null,
 				disableAfterMs: settings?.disableAfterMs ?? this.defaultDisableAfterMs,
 			});
 			this.sql.exec(
-				`INSERT INTO circuit (id, state, consecutive_failures, cool_down_ms, next_send_at, webhook_id, disable_after_ms)
-				 VALUES (1, ?, ?, ?, ?, ?, ?)`,
+				`INSERT INTO circuit (id, state, consecutive_failures, cool_down_ms, next_send_at, webhook_id, shard, disable_after_ms)
+				 VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
 				fresh.state,
 				fresh.consecutive_failures,
 				fresh.cool_down_ms,
 				fresh.next_send_at,
 				fresh.webhook_id,
+				fresh.shard,
 				fresh.disable_after_ms,
 			);
 			return fresh;

@@ -89,6 +89,10 @@ const STEPS: readonly Step[] = [
 		)`);
 		sql.exec("CREATE INDEX parked_release ON parked (released_at, notification_id)");
 	},
+	(sql) => {
+		// The webhook's history shard, kept like its id, for the alarm's disable and the releases.
+		sql.exec("ALTER TABLE circuit ADD COLUMN shard TEXT");
+	},
 ];
 
 /** The version a store has once every step ran. */

@@ -67,13 +67,13 @@ crudRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const config = readConfig(c.env);
+		const config = readConfig(c.var.access.shard);
 		const fields = withDefaults(c.req.valid("json"));
 		const id = newId("wh");
 		checkTemplates({ ...fields, id }, { policy: config.targetPolicy });
 		const secret = newSigningSecret();
 		const now = Date.now();
-		const [row] = await database(c.env)
+		const [row] = await database(c.var.access.shard)
 			.insert(webhooks)
 			.values({
 				id,
@@ -112,7 +112,7 @@ crudRoutes.openapi(
 	async (c) => {
 		const { limit, cursor, health } = c.req.valid("query");
 		const after = decodeCursor(cursor);
-		const rows = await database(c.env)
+		const rows = await database(c.var.access.shard)
 			.select()
 			.from(webhooks)
 			.where(
@@ -127,7 +127,7 @@ crudRoutes.openapi(
 		const { data, nextCursor } = page(rows, limit);
 		if (health === "false") return c.json({ data: data.map(toWebhook), nextCursor }, 200);
 		// One gate that cannot answer shows as null; the list still answers.
-		const healths = await Promise.allSettled(data.map((row) => gateOf(c.env, row.id).health()));
+		const healths = await Promise.allSettled(data.map((row) => gateOf(c.var.access.shard, row.id).health()));
 		return c.json(
 			{
 				data: data.map((row, i) => {
@@ -160,7 +160,8 @@ crudRoutes.openapi(
 		request: { params: Params },
 		responses: { 200: json(Webhook, "The webhook"), ...problems(401, 403, 404, 503) },
 	}),
-	async (c) => c.json(toWebhook(await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id)), 200),
+	async (c) =>
+		c.json(toWebhook(await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id)), 200),
 );
 
 crudRoutes.openapi(
@@ -176,8 +177,8 @@ crudRoutes.openapi(
 		responses: { 200: json(Webhook, "The changed webhook"), ...problems(400, 401, 403, 404, 415, 503) },
 	}),
 	async (c) => {
-		const config = readConfig(c.env);
-		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const config = readConfig(c.var.access.shard);
+		const current = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		const patch = c.req.valid("json");
 		const fields = patchedFields(current, patch);
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
@@ -190,8 +191,8 @@ crudRoutes.openapi(
 			...current,
 			authPasswordSealed: authPasswordSealed ?? current.authPasswordSealed,
 		});
-		const updated = await changeWebhook(c.env, current, columns, { enabled: patch.enabled });
-		if (Object.keys(secrets).length > 0) await resealUpdate(c.env, current, secrets);
+		const updated = await changeWebhook(c.var.access.shard, current, columns, { enabled: patch.enabled });
+		if (Object.keys(secrets).length > 0) await resealUpdate(c.var.access.shard, current, secrets);
 		return c.json(toWebhook(updated), 200);
 	},
 );
@@ -208,8 +209,8 @@ crudRoutes.openapi(
 		responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 503) },
 	}),
 	async (c) => {
-		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
-		await deleteWebhook(c.env, current.id);
+		const current = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
+		await deleteWebhook(c.var.access.shard, current.id);
 		return c.body(null, 204);
 	},
 );

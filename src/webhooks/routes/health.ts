@@ -26,10 +26,10 @@ healthRoutes.openapi(
 		responses: { 200: json(WebhookHealth, "The webhook's health"), ...problems(401, 403, 404, 503) },
 	}),
 	async (c) => {
-		const webhook = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const webhook = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		const [health, counts] = await Promise.all([
-			gateOf(c.env, webhook.id).health(),
-			database(c.env)
+			gateOf(c.var.access.shard, webhook.id).health(),
+			database(c.var.access.shard)
 				.select({ status: notifications.status, n: count() })
 				.from(notifications)
 				.where(and(eq(notifications.webhookId, webhook.id), inArray(notifications.status, [...BACKLOG])))
@@ -89,9 +89,9 @@ healthRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const current = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		const { resendSkipped } = c.req.valid("json") ?? { resendSkipped: false };
-		const { webhook, skipped, resent } = await enableWebhook(c.env, current.id, { resendSkipped });
+		const { webhook, skipped, resent } = await enableWebhook(c.var.access.shard, current.id, { resendSkipped });
 		return c.json({ ...toWebhook(webhook), skipped, resent }, 200);
 	},
 );

@@ -7,13 +7,33 @@ import { authorizeOperator } from "../../access/authorize";
 import { readConfig } from "../../config";
 import { database } from "../../db";
 import { webhooks } from "../../db/schema";
-import { decodeCursor, PageQuery, page } from "../../http/pagination";
+import { DEFAULT_SHARD, shardEnv, shardNames } from "../../db/shards";
+import { PageQuery, page } from "../../http/pagination";
+import { validationProblem } from "../../http/problem";
 import { json, newRouter, problems } from "../../http/router";
 import { resealRow, resealUpdate } from "../sealing";
 import { tags } from "./openapi";
 
 export const resealRoutes = newRouter();
 resealRoutes.use("*", authorizeOperator("manage"));
+
+// The cursor walks the shards in order, each by webhook id: base64url of "<shard>/<last id seen>".
+const encodeShardCursor = (shard: string, id: string) =>
+	btoa(`${shard}/${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+
+const decodeShardCursor = (env: Env, cursor: string | undefined) => {
+	const names = shardNames(env);
+	if (!cursor) return { shard: names[0] ?? DEFAULT_SHARD, after: undefined };
+	let text = "";
+	try {
+		text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+	} catch {}
+	const [shard = "", id = ""] = text.split("/");
+	if (!names.includes(shard) || (id !== "" && !/^wh_[0-9A-Z]{26}$/.test(id))) {
+		throw validationProblem([{ path: "cursor", message: "must be a nextCursor from an earlier call" }]);
+	}
+	return { shard, after: id || undefined };
+};
 
 const ResealInput = z
 	.object({
@@ -46,20 +66,29 @@ resealRoutes.openapi(
 	}),
 	async (c) => {
 		const { cursor, limit } = ResealInput.parse(c.req.valid("json") ?? {});
-		const after = decodeCursor(cursor);
+		const { shard, after } = decodeShardCursor(c.env, cursor);
 		const key = readConfig(c.env).encryptionKey;
-		const db = database(c.env);
+		const history = shardEnv(c.env, shard);
+		const db = database(history);
 		const rows = await db
 			.select()
 			.from(webhooks)
 			.where(after ? lt(webhooks.id, after) : undefined)
 			.orderBy(desc(webhooks.id))
 			.limit(limit + 1);
-		const { data, nextCursor } = page(rows, limit);
+		const { data } = page(rows, limit);
+		const last = data.at(-1);
+		const following = shardNames(c.env)[shardNames(c.env).indexOf(shard) + 1];
+		const nextCursor =
+			rows.length > limit && last
+				? encodeShardCursor(shard, last.id)
+				: following
+					? encodeShardCursor(following, "")
+					: null;
 		const results = await Promise.all(data.map(async (row) => ({ row, ...(await resealRow(row, key)) })));
 		const updates = results
 			.filter(({ columns }) => Object.keys(columns).length > 0)
-			.map(({ row, columns }) => resealUpdate(c.env, row, columns));
+			.map(({ row, columns }) => resealUpdate(history, row, columns));
 		const [first, ...rest] = updates;
 		if (first) await db.batch([first, ...rest]);
 		return c.json(

@@ -50,9 +50,9 @@ secretRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const current = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const current = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		const { previousSecretTtlSeconds } = RotateInput.parse(c.req.valid("json") ?? {});
-		const key = readConfig(c.env).encryptionKey;
+		const key = readConfig(c.var.access.shard).encryptionKey;
 		const secret = newSigningSecret();
 		const now = Date.now();
 		// The old secret moves to its own column, so it is sealed for that column. One that no longer
@@ -62,7 +62,7 @@ secretRoutes.openapi(
 				? await unseal(current.secretSealed, key, { webhookId: current.id, column: "secret" }).catch(() => undefined)
 				: undefined;
 		const expiresAt = previous === undefined ? null : now + previousSecretTtlSeconds * 1000;
-		await database(c.env)
+		await database(c.var.access.shard)
 			.update(webhooks)
 			.set({
 				secretSealed: await seal(secret, key, { webhookId: current.id, column: "secret" }),
@@ -76,7 +76,7 @@ secretRoutes.openapi(
 			.where(eq(webhooks.id, current.id));
 		// A password still in an older form is sealed afresh too, unless a change replaced it meanwhile.
 		const { authPasswordSealed } = (await resealRow(current, key)).columns;
-		if (authPasswordSealed) await resealUpdate(c.env, current, { authPasswordSealed });
+		if (authPasswordSealed) await resealUpdate(c.var.access.shard, current, { authPasswordSealed });
 		return c.json({ secret, previousSecretExpiresAt: expiresAt ? iso(expiresAt) : null }, 200);
 	},
 );

@@ -29,11 +29,11 @@ trialRoutes.openapi(
 		},
 	}),
 	async (c) => {
-		const webhook = await findWebhook(c.env, c.var.access.tenantId, c.req.valid("param").id);
+		const webhook = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		if (!webhook.enabled)
 			throw new ProblemError(409, `Webhook ${webhook.id} is disabled; enable it to send a test event.`);
 		const { result } = await ingestEvent(
-			c.env,
+			c.var.access.shard,
 			c.var.access.tenantId,
 			{ type: "webhook.test", data: { webhookId: webhook.id, message: "A test event sent from Hookline." } },
 			{ webhookId: webhook.id },
@@ -81,13 +81,15 @@ trialRoutes.openapi(
 	}),
 	async (c) => {
 		const input = c.req.valid("json");
-		const stored = input.webhookId ? await findWebhook(c.env, c.var.access.tenantId, input.webhookId) : undefined;
+		const stored = input.webhookId
+			? await findWebhook(c.var.access.shard, c.var.access.tenantId, input.webhookId)
+			: undefined;
 		const fields: WebhookFields = stored
 			? patchedFields(stored, input.webhook)
 			: withDefaults({ name: "preview", eventTypes: ["*"], url: "", ...definedOnly(input.webhook ?? {}) });
 		if (!fields.url) throw validationProblem([{ path: "webhook.url", message: "is required without webhookId" }]);
 		const view = sampleView({ ...fields, id: stored?.id ?? "wh_preview" }, input.event, "ntf_preview");
-		const request = shapeOrProblem(fields, view, { policy: readConfig(c.env).targetPolicy });
+		const request = shapeOrProblem(fields, view, { policy: readConfig(c.var.access.shard).targetPolicy });
 		return c.json(
 			{
 				request,
