@@ -17,7 +17,7 @@ import { CONNECTIONS, catalogReadsOver, grewBy, load, SECONDS, withoutConsumers 
 import { tenantWithIngestKey } from "./tenant.ts";
 
 export const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
-export const WEBHOOKS_PER_TENANT = 10;
+const WEBHOOKS_PER_TENANT = 10;
 const AUTH = process.env.BENCH_TENANT_AUTH === "keys" ? "keys" : "token";
 /** Setup requests in flight at once: enough to keep Hookline busy, few enough to leave it a core. */
 const SETUP_CONNECTIONS = 6;
