@@ -190,7 +190,11 @@ export const BENCH_VARS = {
 	ALLOW_PRIVATE_TARGETS: "true",
 };
 
-/** Hookline in this process, with fresh temporary state and the migrations applied, from `configPath`. */
+/**
+ * Hookline in this process, with fresh temporary state and the migrations
+ * applied, from `configPath`; `api` calls it with the admin token and throws
+ * on an answer that is not 2xx.
+ */
 export const startHookline = async (configPath: string) => {
 	const state = benchState("hookline-bench-");
 	migrateLocal(state);
@@ -204,7 +208,10 @@ export const startHookline = async (configPath: string) => {
 			headers: { authorization: `Bearer ${BENCH_TOKENS.admin}`, "content-type": "application/json" },
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
-		return (await res.json()) as Record<string, unknown>;
+		const answer = (await res.json()) as Record<string, unknown>;
+		// A setup step that failed would make every figure after it meaningless.
+		if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
+		return answer;
 	};
 	return {
 		url: worker.url,

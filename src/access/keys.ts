@@ -51,26 +51,47 @@ export const createKey = async (env: Env, principal: Principal, input: ApiKeyCre
 	return { row, secret };
 };
 
-/** Which keys a caller sees: a tenant key its tenant's; an operator every key, or one tenant's when asked. */
-const visibleTo = (principal: Principal, tenantId: string | undefined): SQL | undefined => {
+/**
+ * Which keys a caller sees: a tenant key its tenant's; an operator every key,
+ * or one tenant's, or the operator-wide ones, when asked.
+ */
+const visibleTo = (principal: Principal, tenantId: string | undefined, operatorWide = false): SQL | undefined => {
+	if (operatorWide && tenantId !== undefined) {
+		throw validationProblem([{ path: "operatorWide", message: "cannot be combined with tenantId" }]);
+	}
 	if (!isOperator(principal)) {
+		if (operatorWide) {
+			throw new ProblemError(403, `${principal.label} belongs to a tenant; only an operator lists operator-wide keys.`);
+		}
 		if (tenantId !== undefined && tenantId !== principal.tenantId) {
 			throw new ProblemError(403, `${principal.label} belongs to another tenant than ${tenantId}.`);
 		}
 		return eq(apiKeys.tenantId, principal.tenantId as string);
 	}
+	if (operatorWide) return isNull(apiKeys.tenantId);
 	return tenantId === undefined ? undefined : eq(apiKeys.tenantId, tenantId);
 };
 
 export const listKeys = (
 	env: Env,
 	principal: Principal,
-	{ tenantId, after, limit }: { tenantId?: string; after?: string; limit: number },
+	{
+		tenantId,
+		operatorWide,
+		after,
+		limit,
+	}: { tenantId?: string; operatorWide?: boolean; after?: string; limit: number },
 ) =>
 	catalog(env)
 		.select()
 		.from(apiKeys)
-		.where(and(isNull(apiKeys.revokedAt), visibleTo(principal, tenantId), after ? lt(apiKeys.id, after) : undefined))
+		.where(
+			and(
+				isNull(apiKeys.revokedAt),
+				visibleTo(principal, tenantId, operatorWide),
+				after ? lt(apiKeys.id, after) : undefined,
+			),
+		)
 		.orderBy(desc(apiKeys.id))
 		.limit(limit + 1);
 

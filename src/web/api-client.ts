@@ -1,8 +1,9 @@
 // The console's typed client of the HTTP API. Every read and change goes to the
 // API app in-process (a Request, no network), so the pages get the API's
 // validation, rules and problems, and what comes back is typed by the API's own
-// zod schemas. The caller injects the API's fetch and the bearer token; nothing
-// here is module state.
+// zod schemas. The caller injects the API's fetch, the bearer token and the
+// tenant the client acts for; nothing here is module state. The operator's own
+// calls (tenants, keys) are in operator-client.ts.
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { IngestResult } from "../events/schema";
@@ -44,7 +45,7 @@ export type Draft<T> = T extends number
 				? { [K in keyof T]: Draft<T[K]> }
 				: T;
 
-type Page<T extends z.ZodType> = z.infer<ReturnType<typeof pageOf<T>>>;
+export type Page<T extends z.ZodType> = z.infer<ReturnType<typeof pageOf<T>>>;
 
 /** The history filter the list and the bulk re-send share (src/history/filter.ts builds it once). */
 export type HistoryFilter = z.input<typeof NotificationFilter>;
@@ -59,18 +60,13 @@ const problemOf = (res: Response, text: string): Problem =>
 		? (JSON.parse(text) as Problem)
 		: { type: "about:blank", title: res.statusText || `HTTP ${res.status}`, status: res.status };
 
-export const apiClient = ({
-	fetch,
-	env,
-	ctx,
-	token,
-}: {
-	fetch: ApiFetch;
-	env: Env;
-	ctx?: Context["executionCtx"];
-	token: string;
-}) => {
-	const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
+/** How the console reaches the API: its fetch, the bindings and context it runs with, the bearer token. */
+export type ApiConnection = { fetch: ApiFetch; env: Env; ctx?: Context["executionCtx"]; token: string };
+
+/** One typed API call: method, path (with its query) and an optional JSON body. */
+export const apiCaller =
+	({ fetch, env, ctx, token }: ApiConnection) =>
+	async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
 		// Ids are percent-encoded into one segment each (below), so `/`, `?` and `#` stay in it; but
 		// the URL parser resolves a `.` or `..` segment (even spelled %2e) away, so such an id goes nowhere.
 		if (new URL(`${ORIGIN}${path}`).pathname !== path.split("?")[0])
@@ -91,19 +87,32 @@ export const apiClient = ({
 		if (!res.ok) return { ok: false, status: res.status, problem: problemOf(res, text) };
 		return { ok: true, status: res.status, body: (text ? JSON.parse(text) : null) as T };
 	};
-	const webhook = (id: string) => `/v1/webhooks/${encodeURIComponent(id)}`;
-	const notification = (id: string) => `/v1/notifications/${encodeURIComponent(id)}`;
+
+/** `/x` of the path, percent-encoded into one segment. */
+export const segment = (id: string) => `/${encodeURIComponent(id)}`;
+
+/**
+ * The client of one tenant's resources: every webhook and history call goes
+ * under /v1/tenants/{tenantId}, so a page acts for the tenant its client was
+ * made for (the console's picked tenant; the portal's own).
+ */
+export const apiClient = ({ tenantId, ...connection }: ApiConnection & { tenantId: string }) => {
+	const call = apiCaller(connection);
+	const tenant = `/v1/tenants${segment(tenantId)}`;
+	const webhook = (id: string) => `${tenant}/webhooks${segment(id)}`;
+	const notification = (id: string) => `${tenant}/notifications${segment(id)}`;
 
 	return {
+		tenantId,
 		listWebhooks: ({ limit, health, cursor }: { limit: number; health: boolean; cursor?: string }) =>
 			call<Page<typeof WebhookListed>>(
 				"GET",
-				`/v1/webhooks?${queryOf({ limit: String(limit), health: String(health), cursor })}`,
+				`${tenant}/webhooks?${queryOf({ limit: String(limit), health: String(health), cursor })}`,
 			),
 		webhook: (id: string) => call<Webhook>("GET", webhook(id)),
 		webhookHealth: (id: string) => call<WebhookHealth>("GET", `${webhook(id)}/health`),
 		createWebhook: (body: Draft<WebhookCreate>) =>
-			call<z.infer<typeof WebhookWithSecret>>("POST", "/v1/webhooks", body),
+			call<z.infer<typeof WebhookWithSecret>>("POST", `${tenant}/webhooks`, body),
 		changeWebhook: (id: string, patch: Draft<WebhookPatch>) => call<Webhook>("PATCH", webhook(id), patch),
 		deleteWebhook: (id: string) => call<null>("DELETE", webhook(id)),
 		enableWebhook: (id: string, body: { resendSkipped: boolean }) =>
@@ -111,17 +120,20 @@ export const apiClient = ({
 		sendTestEvent: (id: string) => call<IngestResult>("POST", `${webhook(id)}/test`),
 		rotateSecret: (id: string) => call<z.infer<typeof RotatedSecret>>("POST", `${webhook(id)}/rotate-secret`, {}),
 		previewWebhook: (body: { webhook: Draft<WebhookPatch>; event: unknown }) =>
-			call<z.infer<typeof WebhookPreview>>("POST", "/v1/webhooks/preview", body),
+			call<z.infer<typeof WebhookPreview>>("POST", `${tenant}/webhooks/preview`, body),
 
 		listNotifications: (query: HistoryFilter & { limit: number; cursor?: string }) =>
-			call<Page<typeof Notification>>("GET", `/v1/notifications?${queryOf({ ...query, limit: String(query.limit) })}`),
+			call<Page<typeof Notification>>(
+				"GET",
+				`${tenant}/notifications?${queryOf({ ...query, limit: String(query.limit) })}`,
+			),
 		notification: (id: string) => call<z.infer<typeof NotificationDetail>>("GET", notification(id)),
 		resendNotification: (id: string) => call<z.infer<typeof Notification>>("POST", `${notification(id)}/resend`),
 		resendMatching: (filter: ResendFilter) =>
-			call<z.infer<typeof ResendCount>>("POST", "/v1/notifications/resend", filter),
+			call<z.infer<typeof ResendCount>>("POST", `${tenant}/notifications/resend`, filter),
 		/** How many `resendMatching` would move now: the API's dry run, with the same filter builder. */
 		countResendable: (filter: ResendFilter) =>
-			call<z.infer<typeof ResendCount>>("POST", "/v1/notifications/resend", { ...filter, dryRun: true }),
+			call<z.infer<typeof ResendCount>>("POST", `${tenant}/notifications/resend`, { ...filter, dryRun: true }),
 
 		senderIps: () => call<z.infer<typeof SenderIps>>("GET", "/v1/sender-ips"),
 	};

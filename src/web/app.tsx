@@ -5,7 +5,9 @@
 // (CONSOLE_MAX_BODY_BYTES, 413) and no page or form answer is cached
 // (`Cache-Control: no-store`; the assets keep a public cache). The pages read and change
 // everything through the API, which src/app.ts hands in as `api` (its fetch,
-// called in-process), so nothing here depends on how the API is mounted.
+// called in-process), so nothing here depends on how the API is mounted. A
+// tenant's pages answer twice, as the API's routes do: /console/… for `default`
+// and /console/tenants/{id}/… for that tenant (tenant-scope.tsx).
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
@@ -14,20 +16,25 @@ import { secureHeaders } from "hono/secure-headers";
 import { isAdminToken } from "../access/authorize";
 import { readConfig } from "../config";
 import { ProblemError, problemResponse } from "../http/problem";
-import { type ApiFetch, apiClient } from "./api-client";
+import type { ApiConnection, ApiFetch } from "./api-client";
 import { PREVIEW_SCRIPT, STYLE } from "./assets";
 import { Layout } from "./components/layout";
+import { operatorClient } from "./operator-client";
 import { bulkResendPage } from "./pages/bulk-resend";
+import { keyListPage } from "./pages/key-list";
 import { LoginPage } from "./pages/login";
 import { notificationDetailPage } from "./pages/notification-detail";
 import { notificationListPage } from "./pages/notification-list";
 import { senderIpsPage } from "./pages/sender-ips";
+import { tenantDeletePage } from "./pages/tenant-delete";
+import { tenantListPage } from "./pages/tenant-list";
 import { webhookDeletePage } from "./pages/webhook-delete";
 import { webhookDetailPage } from "./pages/webhook-detail";
 import { webhookFormPage } from "./pages/webhook-form";
 import { webhookListPage } from "./pages/webhook-list";
-import type { WebEnv } from "./render";
+import type { WebContext, WebEnv } from "./render";
 import { endSession, readSession, startSession } from "./session";
+import { pickTarget, SECTIONS, tenantScope } from "./tenant-scope";
 
 const CONTENT_SECURITY_POLICY = {
 	defaultSrc: ["'none'"],
@@ -83,6 +90,14 @@ const signIn = (app: Hono<WebEnv>) => {
 	});
 };
 
+/** The console acts as the operator: the API sees the first admin token. */
+const connectionOf = (c: WebContext, api: ApiFetch): ApiConnection => ({
+	fetch: api,
+	env: c.env,
+	ctx: executionCtxOf(c),
+	token: readConfig(c.env).adminTokens[0] ?? "",
+});
+
 /** Everything registered after this needs a session; a form post also needs its CSRF token. */
 const sessionGate = (app: Hono<WebEnv>, api: ApiFetch) =>
 	app.use("*", async (c, next) => {
@@ -95,11 +110,33 @@ const sessionGate = (app: Hono<WebEnv>, api: ApiFetch) =>
 				return c.text("The form's CSRF token is missing or wrong; reload the page.", 403);
 		}
 		c.set("session", session);
-		// The console acts as the operator: the API sees the first admin token.
-		const token = config.adminTokens[0] ?? "";
-		c.set("api", apiClient({ fetch: api, env: c.env, ctx: executionCtxOf(c), token }));
+		c.set("operator", operatorClient(connectionOf(c, api)));
 		await next();
 	});
+
+/** The pages that act for one tenant, each section behind its tenant scope, for `default` and under /tenants/{id}. */
+const tenantPages = (app: Hono<WebEnv>, api: ApiFetch) => {
+	const pages = new Hono<WebEnv>();
+	// Fixed paths before the `:id` ones they would otherwise match (/webhooks/new, /notifications/resend).
+	for (const routes of [
+		webhookListPage,
+		webhookFormPage,
+		webhookDeletePage,
+		webhookDetailPage,
+		notificationListPage,
+		bulkResendPage,
+		notificationDetailPage,
+		keyListPage,
+		senderIpsPage,
+	])
+		pages.route("/", routes);
+	for (const prefix of ["/tenants/:tenantId", ""]) {
+		for (const section of SECTIONS)
+			app.use(`${prefix}/${section}/*`, tenantScope({ connect: (c) => connectionOf(c, api), section }));
+		app.route(prefix || "/", pages);
+	}
+	app.get("/tenants/:tenantId", (c) => c.redirect(pickTarget(c.req.param("tenantId"), "webhooks"), 303));
+};
 
 export const consoleApp = ({ api }: { api: ApiFetch }) => {
 	const app = new Hono<WebEnv>();
@@ -124,18 +161,11 @@ export const consoleApp = ({ api }: { api: ApiFetch }) => {
 		return c.redirect("/console/login", 303);
 	});
 	app.get("/", (c) => c.redirect("/console/webhooks", 303));
-	// Fixed paths before the `:id` ones they would otherwise match (/webhooks/new, /notifications/resend).
-	for (const pages of [
-		webhookListPage,
-		webhookFormPage,
-		webhookDeletePage,
-		webhookDetailPage,
-		notificationListPage,
-		bulkResendPage,
-		notificationDetailPage,
-		senderIpsPage,
-	])
-		app.route("/", pages);
+	// The picker only navigates: the chosen tenant's pages, same section.
+	app.get("/pick", (c) => c.redirect(pickTarget(c.req.query("tenant"), c.req.query("section")), 303));
+	app.route("/", tenantListPage);
+	app.route("/", tenantDeletePage);
+	tenantPages(app, api);
 	app.onError((err, c) => {
 		if (err instanceof ProblemError) return problemResponse(c, err.problem);
 		// hono/csrf refuses a cross-origin post with a 403 of its own.

@@ -10,6 +10,10 @@ header { display:flex; flex-wrap:wrap; gap:.5rem 1.25rem; align-items:center; pa
 header strong { font-size:1.1rem; }
 header nav { display:flex; flex-wrap:wrap; gap:1rem; }
 header form { margin-left:auto; }
+header form.picker { display:flex; gap:.4rem; align-items:center; }
+header form.picker label { font-weight:400; }
+header form.picker select { width:auto; max-width:18rem; }
+header form.picker + form { margin-left:0; }
 main { padding:1rem; max-width:1200px; margin:0 auto; }
 a { color:var(--info); }
 h1 { font-size:1.35rem; margin:.25rem 0 1rem; }
@@ -29,7 +33,9 @@ th { font-size:.8rem; color:var(--muted); text-transform:uppercase; letter-spaci
 label { display:block; font-weight:600; font-size:.9rem; }
 label small { font-weight:400; color:var(--muted); }
 input, select, textarea { width:100%; font:inherit; padding:.4rem; border:1px solid var(--line); border-radius:4px; background:#fff; }
-input[type=checkbox] { width:auto; }
+input[type=checkbox], input[type=radio] { width:auto; }
+fieldset { border:1px solid var(--line); border-radius:4px; margin:.75rem 0; }
+fieldset label { font-weight:400; }
 textarea { min-height:6rem; font-family:ui-monospace, SFMono-Regular, Menlo, monospace; font-size:.85rem; }
 button { font:inherit; padding:.4rem .9rem; border-radius:4px; border:1px solid var(--info); background:var(--info); color:#fff; cursor:pointer; }
 button.secondary { background:#fff; color:var(--info); }

@@ -2,8 +2,11 @@
 // playwright-core, against `wrangler dev` as `npm start` runs it and a real
 // receiver on 127.0.0.1. An operator signs in, creates a webhook with a
 // template, sends a test event and sees it delivered, finds a failed delivery,
-// sees why, and re-sends it; XSS and CSRF attempts fail. Screenshots of the
-// main pages go to .artifacts/screenshots/ (git-ignored).
+// sees why, and re-sends it; XSS and CSRF attempts fail. Then tenants, the
+// tenant picker and API keys: a webhook made under a picked tenant shows only
+// there, a key's secret shows once and stops working when revoked, and a tenant
+// is deleted. Screenshots of the main pages go to .artifacts/screenshots/
+// (git-ignored).
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -212,6 +215,117 @@ describe("admin console in a browser", () => {
 		});
 		expect(forged.status()).toBe(403);
 		expect((await api("GET", `/v1/webhooks/${webhook.id}`)).id).toBe(webhook.id);
+	});
+
+	describe("tenants, the picker and keys", () => {
+		const tenantId = `e2e-bank-${Date.now().toString(36)}`;
+		const picker = () => page.locator("#picker-tenant");
+		const pick = async (id: string) => {
+			await picker().selectOption(id);
+			await page.getByRole("button", { name: "Switch" }).click();
+		};
+
+		it("creates a tenant, picks it, and a webhook made there is listed only under that tenant", async () => {
+			await page.goto(`${hookline.url}/console/webhooks`);
+			await expect(picker().inputValue()).resolves.toBe("default");
+			await page.getByRole("link", { name: "Tenants" }).click();
+			await page.fill("#id", tenantId);
+			await page.fill("#name", "E2E Bank");
+			await page.getByRole("button", { name: "Create tenant" }).click();
+			await expect(page.locator(".alert.good").innerText()).resolves.toContain("Tenant created.");
+			await shot("tenants");
+			// Selecting the tenant in the list picks it; the choice lives in the address and survives navigation.
+			await page.locator("#tenants").getByRole("link", { name: tenantId, exact: true }).click();
+			await page.waitForURL(`${hookline.url}/console/tenants/${tenantId}/webhooks`);
+			await expect(picker().inputValue()).resolves.toBe(tenantId);
+			await page.getByRole("link", { name: "History" }).click();
+			await page.waitForURL(`${hookline.url}/console/tenants/${tenantId}/notifications`);
+			await expect(picker().inputValue()).resolves.toBe(tenantId);
+			// The picker switches to the same page of another tenant, and back.
+			await pick("default");
+			await page.waitForURL(`${hookline.url}/console/notifications`);
+			await pick(tenantId);
+			await page.waitForURL(`${hookline.url}/console/tenants/${tenantId}/notifications`);
+
+			await page.getByRole("link", { name: "Webhooks" }).click();
+			await page.getByRole("link", { name: "New webhook" }).click();
+			await page.fill("#name", "Bank-only hook");
+			await page.fill("#eventTypes", "loan.created");
+			await page.fill("#url", `${receiver.url}/ok/console-tenant`);
+			await page.getByRole("button", { name: "Create" }).click();
+			await expect(page.locator("#secret").innerText()).resolves.toMatch(/^whsec_/);
+			await page.click("text=Continue to the webhook");
+			await page.getByRole("button", { name: "Send test event" }).click();
+			await expect(page.locator(".alert.good").innerText()).resolves.toContain("Test event sent");
+			expect(new URL(page.url()).pathname).toMatch(new RegExp(`^/console/tenants/${tenantId}/webhooks/wh_`));
+			await page.locator("main").getByRole("link", { name: "History" }).click();
+			await reloadUntil("delivered");
+			expect(receiver.received.filter((r) => r.tag === "console-tenant")).toHaveLength(1);
+
+			await page.getByRole("link", { name: "Webhooks" }).click();
+			await expect(page.locator("table").innerText()).resolves.toContain("Bank-only hook");
+			const own = await api("GET", `/v1/tenants/${tenantId}/webhooks`);
+			expect(own.data?.map((w) => w.name)).toEqual(["Bank-only hook"]);
+			await pick("default");
+			await page.waitForURL(`${hookline.url}/console/webhooks`);
+			await expect(page.locator("table").innerText()).resolves.not.toContain("Bank-only hook");
+			const defaults = await api("GET", "/v1/webhooks?limit=200");
+			expect(defaults.data?.map((w) => w.name)).not.toContain("Bank-only hook");
+		});
+
+		it("creates a key, shows its secret once, revokes it, and the API then refuses the secret", async () => {
+			await page.goto(`${hookline.url}/console/tenants/${tenantId}/keys`);
+			await expect(picker().inputValue()).resolves.toBe(tenantId);
+			await page.fill("#name", "E2E reader");
+			await page.check("input[name=scopes][value=read]");
+			await page.check("input[name=owner][value=tenant]");
+			await page.getByRole("button", { name: "Create key" }).click();
+			const secret = await page.locator("#secret").innerText();
+			expect(secret).toMatch(/^hk_/);
+			await shot("key-created");
+			const bearer = { token: secret };
+			expect((await hooklineCalls.call("GET", `/v1/tenants/${tenantId}/webhooks`, undefined, bearer)).status).toBe(200);
+
+			await page.click("text=Continue to the keys");
+			const row = page.locator("#tenant-keys tr", { hasText: "E2E reader" });
+			const prefix = await row.locator("code").innerText();
+			expect(secret.startsWith(prefix)).toBe(true);
+			await page.reload();
+			await expect(row.innerText()).resolves.toContain(prefix);
+			expect(await page.locator("body").innerText()).not.toContain(secret);
+			await shot("keys");
+
+			await row.getByRole("button", { name: "Revoke" }).click();
+			await expect(page.locator(".alert.good").innerText()).resolves.toContain("Key revoked");
+			expect(await page.locator("#tenant-keys").innerText()).not.toContain("E2E reader");
+			// Revocation reaches every isolate within 10 seconds.
+			await hooklineCalls.poll(
+				"the revoked key is refused",
+				async () => {
+					const { status } = await hooklineCalls.call("GET", `/v1/tenants/${tenantId}/webhooks`, undefined, bearer);
+					return status === 401 ? status : undefined;
+				},
+				15_000,
+			);
+		});
+
+		it("deletes a tenant after confirmation, and shows why `default` cannot be deleted", async () => {
+			await page.goto(`${hookline.url}/console/tenants`);
+			await page.locator('#tenants tr:has(a[href="/console/webhooks"])').getByRole("link", { name: "Delete…" }).click();
+			await page.check("input[name=confirm]");
+			await page.getByRole("button", { name: "Delete" }).click();
+			await expect(page.locator(".alert.bad").innerText()).resolves.toContain("default tenant always exists");
+
+			await page.locator("#tenants tr", { hasText: tenantId }).getByRole("link", { name: "Delete…" }).click();
+			await page.check("input[name=confirm]");
+			await page.getByRole("button", { name: "Delete" }).click();
+			await expect(page.locator(".alert.good").innerText()).resolves.toContain("Tenant deleted");
+			expect(await page.locator("#tenants").innerText()).not.toContain(tenantId);
+			expect((await hooklineCalls.call("GET", `/v1/tenants/${tenantId}`)).status).toBe(404);
+			const gone = await page.goto(`${hookline.url}/console/tenants/${tenantId}/webhooks`);
+			expect(gone?.status()).toBe(404);
+			await expect(page.locator("main").innerText()).resolves.toContain("does not exist, or it was deleted");
+		});
 	});
 
 	it("shows the sender IPs, and signs out", async () => {

@@ -5,23 +5,8 @@ import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { apiClient } from "../../src/web/api-client";
 import { CONSOLE_MAX_BODY_BYTES } from "../../src/web/app";
-
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-
-const signIn = async (token = "test-admin-token", bindings: Env = env) => {
-	const res = await app.request(
-		"/console/login",
-		{
-			method: "POST",
-			headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
-			body: form({ token }),
-		},
-		bindings,
-	);
-	return { res, cookie: (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "" };
-};
-
-const get = (path: string, cookie: string, bindings: Env = env) => app.request(path, { headers: { cookie } }, bindings);
+import { operatorClient } from "../../src/web/operator-client";
+import { form, get, post, signIn } from "./console-session";
 
 describe("console sign-in and session", () => {
 	it("sends a visitor without a session to the sign-in page", async () => {
@@ -94,17 +79,6 @@ describe("console sign-in and session", () => {
 });
 
 describe("console limits, caching and addresses", () => {
-	const post = (path: string, cookie: string, body: string) =>
-		app.request(
-			path,
-			{
-				method: "POST",
-				headers: { cookie, origin: "http://localhost", "content-type": "application/x-www-form-urlencoded" },
-				body,
-			},
-			env,
-		);
-
 	it("refuses a body over 64 KiB with a 413 problem, signed in or not, and reads a long payload template", async () => {
 		const big = form({ token: "x".repeat(CONSOLE_MAX_BODY_BYTES) });
 		const anonymous = await post("/console/login", "", big);
@@ -143,39 +117,51 @@ describe("console limits, caching and addresses", () => {
 			expect((await get(asset, "")).headers.get("cache-control")).toBe("public, max-age=300");
 	});
 
-	it("keeps an id with / or ? in its own segment of the API's address", async () => {
+	it("keeps the tenant and an id with / or ? each in its own segment of the API's address", async () => {
 		const seen: string[] = [];
-		const client = apiClient({
-			fetch: (request) => {
-				seen.push(new URL(request.url).pathname + new URL(request.url).search);
-				return new Response(null, { status: 404 });
-			},
-			env,
-			token: "t",
-		});
-		for (const id of ["a/b", "a?limit=1", "a#b", "../../sender-ips", "%2e%2e"]) {
-			seen.length = 0;
-			await client.webhook(id);
-			await client.webhookHealth(id);
-			await client.rotateSecret(id);
-			await client.deleteWebhook(id);
-			await client.notification(id);
-			await client.resendNotification(id);
-			const segment = encodeURIComponent(id);
-			expect(seen).toEqual([
-				`/v1/webhooks/${segment}`,
-				`/v1/webhooks/${segment}/health`,
-				`/v1/webhooks/${segment}/rotate-secret`,
-				`/v1/webhooks/${segment}`,
-				`/v1/notifications/${segment}`,
-				`/v1/notifications/${segment}/resend`,
-			]);
+		const fetch = (request: Request) => {
+			seen.push(new URL(request.url).pathname + new URL(request.url).search);
+			return new Response(null, { status: 404 });
+		};
+		const operator = operatorClient({ fetch, env, token: "t" });
+		for (const tenantId of ["default", "a/b", "x?y"]) {
+			const client = apiClient({ fetch, env, token: "t", tenantId });
+			const tenant = `/v1/tenants/${encodeURIComponent(tenantId)}`;
+			for (const id of ["a/b", "a?limit=1", "a#b", "../../sender-ips", "%2e%2e"]) {
+				seen.length = 0;
+				await client.webhook(id);
+				await client.webhookHealth(id);
+				await client.rotateSecret(id);
+				await client.deleteWebhook(id);
+				await client.notification(id);
+				await client.resendNotification(id);
+				await operator.tenant(id);
+				await operator.deleteTenant(id);
+				await operator.revokeKey(id);
+				const segment = encodeURIComponent(id);
+				expect(seen).toEqual([
+					`${tenant}/webhooks/${segment}`,
+					`${tenant}/webhooks/${segment}/health`,
+					`${tenant}/webhooks/${segment}/rotate-secret`,
+					`${tenant}/webhooks/${segment}`,
+					`${tenant}/notifications/${segment}`,
+					`${tenant}/notifications/${segment}/resend`,
+					`/v1/tenants/${segment}`,
+					`/v1/tenants/${segment}`,
+					`/v1/keys/${segment}`,
+				]);
+			}
 		}
 		// A `.` or `..` segment would be resolved away by the URL parser: nothing is sent.
 		for (const id of ["..", "."]) {
 			seen.length = 0;
+			const client = apiClient({ fetch, env, token: "t", tenantId: "default" });
 			expect((await client.webhook(id)).status).toBe(404);
 			expect((await client.resendNotification(id)).status).toBe(404);
+			expect(
+				(await apiClient({ fetch, env, token: "t", tenantId: id }).listWebhooks({ limit: 1, health: false })).status,
+			).toBe(404);
+			expect((await operator.tenant(id)).status).toBe(404);
 			expect(seen).toEqual([]);
 		}
 	});

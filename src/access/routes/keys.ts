@@ -1,6 +1,6 @@
 // /v1/keys: API keys. An operator manages every key; a tenant's key sees and
 // makes only its own tenant's.
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor, PageQuery, page, pageOf } from "../../http/pagination";
 import { IdParam, json, jsonBody, newRouter, problems } from "../../http/router";
 import { authenticate } from "../authorize";
@@ -40,13 +40,22 @@ keyRoutes.openapi(
 		request: {
 			query: PageQuery.extend({
 				tenantId: TenantId.optional().openapi({ description: "Only this tenant's keys" }),
+				operatorWide: z
+					.enum(["true", "false"])
+					.optional()
+					.openapi({ description: "true: only the operator-wide keys (an operator's filter; not with tenantId)" }),
 			}),
 		},
 		responses: { 200: json(pageOf(ApiKey), "A page of keys"), ...problems(400, 401, 403, 503) },
 	}),
 	async (c) => {
-		const { limit, cursor, tenantId } = c.req.valid("query");
-		const rows = await listKeys(c.env, c.var.access.principal, { tenantId, after: decodeCursor(cursor), limit });
+		const { limit, cursor, tenantId, operatorWide } = c.req.valid("query");
+		const rows = await listKeys(c.env, c.var.access.principal, {
+			tenantId,
+			operatorWide: operatorWide === "true",
+			after: decodeCursor(cursor),
+			limit,
+		});
 		const { data, nextCursor } = page(rows, limit);
 		return c.json({ data: data.map(toApiKey), nextCursor }, 200);
 	},

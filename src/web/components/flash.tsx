@@ -10,6 +10,9 @@ const MESSAGES: Record<string, string> = {
 		"Enabled. Notifications skipped while it was disabled: filter the history by status skipped to re-send them.",
 	disabled: "Disabled.",
 	resent: "Re-sent: a new series of attempts started.",
+	"tenant-created": "Tenant created.",
+	"tenant-deleted": "Tenant deleted: its keys stop working and its deliveries stop within 10 seconds.",
+	revoked: "Key revoked: it stops working within 10 seconds.",
 };
 
 export const Flash: FC<{ ok: string | undefined; err: string | undefined }> = ({ ok, err }) => {

@@ -158,6 +158,8 @@ export const PreviewBlock: FC<{ preview?: Preview; errors?: string[] }> = ({ pre
 
 type WebhookFormProps = {
 	action: string;
+	/** Where the tenant's pages live: the previews post there. */
+	base: string;
 	values: WebhookDraft;
 	errors: FieldErrors;
 	csrf: string;
@@ -168,8 +170,8 @@ type WebhookFormProps = {
 	previewErrors?: string[];
 };
 
-export const WebhookForm: FC<WebhookFormProps> = ({ action, values, errors, csrf, id, sample, ...shown }) => (
-	<form method="post" action={action} class="card" data-preview="/console/webhooks/preview-fragment">
+export const WebhookForm: FC<WebhookFormProps> = ({ action, base, values, errors, csrf, id, sample, ...shown }) => (
+	<form method="post" action={action} class="card" data-preview={`${base}/webhooks/preview-fragment`}>
 		<Csrf token={csrf} />
 		{id && <input type="hidden" name="id" value={id} />}
 		<TargetFields values={values} errors={errors} isNew={!id} />
@@ -183,7 +185,7 @@ export const WebhookForm: FC<WebhookFormProps> = ({ action, values, errors, csrf
 		</textarea>
 		<div class="actions">
 			<button type="submit">{id ? "Save" : "Create"}</button>
-			<button type="submit" class="secondary" formaction="/console/webhooks/preview">
+			<button type="submit" class="secondary" formaction={`${base}/webhooks/preview`}>
 				Preview request
 			</button>
 		</div>

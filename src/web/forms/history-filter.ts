@@ -4,6 +4,7 @@
 // list, the bulk re-send and its count alike.
 import { Notification } from "../../history/schema";
 import type { RESENDABLE } from "../../history/status";
+import { utcTimeOf } from "./utc-time";
 
 /** Every notification status, as the API names them. */
 export const STATUSES = Notification.shape.status.options;
@@ -17,13 +18,6 @@ const isStatus = (value: string | undefined): value is Status => (STATUSES as re
 const isBulkStatus = (value: string | undefined): value is BulkStatus =>
 	(BULK_STATUSES as readonly string[]).includes(value ?? "");
 
-/** A datetime-local value, read as UTC, or a full ISO time; anything else is no bound. */
-const timeOf = (value: string | undefined) => {
-	if (!value) return undefined;
-	const ms = Date.parse(/Z|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
-	return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-};
-
 /** The filter from a query string or a posted form; empty fields and unknown statuses mean no condition. */
 export const filterOf = (params: Record<string, unknown>) => {
 	const q = (name: string) => {
@@ -35,8 +29,9 @@ export const filterOf = (params: Record<string, unknown>) => {
 		webhookId: q("webhookId"),
 		status: isStatus(status) ? status : undefined,
 		eventType: q("eventType"),
-		since: timeOf(q("since")),
-		until: timeOf(q("until")),
+		// A time that does not parse is no bound.
+		since: utcTimeOf(q("since")),
+		until: utcTimeOf(q("until")),
 	};
 };
 
@@ -47,6 +42,3 @@ export const bulkStatusOf = (status: string | undefined): BulkStatus => (isBulkS
 
 /** The filter a bulk re-send runs with. */
 export const bulkFilterOf = (filter: HistoryFilterValues) => ({ ...filter, status: bulkStatusOf(filter.status) });
-
-/** An ISO time as a datetime-local input's value (UTC, to the minute). */
-export const localInput = (iso: string | undefined) => (iso ? iso.slice(0, 16) : "");

@@ -4,9 +4,7 @@
 // validation names the field; a new webhook's values are the API's defaults.
 import { type Webhook, type WebhookFields, withDefaults } from "../../webhooks/schema";
 import type { Draft } from "../api-client";
-
-/** A posted form as hono's parseBody gives it. */
-export type FormBody = Record<string, string | File | (string | File)[]>;
+import { type FormBody, fieldOf } from "./posted";
 
 /** Fields the form may leave empty: the API then applies its default (create) or keeps the stored value (change). */
 type Blankable = "enabled" | "timeoutMs" | "maxConcurrency" | "failureThreshold" | "disableAfterHours";
@@ -16,12 +14,6 @@ export type WebhookDraft = Draft<Omit<WebhookFields, Blankable> & Partial<Pick<W
 
 /** A new webhook's form starts from the API's own defaults. */
 export const NEW_WEBHOOK: WebhookDraft = withDefaults({ name: "", eventTypes: [], url: "" });
-
-/** The text of a form field; absent or a file reads as "". */
-export const fieldOf = (form: FormBody) => (name: string) => {
-	const value = form[name];
-	return typeof value === "string" ? value : "";
-};
 
 /** A number as typed: parsed, or the text itself when it does not parse, so the API names the field. */
 const numberOrText = (raw: string) => (Number.isFinite(Number(raw)) ? Number(raw) : raw);

@@ -1,12 +1,12 @@
 // Bulk re-send: a confirmation page that states how many notifications the
 // re-send will move (the API's dry run, so the count shown is the count moved),
-// then POST /v1/notifications/resend with the same filter.
+// then POST …/notifications/resend with the same filter.
 import { Hono } from "hono";
 import { MAX_BULK_RESEND } from "../../history/resend";
 import { Csrf } from "../components/layout";
 import { bulkFilterOf, bulkStatusOf, filterOf } from "../forms/history-filter";
+import { fieldOf } from "../forms/posted";
 import { problemText } from "../forms/problem";
-import { fieldOf } from "../forms/webhook";
 import { queryOf } from "../query";
 import { page, type WebEnv } from "../render";
 
@@ -22,6 +22,7 @@ const question = (n: number, status: string) =>
 export const bulkResendPage = new Hono<WebEnv>()
 	.get("/notifications/resend", async (c) => {
 		const filter = bulkFilterOf(filterOf(c.req.query()));
+		const base = c.get("base");
 		const counted = await c.get("api").countResendable(filter);
 		const n = counted.ok ? counted.body.count : 0;
 		return page(
@@ -29,14 +30,14 @@ export const bulkResendPage = new Hono<WebEnv>()
 			"Re-send",
 			<>
 				<h1>Re-send {filter.status} notifications</h1>
-				<form method="post" action="/console/notifications/resend" class="card">
+				<form method="post" action={`${base}/notifications/resend`} class="card">
 					<Csrf token={c.get("session").csrf} />
 					{Object.entries(filter).map(([k, v]) => (v ? <input type="hidden" name={k} value={v} /> : null))}
 					{!counted.ok && <div class="alert bad">{problemText(counted.problem).join("; ")}</div>}
 					<p id="resend-count">{question(n, filter.status)}</p>
 					<div class="actions">
 						{n > 0 && <button type="submit">Re-send {n}</button>}
-						<a href={`/console/notifications?${queryOf(filter)}`}>Back</a>
+						<a href={`${base}/notifications?${queryOf(filter)}`}>Back</a>
 					</div>
 				</form>
 			</>,
@@ -59,7 +60,7 @@ export const bulkResendPage = new Hono<WebEnv>()
 			<>
 				<h1>Re-send</h1>
 				<div class={`alert ${result.ok ? "good" : "bad"}`}>{message}</div>
-				<a href="/console/notifications">Back to the history</a>
+				<a href={`${c.get("base")}/notifications`}>Back to the history</a>
 			</>,
 		);
 	});

@@ -1,6 +1,6 @@
 // A notification's page: its status and series, the request as stored at
 // send-out (bodies indented for reading), every attempt oldest first, and the
-// Re-send button (POST /v1/notifications/:id/resend).
+// Re-send button (POST …/notifications/:id/resend).
 import type { z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
@@ -13,11 +13,11 @@ import { notFound, page, redirectWithOutcome, type WebEnv } from "../render";
 
 type Detail = z.infer<typeof NotificationDetail>;
 
-const Overview: FC<{ n: Detail; csrf: string }> = ({ n, csrf }) => (
+const Overview: FC<{ n: Detail; csrf: string; base: string }> = ({ n, csrf, base }) => (
 	<div class="card">
 		<p>
 			<Badge value={n.status} /> {n.eventType} · event <code>{n.eventId}</code> · webhook{" "}
-			<a href={`/console/webhooks/${n.webhookId}`}>{n.webhookId}</a>
+			<a href={`${base}/webhooks/${n.webhookId}`}>{n.webhookId}</a>
 		</p>
 		<p class="muted">
 			Created <When at={n.createdAt} />; series {n.series} ({n.trigger}); {n.attemptCount} attempt
@@ -29,7 +29,7 @@ const Overview: FC<{ n: Detail; csrf: string }> = ({ n, csrf }) => (
 			) : null}
 			{n.lastError ? `; last error: ${n.lastError}` : ""}
 		</p>
-		<form method="post" action={`/console/notifications/${n.id}/resend`} class="actions">
+		<form method="post" action={`${base}/notifications/${n.id}/resend`} class="actions">
 			<Csrf token={csrf} />
 			<button type="submit">Re-send</button>
 		</form>
@@ -68,7 +68,7 @@ export const notificationDetailPage = new Hono<WebEnv>()
 					Notification <code>{n.id}</code>
 				</h1>
 				<Flash ok={c.req.query("ok")} err={c.req.query("err")} />
-				<Overview n={n} csrf={c.get("session").csrf} />
+				<Overview n={n} csrf={c.get("session").csrf} base={c.get("base")} />
 				<h2>Request, as stored at send-out</h2>
 				{n.request ? (
 					<pre id="request">{requestText(n.request, pretty(n.request.body, n.request.headers["content-type"]))}</pre>
@@ -83,5 +83,5 @@ export const notificationDetailPage = new Hono<WebEnv>()
 	.post("/notifications/:id/resend", async (c) => {
 		const id = c.req.param("id");
 		const result = await c.get("api").resendNotification(id);
-		return redirectWithOutcome(c, `/console/notifications/${encodeURIComponent(id)}`, result, "resent");
+		return redirectWithOutcome(c, `${c.get("base")}/notifications/${encodeURIComponent(id)}`, result, "resent");
 	});

@@ -6,8 +6,9 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import type { Notification } from "../../history/schema";
 import { Badge, When } from "../components/status";
-import { filterOf, type HistoryFilterValues, localInput, STATUSES } from "../forms/history-filter";
+import { filterOf, type HistoryFilterValues, STATUSES } from "../forms/history-filter";
 import { problemText } from "../forms/problem";
+import { localInput } from "../forms/utc-time";
 import { queryOf } from "../query";
 import { page, type WebEnv } from "../render";
 
@@ -15,11 +16,12 @@ const PAGE_SIZE = 50;
 /** The webhook menu lists this many, newest first (the API's largest page). */
 const MENU_SIZE = 200;
 
-const FilterForm: FC<{ filter: HistoryFilterValues; webhooks: { id: string; name: string }[] }> = ({
+const FilterForm: FC<{ filter: HistoryFilterValues; webhooks: { id: string; name: string }[]; base: string }> = ({
 	filter,
 	webhooks,
+	base,
 }) => (
-	<form method="get" action="/console/notifications" class="filters card">
+	<form method="get" action={`${base}/notifications`} class="filters card">
 		<div>
 			<label for="webhookId">Webhook</label>
 			<select id="webhookId" name="webhookId">
@@ -66,18 +68,22 @@ const FilterForm: FC<{ filter: HistoryFilterValues; webhooks: { id: string; name
 	</form>
 );
 
-const BulkLinks: FC<{ filter: HistoryFilterValues }> = ({ filter }) => (
+const BulkLinks: FC<{ filter: HistoryFilterValues; base: string }> = ({ filter, base }) => (
 	<div class="actions">
-		<a href={`/console/notifications/resend?${queryOf({ ...filter, status: "failed" })}`}>
+		<a href={`${base}/notifications/resend?${queryOf({ ...filter, status: "failed" })}`}>
 			Re-send the failed ones of this filter…
 		</a>
 		{filter.status === "skipped" && (
-			<a href={`/console/notifications/resend?${queryOf(filter)}`}>Re-send the skipped ones of this filter…</a>
+			<a href={`${base}/notifications/resend?${queryOf(filter)}`}>Re-send the skipped ones of this filter…</a>
 		)}
 	</div>
 );
 
-const HistoryTable: FC<{ rows: z.infer<typeof Notification>[]; names: Map<string, string> }> = ({ rows, names }) => (
+const HistoryTable: FC<{ rows: z.infer<typeof Notification>[]; names: Map<string, string>; base: string }> = ({
+	rows,
+	names,
+	base,
+}) => (
 	<div class="scroll">
 		<table>
 			<thead>
@@ -94,7 +100,7 @@ const HistoryTable: FC<{ rows: z.infer<typeof Notification>[]; names: Map<string
 				{rows.map((n) => (
 					<tr>
 						<td>
-							<a href={`/console/notifications/${n.id}`}>
+							<a href={`${base}/notifications/${n.id}`}>
 								<When at={n.createdAt} />
 							</a>
 						</td>
@@ -115,6 +121,7 @@ const HistoryTable: FC<{ rows: z.infer<typeof Notification>[]; names: Map<string
 export const notificationListPage = new Hono<WebEnv>().get("/notifications", async (c) => {
 	const filter = filterOf(c.req.query());
 	const api = c.get("api");
+	const base = c.get("base");
 	const [list, menu] = await Promise.all([
 		api.listNotifications({ ...filter, cursor: c.req.query("cursor"), limit: PAGE_SIZE }),
 		// Names for the menu and the rows; no gate is asked.
@@ -129,14 +136,14 @@ export const notificationListPage = new Hono<WebEnv>().get("/notifications", asy
 		"History",
 		<>
 			<h1>Communication history</h1>
-			<FilterForm filter={filter} webhooks={webhooks} />
+			<FilterForm filter={filter} webhooks={webhooks} base={base} />
 			{!list.ok && <div class="alert bad">{problemText(list.problem).join("; ")}</div>}
-			<BulkLinks filter={filter} />
-			<HistoryTable rows={rows} names={names} />
+			<BulkLinks filter={filter} base={base} />
+			<HistoryTable rows={rows} names={names} base={base} />
 			{list.ok && rows.length === 0 && <p class="muted">Nothing matches.</p>}
 			{nextCursor && (
 				<p>
-					<a href={`/console/notifications?${queryOf({ ...filter, cursor: nextCursor })}`}>Older</a>
+					<a href={`${base}/notifications?${queryOf({ ...filter, cursor: nextCursor })}`}>Older</a>
 				</p>
 			)}
 		</>,

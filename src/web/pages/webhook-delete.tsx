@@ -1,5 +1,5 @@
 // Deleting a webhook: a confirmation page with a box to tick, then
-// DELETE /v1/webhooks/:id. Its pending deliveries stop; its history stays.
+// DELETE …/webhooks/:id. Its pending deliveries stop; its history stays.
 import { Hono } from "hono";
 import { Csrf } from "../components/layout";
 import { problemText } from "../forms/problem";
@@ -10,12 +10,13 @@ export const webhookDeletePage = new Hono<WebEnv>()
 		const found = await c.get("api").webhook(c.req.param("id"));
 		if (!found.ok) return notFound(c, "This webhook");
 		const webhook = found.body;
+		const base = c.get("base");
 		return page(
 			c,
 			"Delete webhook",
 			<>
 				<h1>Delete “{webhook.name}”?</h1>
-				<form method="post" action={`/console/webhooks/${webhook.id}/delete`} class="card">
+				<form method="post" action={`${base}/webhooks/${webhook.id}/delete`} class="card">
 					<Csrf token={c.get("session").csrf} />
 					<p>Its pending deliveries stop (they end failed); its history stays readable.</p>
 					<label>
@@ -25,7 +26,7 @@ export const webhookDeletePage = new Hono<WebEnv>()
 						<button type="submit" class="danger">
 							Delete
 						</button>
-						<a href={`/console/webhooks/${webhook.id}`}>Cancel</a>
+						<a href={`${base}/webhooks/${webhook.id}`}>Cancel</a>
 					</div>
 				</form>
 			</>,
@@ -34,13 +35,14 @@ export const webhookDeletePage = new Hono<WebEnv>()
 	.post("/webhooks/:id/delete", async (c) => {
 		const form = await c.req.parseBody();
 		const id = c.req.param("id");
+		const base = c.get("base");
 		// The box is required in the page; a post without it (no browser check) asks again.
-		if (form.confirm !== "on") return c.redirect(`/console/webhooks/${id}/delete`, 303);
+		if (form.confirm !== "on") return c.redirect(`${base}/webhooks/${encodeURIComponent(id)}/delete`, 303);
 		const result = await c.get("api").deleteWebhook(id);
 		if (!result.ok)
 			return c.redirect(
-				`/console/webhooks/${encodeURIComponent(id)}?err=${encodeURIComponent(problemText(result.problem).join("; "))}`,
+				`${base}/webhooks/${encodeURIComponent(id)}?err=${encodeURIComponent(problemText(result.problem).join("; "))}`,
 				303,
 			);
-		return c.redirect("/console/webhooks", 303);
+		return c.redirect(`${base}/webhooks`, 303);
 	});

@@ -1,6 +1,6 @@
-// A webhook's page: its state and endpoint health (GET /v1/webhooks/:id/health),
+// A webhook's page: its state and endpoint health (GET …/webhooks/:id/health),
 // its actions (history, test event, enable or disable, rotate the secret,
-// delete), and its settings form, saved with PATCH /v1/webhooks/:id.
+// delete), and its settings form, saved with PATCH …/webhooks/:id.
 import { Hono } from "hono";
 import type { Child, FC } from "hono/jsx";
 import type { Webhook, WebhookHealth } from "../../webhooks/schema";
@@ -14,7 +14,7 @@ import { fromForm, valuesOf, type WebhookDraft } from "../forms/webhook";
 import { notFound, page, redirectWithOutcome, type WebContext, type WebEnv } from "../render";
 import { secretPage } from "./webhook-secret";
 
-const pathOf = (id: string) => `/console/webhooks/${encodeURIComponent(id)}`;
+const pathOf = (c: WebContext, id: string) => `${c.get("base")}/webhooks/${encodeURIComponent(id)}`;
 
 /** The last hour and the paused backlog, as the API's health answer has them. */
 const HealthLine: FC<{ health: WebhookHealth }> = ({ health }) => (
@@ -36,10 +36,11 @@ const ActionButton: FC<{ action: string; csrf: string; label: string }> = ({ act
 	</form>
 );
 
-const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: string }> = ({
+const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: string; base: string }> = ({
 	webhook,
 	health,
 	csrf,
+	base,
 }) => (
 	<div class="card">
 		<p>
@@ -53,15 +54,15 @@ const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: s
 		)}
 		{health && <HealthLine health={health} />}
 		<div class="actions">
-			<a href={`/console/notifications?webhookId=${webhook.id}`}>History</a>
-			<ActionButton action={`/console/webhooks/${webhook.id}/test`} csrf={csrf} label="Send test event" />
+			<a href={`${base}/notifications?webhookId=${webhook.id}`}>History</a>
+			<ActionButton action={`${base}/webhooks/${webhook.id}/test`} csrf={csrf} label="Send test event" />
 			<ActionButton
-				action={`/console/webhooks/${webhook.id}/${webhook.enabled ? "disable" : "enable"}`}
+				action={`${base}/webhooks/${webhook.id}/${webhook.enabled ? "disable" : "enable"}`}
 				csrf={csrf}
 				label={webhook.enabled ? "Disable" : "Enable"}
 			/>
-			<ActionButton action={`/console/webhooks/${webhook.id}/rotate`} csrf={csrf} label="Rotate secret" />
-			<a href={`/console/webhooks/${webhook.id}/delete`}>Delete…</a>
+			<ActionButton action={`${base}/webhooks/${webhook.id}/rotate`} csrf={csrf} label="Rotate secret" />
+			<a href={`${base}/webhooks/${webhook.id}/delete`}>Delete…</a>
 		</div>
 	</div>
 );
@@ -70,20 +71,22 @@ type WebhookPageProps = {
 	webhook: Webhook;
 	health: WebhookHealth | undefined;
 	csrf: string;
+	base: string;
 	/** What the operator typed, when the API refused it; else the stored settings. */
 	values?: WebhookDraft;
 	errors?: FieldErrors;
 	notice?: Child;
 };
 
-const WebhookPage: FC<WebhookPageProps> = ({ webhook, health, csrf, values, errors = {}, notice }) => (
+const WebhookPage: FC<WebhookPageProps> = ({ webhook, health, csrf, base, values, errors = {}, notice }) => (
 	<>
 		<h1>{webhook.name}</h1>
 		{notice}
-		<Summary webhook={webhook} health={health} csrf={csrf} />
+		<Summary webhook={webhook} health={health} csrf={csrf} base={base} />
 		<h2>Settings</h2>
 		<WebhookForm
-			action={`/console/webhooks/${webhook.id}`}
+			action={`${base}/webhooks/${webhook.id}`}
+			base={base}
 			values={values ?? valuesOf(webhook)}
 			errors={errors}
 			csrf={csrf}
@@ -115,6 +118,7 @@ export const webhookDetailPage = new Hono<WebEnv>()
 				webhook={webhook}
 				health={await healthOf(c, webhook.id)}
 				csrf={c.get("session").csrf}
+				base={c.get("base")}
 				notice={<Flash ok={c.req.query("ok")} err={c.req.query("err")} />}
 			/>,
 		);
@@ -124,7 +128,7 @@ export const webhookDetailPage = new Hono<WebEnv>()
 		if (!webhook) return notFound(c, "This webhook");
 		const values = fromForm(await c.req.parseBody());
 		const saved = await c.get("api").changeWebhook(webhook.id, values);
-		if (saved.ok) return c.redirect(`${pathOf(webhook.id)}?ok=saved`, 303);
+		if (saved.ok) return c.redirect(`${pathOf(c, webhook.id)}?ok=saved`, 303);
 		return page(
 			c,
 			webhook.name,
@@ -132,6 +136,7 @@ export const webhookDetailPage = new Hono<WebEnv>()
 				webhook={webhook}
 				health={await healthOf(c, webhook.id)}
 				csrf={c.get("session").csrf}
+				base={c.get("base")}
 				values={values}
 				errors={errorsByField(saved.problem)}
 				notice={<div class="alert bad">{saved.problem.detail ?? "Not saved."}</div>}
@@ -141,22 +146,22 @@ export const webhookDetailPage = new Hono<WebEnv>()
 	})
 	.post("/webhooks/:id/test", async (c) => {
 		const id = c.req.param("id");
-		return redirectWithOutcome(c, pathOf(id), await c.get("api").sendTestEvent(id), "test");
+		return redirectWithOutcome(c, pathOf(c, id), await c.get("api").sendTestEvent(id), "test");
 	})
 	.post("/webhooks/:id/enable", async (c) => {
 		const id = c.req.param("id");
 		// Skipped notifications are re-sent from the history, where the operator sees which.
 		const enabled = await c.get("api").enableWebhook(id, { resendSkipped: false });
-		return redirectWithOutcome(c, pathOf(id), enabled, "enabled");
+		return redirectWithOutcome(c, pathOf(c, id), enabled, "enabled");
 	})
 	.post("/webhooks/:id/disable", async (c) => {
 		const id = c.req.param("id");
-		return redirectWithOutcome(c, pathOf(id), await c.get("api").changeWebhook(id, { enabled: false }), "disabled");
+		return redirectWithOutcome(c, pathOf(c, id), await c.get("api").changeWebhook(id, { enabled: false }), "disabled");
 	})
 	.post("/webhooks/:id/rotate", async (c) => {
 		const webhook = await findWebhook(c);
 		if (!webhook) return notFound(c, "This webhook");
 		const rotated = await c.get("api").rotateSecret(webhook.id);
-		if (!rotated.ok) return redirectWithOutcome(c, pathOf(webhook.id), rotated, "rotated");
+		if (!rotated.ok) return redirectWithOutcome(c, pathOf(c, webhook.id), rotated, "rotated");
 		return secretPage(c, webhook, rotated.body.secret, "Secret rotated");
 	});

@@ -1,11 +1,12 @@
 // A new webhook, and the preview of any webhook form (new or a webhook's
-// settings): the form, its creation through POST /v1/webhooks with the API's
+// settings): the form, its creation through POST …/webhooks with the API's
 // errors under the fields, and the request a sample event would produce,
 // whole-page (no script) or as the fragment the live preview swaps in.
 import { Hono } from "hono";
 import { PreviewBlock, WebhookForm } from "../components/webhook-form";
+import { type FormBody, fieldOf } from "../forms/posted";
 import { errorsByField, problemText } from "../forms/problem";
-import { type FormBody, fieldOf, fromForm, NEW_WEBHOOK } from "../forms/webhook";
+import { fromForm, NEW_WEBHOOK } from "../forms/webhook";
 import { page, type WebContext, type WebEnv } from "../render";
 import { secretPage } from "./webhook-secret";
 
@@ -39,7 +40,8 @@ export const webhookFormPage = new Hono<WebEnv>()
 			<>
 				<h1>New webhook</h1>
 				<WebhookForm
-					action="/console/webhooks"
+					action={`${c.get("base")}/webhooks`}
+					base={c.get("base")}
 					values={NEW_WEBHOOK}
 					errors={{}}
 					csrf={c.get("session").csrf}
@@ -62,7 +64,8 @@ export const webhookFormPage = new Hono<WebEnv>()
 					{created.problem.detail ?? "The webhook was not created."}
 				</div>
 				<WebhookForm
-					action="/console/webhooks"
+					action={`${c.get("base")}/webhooks`}
+					base={c.get("base")}
 					values={values}
 					errors={errorsByField(created.problem)}
 					csrf={c.get("session").csrf}
@@ -86,7 +89,8 @@ export const webhookFormPage = new Hono<WebEnv>()
 			<>
 				<h1>{title}</h1>
 				<WebhookForm
-					action={id ? `/console/webhooks/${id}` : "/console/webhooks"}
+					action={`${c.get("base")}/webhooks${id ? `/${id}` : ""}`}
+					base={c.get("base")}
 					values={values}
 					errors={result && !result.ok ? errorsByField(result.problem) : {}}
 					csrf={c.get("session").csrf}

@@ -11,10 +11,14 @@ import { page, type WebEnv } from "../render";
 
 const PAGE_SIZE = 50;
 
-const WebhookRow: FC<{ webhook: z.infer<typeof WebhookListed>; hourly: Hourly }> = ({ webhook: w, hourly }) => (
+const WebhookRow: FC<{ webhook: z.infer<typeof WebhookListed>; hourly: Hourly; base: string }> = ({
+	webhook: w,
+	hourly,
+	base,
+}) => (
 	<tr>
 		<td>
-			<a href={`/console/webhooks/${w.id}`}>{w.name}</a>
+			<a href={`${base}/webhooks/${w.id}`}>{w.name}</a>
 		</td>
 		<td class="optional">
 			<code>{w.url}</code>
@@ -34,8 +38,9 @@ const WebhookRow: FC<{ webhook: z.infer<typeof WebhookListed>; hourly: Hourly }>
 
 export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => {
 	const list = await c.get("api").listWebhooks({ limit: PAGE_SIZE, health: true, cursor: c.req.query("cursor") });
-	if (!list.ok) throw new Error(`GET /v1/webhooks answered ${list.status}`);
+	if (!list.ok) throw new Error(`GET …/webhooks answered ${list.status}`);
 	const { data, nextCursor } = list.body;
+	const base = c.get("base");
 	const charts = await Promise.all(data.map((w) => hourlyAttempts(c.env, w.id)));
 	return page(
 		c,
@@ -43,7 +48,7 @@ export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => 
 		<>
 			<div class="actions">
 				<h1>Webhooks</h1>
-				<a href="/console/webhooks/new">New webhook</a>
+				<a href={`${base}/webhooks/new`}>New webhook</a>
 			</div>
 			<div class="scroll">
 				<table>
@@ -60,7 +65,7 @@ export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => 
 					</thead>
 					<tbody>
 						{data.map((w, i) => (
-							<WebhookRow webhook={w} hourly={charts[i] ?? []} />
+							<WebhookRow webhook={w} hourly={charts[i] ?? []} base={base} />
 						))}
 					</tbody>
 				</table>
@@ -68,7 +73,7 @@ export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => 
 			{data.length === 0 && <p class="muted">No webhooks yet.</p>}
 			{nextCursor && (
 				<p>
-					<a href={`/console/webhooks?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>
+					<a href={`${base}/webhooks?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>
 				</p>
 			)}
 		</>,

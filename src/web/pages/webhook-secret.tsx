@@ -13,7 +13,7 @@ export const secretPage = (c: WebContext, webhook: { id: string; name: string },
 				{secret}
 			</p>
 			<p>
-				<a href={`/console/webhooks/${webhook.id}`}>Continue to the webhook</a>
+				<a href={`${c.get("base")}/webhooks/${webhook.id}`}>Continue to the webhook</a>
 			</p>
 		</>,
 	);

@@ -1,0 +1,98 @@
+// The end of `npm run bench`: each target judged `met` or `MISS` (a MISS does
+// not change the exit code), the full result written to
+// .artifacts/bench/bench-<time>.json, and a summary printed.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeStateRoot, root } from "./lib.ts";
+import type { LoadResult } from "./load.ts";
+
+type CatalogReads = { catalogReads: number; eventsIngested: number; catalogReadsPerEvent: number };
+
+export type BenchResult = {
+	ceilings: {
+		noop: LoadResult;
+		rawFetch: LoadResult;
+		pipeline: { ratePerSecond: number; latencyMs: { p50: number; p99: number } };
+	};
+	ingest: LoadResult & CatalogReads;
+	/** Absent when BENCH_TENANTS=0. */
+	tenants?: LoadResult & CatalogReads & { tenants: number; ofSingleWebhookIngest: number; auth: string };
+	peakDeliveriesPerSecond: number;
+	endToEnd: {
+		ratePerSecond: number;
+		latencyMs: { p50: number; p99: number };
+		lost: number;
+		duplicates: number;
+		costPerDelivery: { queueMessages: number; durableObjectCalls: number; d1WriteStatements: number };
+	};
+	fanOut: { webhooks: number; allArrivedMs: number };
+	catalogReadsWithDeliveries: CatalogReads;
+	[more: string]: unknown;
+};
+
+const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
+
+export const targetsOf = (result: BenchResult) => {
+	const { ceilings, ingest, tenants, endToEnd: e2e } = result;
+	const ingestOfNoop = ingest.requestsPerSecond / ceilings.noop.requestsPerSecond;
+	const deliveriesOfRawFetch = result.peakDeliveriesPerSecond / ceilings.rawFetch.requestsPerSecond;
+	const cost = e2e.costPerDelivery;
+	return [
+		["ingest ≥ 60 % of no-op", ingestOfNoop >= 0.6, percent(ingestOfNoop)],
+		...(tenants
+			? ([
+					[
+						`${tenants.tenants} tenants ingest ≥ 90 % of one-webhook`,
+						tenants.ofSingleWebhookIngest >= 0.9,
+						percent(tenants.ofSingleWebhookIngest),
+					],
+				] as const)
+			: []),
+		["deliveries ≥ 50 % of raw-fetch", deliveriesOfRawFetch >= 0.5, percent(deliveriesOfRawFetch)],
+		["ingest→arrival p50 ≤ 50 ms at half peak", e2e.latencyMs.p50 <= 50, `${e2e.latencyMs.p50} ms`],
+		["ingest→arrival p99 ≤ 500 ms at half peak", e2e.latencyMs.p99 <= 500, `${e2e.latencyMs.p99} ms`],
+		["≤ 1 queue message / delivery", cost.queueMessages <= 1, cost.queueMessages.toFixed(2)],
+		["≤ 1 DO call / delivery", cost.durableObjectCalls <= 1, cost.durableObjectCalls.toFixed(2)],
+		["≤ 2 D1 writes / delivery", cost.d1WriteStatements <= 2, cost.d1WriteStatements.toFixed(2)],
+		["0 lost, 0 duplicates", e2e.lost === 0 && e2e.duplicates === 0, `${e2e.lost} lost, ${e2e.duplicates} duplicates`],
+	] as const;
+};
+
+const readsLine = (name: string, r: CatalogReads) =>
+	`${name} ${r.catalogReads} for ${r.eventsIngested} events (${r.catalogReadsPerEvent.toFixed(4)} per event)`;
+
+/** Writes the result file and prints the summary; answers the file's path. */
+export const report = (result: BenchResult, started: number) => {
+	const targets = targetsOf(result);
+	Object.assign(result, {
+		ratios: {
+			ingestOfNoop: result.ingest.requestsPerSecond / result.ceilings.noop.requestsPerSecond,
+			deliveriesOfRawFetch: result.peakDeliveriesPerSecond / result.ceilings.rawFetch.requestsPerSecond,
+			...(result.tenants ? { tenantsOfSingleWebhookIngest: result.tenants.ofSingleWebhookIngest } : {}),
+		},
+		targets: Object.fromEntries(targets.map(([name, met, value]) => [name, { met, value }])),
+	});
+	const dir = join(root, ".artifacts", "bench");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+	writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+	const { ceilings, tenants } = result;
+	console.log("\nHookline benchmark (loopback, local workerd via unstable_startWorker, inspector off)");
+	console.log(`  ${describeStateRoot()}`);
+	console.log(`  no-op ceiling        ${ceilings.noop.requestsPerSecond.toFixed(0)} req/s`);
+	console.log(`  raw-fetch ceiling    ${ceilings.rawFetch.requestsPerSecond.toFixed(0)} req/s`);
+	console.log(
+		`  pipeline ceiling     p50 ${ceilings.pipeline.latencyMs.p50} ms, p99 ${ceilings.pipeline.latencyMs.p99} ms at the same ${result.endToEnd.ratePerSecond}/s`,
+	);
+	console.log(
+		`  ingest               ${result.ingest.requestsPerSecond.toFixed(0)} events/s with one tenant's key${tenants ? `; ${tenants.requestsPerSecond.toFixed(0)} over ${tenants.tenants} tenants (${tenants.auth})` : ""}`,
+	);
+	for (const [name, met, value] of targets) console.log(`  ${met ? "met " : "MISS"}  ${name.padEnd(42)} ${value}`);
+	console.log(`  fan-out to ${result.fanOut.webhooks}        ${result.fanOut.allArrivedMs} ms`);
+	console.log(`  catalog reads        ${readsLine("ingest", result.ingest)}`);
+	if (tenants) console.log(`                       ${readsLine("tenants", tenants)}`);
+	console.log(`                       ${readsLine("phases 4 to 7", result.catalogReadsWithDeliveries)}`);
+	console.log(`\n  result: ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+	return file;
+};
