@@ -18,7 +18,7 @@ const PEAK_INGEST = Number(process.env.BENCH_PEAK_INGEST ?? 804);
 const d1 = (persist: string, args: string[]) => {
 	const result = spawnSync(
 		join(root, "node_modules", ".bin", "wrangler"),
-		["d1", "execute", "DB", "--local", "--persist-to", persist, "--json", ...args],
+		["d1", "execute", "SHARD_A", "--local", "--persist-to", persist, "--json", ...args],
 		{ cwd: root, encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } },
 	);
 	if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);

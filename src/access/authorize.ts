@@ -10,6 +10,7 @@ import type { Scope } from "../db/catalog";
 import { DEFAULT_SHARD, shardEnv } from "../db/shards";
 import { ProblemError } from "../http/problem";
 import type { AppEnv } from "../http/router";
+import type { WaitUntil } from "./cache";
 import { keyByHash, noteKeyUsed, shardOfTenant } from "./lookup";
 import { type Access, DEFAULT_TENANT, hasScope, isOperator, type Principal } from "./principal";
 import { hashOfSecret, isKeySecret } from "./secrets";
@@ -42,6 +43,16 @@ const anyMatches = async (candidate: ArrayBuffer, tokens: string[]) => {
 export const isAdminToken = async (config: { adminTokens: string[] }, token: string) =>
 	anyMatches(await digest(token), config.adminTokens);
 
+/** The request's waitUntil, for refreshing a cache after the answer; none when called without an execution context. */
+const waitUntilOf = (c: Context): WaitUntil | undefined => {
+	try {
+		const ctx = c.executionCtx;
+		return (promise) => ctx.waitUntil(promise);
+	} catch {
+		return undefined;
+	}
+};
+
 const bearerOf = (c: Context) => /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
 
 /** The caller behind the bearer secret, or a 401 (503 while a required secret is missing). */
@@ -54,7 +65,7 @@ export const principalOf = async (c: Context<AppEnv>): Promise<Principal> => {
 	const secret = bearerOf(c);
 	if (!secret) throw new ProblemError(401, "Send `Authorization: Bearer <secret>` with an API key or a token.");
 	if (isKeySecret(secret)) {
-		const key = await keyByHash(c.env, await hashOfSecret(secret));
+		const key = await keyByHash(c.env, await hashOfSecret(secret), waitUntilOf(c));
 		if (!key || (key.expiresAt !== null && key.expiresAt <= Date.now())) {
 			throw new ProblemError(401, "The API key is not known, revoked or expired.");
 		}
@@ -96,7 +107,7 @@ export const authorize = (scope?: Scope): MiddlewareHandler<AppEnv> =>
 			throw new ProblemError(403, `${principal.label} belongs to another tenant than ${named}.`);
 		}
 		const tenantId = named ?? principal.tenantId ?? DEFAULT_TENANT;
-		const shard = await shardOfTenant(c.env, tenantId);
+		const shard = await shardOfTenant(c.env, tenantId, waitUntilOf(c));
 		if (shard === null) throw new ProblemError(404, `No tenant ${tenantId}.`);
 		c.set("access", { principal, tenantId, shard: shardEnv(c.env, shard) } satisfies Access);
 		await next();

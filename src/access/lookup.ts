@@ -1,18 +1,18 @@
-// Keys and tenants as the request path sees them, read from the catalog at
-// most once per CACHE_MS per isolate: checking a key costs ingest no D1 read
-// per request. A revocation, an expiry or a deleted tenant therefore takes
-// effect everywhere within CACHE_MS (and at once in the isolate that made it);
-// the contract allows 10 seconds.
+// Keys and tenants as the request path sees them, from per-isolate caches
+// (./cache.ts): checking a key or a tenant costs a request no D1 read. A key is
+// read by its hash; the tenants come as one directory of every live tenant and
+// its shard, read whole, so a platform with a thousand tenants costs one
+// catalog read per FRESH_MS, not one per tenant. A revocation, an expiry or a
+// deleted tenant takes effect everywhere within STALE_MS (and at once in the
+// isolate that made it); the contract allows 10 seconds.
 import { and, eq, isNull } from "drizzle-orm";
 import { catalog } from "../db";
 import { type ApiKeyRow, apiKeys, type Scope, tenants } from "../db/catalog";
 import { count } from "../metrics";
+import { refreshingCache, type WaitUntil } from "./cache";
 
-export const CACHE_MS = 5_000;
 /** lastUsedAt is written at most this often per key (and isolate). */
 const LAST_USED_EVERY_MS = 60_000;
-/** Past this many entries a cache starts over, so unknown secrets cannot grow it without bound. */
-const MAX_ENTRIES = 10_000;
 
 export type KeyEntry = {
 	id: string;
@@ -22,31 +22,12 @@ export type KeyEntry = {
 	lastUsedAt: number | null;
 };
 
-type Cached<T> = { value: T; until: number };
-
-const cacheOf = <T>() => {
-	const entries = new Map<string, Cached<T>>();
-	return {
-		async get(key: string, load: () => Promise<T>, now = Date.now()) {
-			const hit = entries.get(key);
-			if (hit && hit.until > now) return hit.value;
-			const value = await load();
-			if (entries.size >= MAX_ENTRIES) entries.clear();
-			entries.set(key, { value, until: now + CACHE_MS });
-			return value;
-		},
-		forget(key: string) {
-			entries.delete(key);
-		},
-		clear() {
-			entries.clear();
-		},
-	};
-};
-
-const keysByHash = cacheOf<KeyEntry | null>();
-/** A live tenant's shard; null for an unknown or deleted tenant. */
-const tenantShards = cacheOf<string | null>();
+const keysByHash = refreshingCache<KeyEntry | null>();
+/** Every live tenant's shard, under one entry. */
+const directory = refreshingCache<Map<string, string>>();
+/** Tenants the directory did not have when asked: created since it was read, or unknown (null). */
+const outsideDirectory = refreshingCache<string | null>();
+const DIRECTORY = "tenants";
 
 const toEntry = (row: ApiKeyRow): KeyEntry => ({
 	id: row.id,
@@ -56,31 +37,55 @@ const toEntry = (row: ApiKeyRow): KeyEntry => ({
 	lastUsedAt: row.lastUsedAt,
 });
 
-/** The live key with this secret hash (revoked keys read as unknown), from the cache when fresh. */
-export const keyByHash = (env: Env, hash: string) =>
-	keysByHash.get(hash, async () => {
-		count("catalogReads");
-		const row = await catalog(env).query.apiKeys.findFirst({
-			where: and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)),
-		});
-		return row ? toEntry(row) : null;
-	});
+/** The live key with this secret hash (revoked keys read as unknown). */
+export const keyByHash = (env: Env, hash: string, waitUntil?: WaitUntil) =>
+	keysByHash.get(
+		hash,
+		async () => {
+			count("catalogReads");
+			const row = await catalog(env).query.apiKeys.findFirst({
+				where: and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)),
+			});
+			return row ? toEntry(row) : null;
+		},
+		waitUntil,
+	);
 
-/** A revoked key is forgotten here at once; other isolates drop it within CACHE_MS. */
+/** A revoked key is forgotten here at once; other isolates drop it within STALE_MS. */
 export const forgetKey = (hash: string) => keysByHash.forget(hash);
 
-/** The shard of a tenant that exists and is not deleted (null otherwise), from the cache when fresh. */
-export const shardOfTenant = (env: Env, tenantId: string) =>
-	tenantShards.get(tenantId, async () => {
-		count("catalogReads");
-		const row = await catalog(env).query.tenants.findFirst({
-			columns: { shard: true },
-			where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
-		});
-		return row?.shard ?? null;
-	});
+const readDirectory = async (env: Env) => {
+	count("catalogReads");
+	const rows = await catalog(env)
+		.select({ id: tenants.id, shard: tenants.shard })
+		.from(tenants)
+		.where(isNull(tenants.deletedAt));
+	return new Map(rows.map((row) => [row.id, row.shard]));
+};
 
-export const forgetTenant = (tenantId: string) => tenantShards.forget(tenantId);
+/** The shard of a tenant that exists and is not deleted; null for an unknown or deleted one. */
+export const shardOfTenant = async (env: Env, tenantId: string, waitUntil?: WaitUntil) => {
+	const shard = (await directory.get(DIRECTORY, () => readDirectory(env), waitUntil)).get(tenantId);
+	if (shard !== undefined) return shard;
+	return outsideDirectory.get(
+		tenantId,
+		async () => {
+			count("catalogReads");
+			const row = await catalog(env).query.tenants.findFirst({
+				columns: { shard: true },
+				where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
+			});
+			return row?.shard ?? null;
+		},
+		waitUntil,
+	);
+};
+
+/** This isolate created or deleted a tenant: its caches know at once; other isolates within STALE_MS. */
+export const forgetTenant = (tenantId: string) => {
+	directory.forget(DIRECTORY);
+	outsideDirectory.forget(tenantId);
+};
 
 /** Records that a key was used, at most once a minute: a write after the answer, never a read before it. */
 export const noteKeyUsed = (env: Env, key: KeyEntry, waitUntil: (p: Promise<unknown>) => void, now = Date.now()) => {
@@ -101,5 +106,6 @@ export const noteKeyUsed = (env: Env, key: KeyEntry, waitUntil: (p: Promise<unkn
 /** For tests that change the catalog behind the cache's back. */
 export const clearAccessCaches = () => {
 	keysByHash.clear();
-	tenantShards.clear();
+	directory.clear();
+	outsideDirectory.clear();
 };
