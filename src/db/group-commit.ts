@@ -118,5 +118,16 @@ export class GroupCommit {
 	}
 }
 
-/** The isolate's group commit for ingests. */
-export const ingestCommits = new GroupCommit(isUniqueViolation);
+/**
+ * The isolate's group commit for ingests into one database: one per shard, so
+ * a round never carries one shard's ingest into another's batch.
+ */
+const commitsByDatabase = new WeakMap<D1Database, GroupCommit>();
+export const ingestCommitsOf = (db: D1Database) => {
+	let commits = commitsByDatabase.get(db);
+	if (!commits) {
+		commits = new GroupCommit(isUniqueViolation);
+		commitsByDatabase.set(db, commits);
+	}
+	return commits;
+};

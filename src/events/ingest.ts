@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { encodeTime } from "ulid";
 import { database, isUniqueViolation } from "../db";
-import { ingestCommits } from "../db/group-commit";
+import { ingestCommitsOf } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
 import { newId } from "../ids";
@@ -104,7 +104,7 @@ export const ingestEvent = async (
 	let created: { id: string; status: string }[];
 	try {
 		const results = (await (waitUntil
-			? ingestCommits.batch(env.DB, statements, waitUntil)
+			? ingestCommitsOf(env.DB).batch(env.DB, statements, waitUntil)
 			: env.DB.batch(statements))) as D1Result<{ id: string; status: string }>[];
 		created = results[key ? 1 : 0]?.results ?? [];
 		if (!waitUntil) count("d1Batches");

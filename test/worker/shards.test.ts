@@ -121,6 +121,37 @@ describe("a tenant on each shard", () => {
 		}
 	});
 
+	it("keeps concurrent ingests of both shards apart (one group commit per shard)", async () => {
+		const tenants = [...(await tenantOnEachShard())];
+		const type = uniqueTag("race.both");
+		for (const [, tenant] of tenants)
+			await createWebhook(
+				{ eventTypes: [type], url: `${worker.RECEIVER_URL}/ok/${uniqueTag("race")}` },
+				{ token: tenant.token },
+			);
+		const answers = await Promise.all(
+			Array.from({ length: 40 }, async (_, i) => {
+				const [shard, tenant] = tenants[i % 2] as [string, { id: string; token: string }];
+				const res = await api("/v1/events", { method: "POST", token: tenant.token, body: { type, data: { i } } });
+				return {
+					shard,
+					tenant: tenant.id,
+					status: res.status,
+					body: (await res.json()) as { id: string; notifications: number },
+				};
+			}),
+		);
+		for (const a of answers) {
+			expect(a.status).toBe(202);
+			expect(a.body.notifications).toBe(1);
+			const row = await shardEnv(worker, a.shard)
+				.DB.prepare("select tenant_id t from events where tenant_id = ? and id = ?")
+				.bind(a.tenant, a.body.id)
+				.first<{ t: string }>();
+			expect(row?.t).toBe(a.tenant);
+		}
+	});
+
 	it("re-sends, sweeps and reseals on both shards", async () => {
 		const tenants = await tenantOnEachShard();
 		const seeded = [];
