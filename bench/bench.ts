@@ -55,7 +55,12 @@ const main = async () => {
 		const ingest = await ingestPhase(receiver.url);
 		log(`  ${((100 * ingest.requestsPerSecond) / noop.requestsPerSecond).toFixed(0)} % of no-op`);
 		if (ONLY === "ingest") return;
-		const tenants = TENANTS > 0 ? await tenantsPhase(receiver.url, ingest.requestsPerSecond) : undefined;
+		const tenants = TENANTS > 0 ? await tenantsPhase(receiver.url, ingest.requestsPerSecond, 1) : undefined;
+		const tenantsTwoShards = TENANTS > 0 ? await tenantsPhase(receiver.url, ingest.requestsPerSecond, 2) : undefined;
+		if (tenants && tenantsTwoShards)
+			log(
+				`  two shards: ${((100 * tenantsTwoShards.requestsPerSecond) / tenants.requestsPerSecond).toFixed(0)} % of the same load on one shard`,
+			);
 		if (ONLY === "tenants") return;
 
 		const deliveries = await deliveryPhases({
@@ -75,6 +80,7 @@ const main = async () => {
 			ceilings: { noop, rawFetch, pipeline },
 			ingest,
 			...(tenants ? { tenants } : {}),
+			...(tenantsTwoShards ? { tenantsTwoShards } : {}),
 			...deliveries,
 		};
 		report(result, started);

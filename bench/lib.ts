@@ -195,12 +195,12 @@ export const BENCH_VARS = {
  * applied, from `configPath`; `api` calls it with the admin token and throws
  * on an answer that is not 2xx.
  */
-export const startHookline = async (configPath: string) => {
+export const startHookline = async (configPath: string, vars: Record<string, string> = {}) => {
 	const state = benchState("hookline-bench-");
 	migrateLocal(state);
 	const worker = await startInProcess(configPath, {
 		persist: state,
-		vars: BENCH_VARS,
+		vars: { ...BENCH_VARS, ...vars },
 	});
 	const api = async (method: string, path: string, body?: unknown) => {
 		const res = await fetch(`${worker.url}${path}`, {

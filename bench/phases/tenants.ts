@@ -63,12 +63,18 @@ const createTenants = async (hookline: Hookline, receiverUrl: string) => {
 	return { headers, setupSeconds: (Date.now() - started) / 1000 };
 };
 
-export const tenantsPhase = async (receiverUrl: string, singleWebhookIngest: number) => {
+/**
+ * `shards: 1` puts every tenant on one shard, as the one-webhook phase's tenant
+ * is (SHARDS_CLOSED=SHARD_A: `bench` and the rest all land on SHARD_B), so the
+ * figure compares the fan-out alone; `shards: 2` spreads them over both, the
+ * local default, to compare two shards with one.
+ */
+export const tenantsPhase = async (receiverUrl: string, singleWebhookIngest: number, shards: 1 | 2 = 1) => {
 	log(
-		`tenants: ${TENANTS} tenants × ${WEBHOOKS_PER_TENANT} webhooks, created through the API ${SETUP_CONNECTIONS} at a time (queue consumers off)…`,
+		`tenants: ${TENANTS} tenants × ${WEBHOOKS_PER_TENANT} webhooks on ${shards === 1 ? "one shard" : "two shards"}, created through the API ${SETUP_CONNECTIONS} at a time (queue consumers off)…`,
 	);
 	const config = withoutConsumers("tenants");
-	const hookline = await startHookline(config.path);
+	const hookline = await startHookline(config.path, shards === 1 ? { SHARDS_CLOSED: "SHARD_A" } : {});
 	try {
 		const { headers, setupSeconds } = await createTenants(hookline, receiverUrl);
 		const bodies = Array.from({ length: WEBHOOKS_PER_TENANT }, (_, k) =>
@@ -111,6 +117,7 @@ export const tenantsPhase = async (receiverUrl: string, singleWebhookIngest: num
 		if (Math.abs(notificationsPerEvent - 1) > 0.01) log("  each event should have matched exactly one webhook");
 		return {
 			tenants: TENANTS,
+			shards,
 			webhooksPerTenant: WEBHOOKS_PER_TENANT,
 			auth: AUTH,
 			setupSeconds,
