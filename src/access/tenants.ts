@@ -14,6 +14,7 @@ import { gateOf } from "../gate";
 import { failOpenOfTenant } from "../history/transitions";
 import { ProblemError, validationProblem } from "../http/problem";
 import { ulidOf } from "../ids";
+import { dropTenantFilters } from "../webhooks/filters";
 import { forgetKey, forgetTenant } from "./lookup";
 import { DEFAULT_TENANT } from "./principal";
 import type { TenantCreate } from "./schema";
@@ -103,6 +104,7 @@ export const deleteTenant = async (env: Env, id: string, at = Date.now()) => {
 			.set({ deletedAt: at, updatedAt: at })
 			.where(and(eq(webhooks.tenantId, id), isNull(webhooks.deletedAt)))
 			.returning({ id: webhooks.id }),
+		dropTenantFilters(history, id),
 		failOpenOfTenant(history, id, at),
 	]);
 	const cat = catalog(env);

@@ -52,6 +52,24 @@ export const webhooks = sqliteTable(
 	(t) => [index("webhooks_tenant_idx").on(t.tenantId, t.deletedAt, t.id)],
 );
 
+/**
+ * A webhook's event filter, one row per entry ("*", an exact type, or a
+ * "prefix.*"), so ingest finds the webhooks an event matches through an index
+ * and never reads one that cannot match. Kept by src/webhooks/filters.ts.
+ */
+export const webhookFilters = sqliteTable(
+	"webhook_filters",
+	{
+		tenantId: text("tenant_id").notNull(),
+		pattern: text("pattern").notNull(),
+		webhookId: text("webhook_id").notNull(),
+	},
+	(t) => [
+		primaryKey({ columns: [t.tenantId, t.pattern, t.webhookId] }),
+		index("webhook_filters_webhook_idx").on(t.webhookId),
+	],
+);
+
 export const events = sqliteTable(
 	"events",
 	{

@@ -12,32 +12,36 @@ import type { ShardEnv } from "../db/shards";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { enqueueAfterAnswer, enqueueDeliveries } from "../queue/messages";
+import { patternsMatching } from "../webhooks/filters";
 import type { EventInput, IngestResult } from "./schema";
 
 export type Ingested = { result: IngestResult; repeated: boolean };
 
 /**
- * One notification per webhook of the tenant (not deleted) whose filter
- * matches, found through the (tenant_id, deleted_at) index, so webhooks of
- * other tenants cost nothing; for a
- * disabled webhook it is stored `skipped`, so it can be re-sent once enabled: "*", the exact type,
- * or a "prefix.*" whose prefix (with its dot) starts the type; or only the
- * given webhook. Ids are ULID-shaped: the event's time, then 16 random hex digits.
+ * One notification per webhook of the tenant (not deleted) that the event is
+ * for; a disabled webhook's is stored `skipped`, so it can be re-sent once
+ * enabled. Ids are ULID-shaped: the event's time, then 16 random hex digits.
  */
-const FAN_OUT_SQL = `
+const fanOut = (which: string) => `
 INSERT INTO notifications (id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, series, "trigger", next_attempt_at, last_error, created_at, updated_at)
 SELECT 'ntf_' || ?1 || hex(randomblob(8)), ?6, ?2, w.id, ?3,
   CASE WHEN w.enabled = 1 THEN 'pending' ELSE 'skipped' END, 0, 0, 'auto',
   CASE WHEN w.enabled = 1 THEN ?4 ELSE NULL END,
   CASE WHEN w.enabled = 1 THEN NULL ELSE 'webhook disabled' END, ?4, ?4
 FROM webhooks w
-WHERE w.tenant_id = ?6 AND w.deleted_at IS NULL
-  AND CASE WHEN ?5 IS NOT NULL THEN w.id = ?5 ELSE EXISTS (
-    SELECT 1 FROM json_each(w.event_types) p
-    WHERE p.value = '*' OR p.value = ?3
-       OR (substr(p.value, -2) = '.*' AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))
-  ) END
+WHERE ${which} AND w.tenant_id = ?6 AND w.deleted_at IS NULL
 RETURNING id, status`;
+
+/**
+ * The webhooks whose filter matches, found by index in webhook_filters (?7 is
+ * the filter entries that match the type, src/webhooks/filters.ts): ingest
+ * reads no webhook that cannot match, however many the tenant or the shard has.
+ */
+const FAN_OUT_MATCHING = fanOut(
+	"w.id IN (SELECT f.webhook_id FROM webhook_filters f WHERE f.tenant_id = ?6 AND f.pattern IN (SELECT value FROM json_each(?7)))",
+);
+/** Only the given webhook (?5): a test event. */
+const FAN_OUT_ONE = fanOut("w.id = ?5");
 
 /** The first answer for an idempotency key or event id seen before, if any. */
 const findEarlier = async (env: ShardEnv, tenantId: string, key: string | undefined, eventId: string | undefined) => {
@@ -88,7 +92,17 @@ export const ingestEvent = async (
 					),
 				]
 			: []),
-		env.DB.prepare(FAN_OUT_SQL).bind(encodeTime(now, 10), eventId, input.type, now, webhookId ?? null, tenantId),
+		webhookId
+			? env.DB.prepare(FAN_OUT_ONE).bind(encodeTime(now, 10), eventId, input.type, now, webhookId, tenantId)
+			: env.DB.prepare(FAN_OUT_MATCHING).bind(
+					encodeTime(now, 10),
+					eventId,
+					input.type,
+					now,
+					null,
+					tenantId,
+					JSON.stringify(patternsMatching(input.type)),
+				),
 		env.DB.prepare(
 			`INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
 			 VALUES (?6, ?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?1))`,

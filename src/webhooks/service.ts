@@ -12,6 +12,7 @@ import { resendMatching } from "../history/resend";
 import { failOpenOf, skipPausedOf } from "../history/transitions";
 import { ProblemError } from "../http/problem";
 import { disableStatements } from "./disabling";
+import { dropFilters, filterStatements } from "./filters";
 
 /** A webhook of the tenant that exists (not deleted), or a 404: another tenant's reads as absent. */
 export const findWebhook = async (env: ShardEnv, tenantId: string, id: string) => {
@@ -63,6 +64,7 @@ export const changeWebhook = async (
 			})
 			.where(eq(webhooks.id, current.id))
 			.returning(),
+		...(columns.eventTypes ? filterStatements(env, { ...current, eventTypes: columns.eventTypes }) : []),
 		...(disabling ? [skipPausedOf(env, current.id, { reason: OPERATOR_DISABLED, at })] : []),
 	]);
 	if (enabling) await gateOf(env, current.id).reset();
@@ -103,6 +105,7 @@ export const deleteWebhook = async (env: ShardEnv, webhookId: string, at = Date.
 	const db = database(env);
 	await db.batch([
 		db.update(webhooks).set({ deletedAt: at, updatedAt: at }).where(eq(webhooks.id, webhookId)),
+		dropFilters(env, webhookId),
 		failOpenOf(env, webhookId, at),
 	]);
 	await gateOf(env, webhookId).disabled(at);

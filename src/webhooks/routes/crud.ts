@@ -12,6 +12,7 @@ import { newId } from "../../ids";
 import { isoOrNull } from "../../iso";
 import { newSigningSecret, seal } from "../../secrets";
 import { checkTemplates } from "../check";
+import { filterStatements } from "../filters";
 import {
 	patchedFields,
 	toWebhook,
@@ -73,17 +74,22 @@ crudRoutes.openapi(
 		checkTemplates({ ...fields, id }, { policy: config.targetPolicy });
 		const secret = newSigningSecret();
 		const now = Date.now();
-		const [row] = await database(c.var.access.shard)
-			.insert(webhooks)
-			.values({
-				id,
-				tenantId: c.var.access.tenantId,
-				...(await toColumns(fields, config.encryptionKey, id)),
-				secretSealed: await seal(secret, config.encryptionKey, { webhookId: id, column: "secret" }),
-				createdAt: now,
-				updatedAt: now,
-			})
-			.returning();
+		const db = database(c.var.access.shard);
+		const { tenantId } = c.var.access;
+		const [[row]] = await db.batch([
+			db
+				.insert(webhooks)
+				.values({
+					id,
+					tenantId,
+					...(await toColumns(fields, config.encryptionKey, id)),
+					secretSealed: await seal(secret, config.encryptionKey, { webhookId: id, column: "secret" }),
+					createdAt: now,
+					updatedAt: now,
+				})
+				.returning(),
+			...filterStatements(c.var.access.shard, { id, tenantId, eventTypes: fields.eventTypes }),
+		]);
 		return c.json({ ...toWebhook(row as WebhookRow), secret }, 201, {
 			location: `${c.req.path.replace(/\/$/, "")}/${id}`,
 		});
