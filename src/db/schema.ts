@@ -5,6 +5,7 @@
 // migrations/ are generated from this file by `npm run db:generate`.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { storedText } from "./stored-text";
 
 /** Milliseconds since the epoch; every time column uses it. */
 const epochMs = (name: string) => integer(name, { mode: "number" });
@@ -61,7 +62,8 @@ export const events = sqliteTable(
 		id: text("id").notNull(),
 		type: text("type").notNull(),
 		occurredAt: epochMs("occurred_at").notNull(),
-		data: text("data").notNull(),
+		/** The data as JSON text, packed when large (./stored-text.ts). */
+		data: storedText("data").notNull(),
 		receivedAt: epochMs("received_at").notNull(),
 		/** How many notifications ingest created: the stored answer for repeats. */
 		notificationCount: integer("notification_count").notNull(),
@@ -109,7 +111,8 @@ export const notifications = sqliteTable(
 		requestMethod: text("request_method"),
 		requestUrl: text("request_url"),
 		requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
-		requestBody: text("request_body"),
+		/** Packed when large (./stored-text.ts). */
+		requestBody: storedText("request_body"),
 		lastError: text("last_error"),
 		/** When the next attempt is due; the sweeper re-enqueues what is overdue. */
 		nextAttemptAt: epochMs("next_attempt_at"),

@@ -1,9 +1,12 @@
 // Reading the history: a page of a tenant's notifications by filter, newest
-// first, and one notification with its attempts and its event.
+// first, and one notification with its attempts and its event, the large texts
+// unpacked (src/db/stored-text.ts), so the API shows the stored request byte
+// for byte.
 import { and, asc, desc, eq, lt } from "drizzle-orm";
 import { database } from "../db";
 import { attempts, events, notifications } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
+import { unpackNullable, unpackText } from "../db/stored-text";
 import { matching, type NotificationQuery } from "./filter";
 
 /** Up to `limit` + 1 notifications matching `q` older than the cursor's id, newest first (the +1 says whether a page follows). */
@@ -33,5 +36,9 @@ export const readNotification = async (env: ShardEnv, tenantId: string, id: stri
 	const event = await db.query.events.findFirst({
 		where: and(eq(events.tenantId, tenantId), eq(events.id, row.eventId)),
 	});
-	return { notification: row, attempts: tries, event };
+	return {
+		notification: { ...row, requestBody: await unpackNullable(row.requestBody) },
+		attempts: tries,
+		event: event && { ...event, data: await unpackText(event.data) },
+	};
 };
