@@ -80,11 +80,16 @@ export const startArrivalReceiver = async (behaviour: Behaviour = () => ({ statu
  * A worker started in this process through wrangler's `unstable_startWorker`
  * with the DevTools inspector off: the same local runtime (workerd, local D1,
  * Queues and Durable Objects) as `wrangler dev`, without the inspector tracing
- * every subrequest. Hookline and both ceilings run on this one path.
+ * every subrequest. Hookline and both ceilings run on this one path. What the
+ * worker logs is not printed; `logs` gets each line.
  */
 export const startInProcess = async (
 	configPath: string,
-	{ vars = {}, persist }: { vars?: Record<string, string>; persist?: string } = {},
+	{
+		vars = {},
+		persist,
+		logs = () => {},
+	}: { vars?: Record<string, string>; persist?: string; logs?: (message: string) => void } = {},
 ) => {
 	const { unstable_startWorker } = await import("wrangler");
 	const port = await freePort();
@@ -96,7 +101,7 @@ export const startInProcess = async (
 			inspector: false,
 			watch: false,
 			...(persist ? { persist } : {}),
-			structuredLogsHandler: () => {},
+			structuredLogsHandler: (entry: { message: string }) => logs(entry.message),
 		},
 	});
 	await worker.ready;
@@ -190,6 +195,19 @@ export const BENCH_VARS = {
 	ALLOW_PRIVATE_TARGETS: "true",
 };
 
+/** Calls Hookline at `url` with the admin token; throws on an answer that is not 2xx. */
+export const adminApi = (url: string) => async (method: string, path: string, body?: unknown) => {
+	const res = await fetch(`${url}${path}`, {
+		method,
+		headers: { authorization: `Bearer ${BENCH_TOKENS.admin}`, "content-type": "application/json" },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const answer = (await res.json()) as Record<string, unknown>;
+	// A setup step that failed would make every figure after it meaningless.
+	if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
+	return answer;
+};
+
 /**
  * Hookline in this process, with fresh temporary state and the migrations
  * applied, from `configPath`; `api` calls it with the admin token and throws
@@ -202,20 +220,9 @@ export const startHookline = async (configPath: string, vars: Record<string, str
 		persist: state,
 		vars: { ...BENCH_VARS, ...vars },
 	});
-	const api = async (method: string, path: string, body?: unknown) => {
-		const res = await fetch(`${worker.url}${path}`, {
-			method,
-			headers: { authorization: `Bearer ${BENCH_TOKENS.admin}`, "content-type": "application/json" },
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		const answer = (await res.json()) as Record<string, unknown>;
-		// A setup step that failed would make every figure after it meaningless.
-		if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
-		return answer;
-	};
 	return {
 		url: worker.url,
-		api,
+		api: adminApi(worker.url),
 		stop: async () => {
 			await worker.stop();
 			rmSync(state, { recursive: true, force: true });

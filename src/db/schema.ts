@@ -3,7 +3,9 @@
 // send-out) and attempts — every row carrying its tenant_id, since a shard
 // holds many tenants. The catalog (tenants, keys, placement) is ./catalog.ts. Migrations in
 // migrations/ are generated from this file by `npm run db:generate`.
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { storedText } from "./stored-text";
 
 /** Milliseconds since the epoch; every time column uses it. */
 const epochMs = (name: string) => integer(name, { mode: "number" });
@@ -78,16 +80,13 @@ export const events = sqliteTable(
 		id: text("id").notNull(),
 		type: text("type").notNull(),
 		occurredAt: epochMs("occurred_at").notNull(),
-		data: text("data").notNull(),
+		/** The data as JSON text, packed when large (./stored-text.ts). */
+		data: storedText("data").notNull(),
 		receivedAt: epochMs("received_at").notNull(),
 		/** How many notifications ingest created: the stored answer for repeats. */
 		notificationCount: integer("notification_count").notNull(),
 	},
-	(t) => [
-		primaryKey({ columns: [t.tenantId, t.id] }),
-		index("events_type_idx").on(t.type),
-		index("events_received_idx").on(t.receivedAt),
-	],
+	(t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("events_received_idx").on(t.receivedAt)],
 );
 
 /** Ingest idempotency: an `Idempotency-Key` (or body `id`) seen once maps to its event. */
@@ -99,7 +98,11 @@ export const ingestKeys = sqliteTable(
 		eventId: text("event_id").notNull(),
 		createdAt: epochMs("created_at").notNull(),
 	},
-	(t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+	(t) => [
+		primaryKey({ columns: [t.tenantId, t.key] }),
+		// The retention purge's: without it, every cron run would read the whole table.
+		index("ingest_keys_created_idx").on(t.createdAt),
+	],
 );
 
 export const notificationStatuses = ["pending", "retrying", "delivered", "failed", "paused", "skipped"] as const;
@@ -126,7 +129,8 @@ export const notifications = sqliteTable(
 		requestMethod: text("request_method"),
 		requestUrl: text("request_url"),
 		requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>(),
-		requestBody: text("request_body"),
+		/** Packed when large (./stored-text.ts). */
+		requestBody: storedText("request_body"),
 		lastError: text("last_error"),
 		/** When the next attempt is due; the sweeper re-enqueues what is overdue. */
 		nextAttemptAt: epochMs("next_attempt_at"),
@@ -134,14 +138,18 @@ export const notifications = sqliteTable(
 		createdAt: epochMs("created_at").notNull(),
 		updatedAt: epochMs("updated_at").notNull(),
 	},
+	// The history list's filters each have a tenant-first index that ends in the id, so a page
+	// newest first is a range of one index whatever the filter (test/worker/query-plans.test.ts).
 	(t) => [
-		index("notifications_webhook_idx").on(t.webhookId, t.id),
-		index("notifications_webhook_status_idx").on(t.webhookId, t.status),
 		index("notifications_tenant_idx").on(t.tenantId, t.id),
-		index("notifications_event_idx").on(t.tenantId, t.eventId),
+		index("notifications_webhook_idx").on(t.tenantId, t.webhookId, t.id),
+		index("notifications_event_idx").on(t.tenantId, t.eventId, t.id),
 		index("notifications_status_idx").on(t.tenantId, t.status, t.id),
 		index("notifications_type_idx").on(t.tenantId, t.eventType, t.id),
-		index("notifications_due_idx").on(t.status, t.nextAttemptAt),
+		// A webhook's backlog (health, disable, delete, enable).
+		index("notifications_webhook_status_idx").on(t.webhookId, t.status),
+		// The sweeper's lost work: only what still waits has a due time, a small part of a shard.
+		index("notifications_due_idx").on(t.status, t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
 		index("notifications_retention_idx").on(t.status, t.updatedAt),
 	],
 );

@@ -36,7 +36,7 @@ const wait = (env: ShardEnv, n: Due["n"], seconds: number, now: number): Planned
 });
 
 /** What the gate's answer means for the notification. */
-const interpret = (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer, now: number): Planned => {
+const interpret = async (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer, now: number): Promise<Planned> => {
 	switch (answer.kind) {
 		case "paused": {
 			// The gate keeps it and releases it after recovery; no attempt is spent.
@@ -69,7 +69,7 @@ const interpret = (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer, now: 
 		case "stale":
 			return wait(env, n, STALE_WAIT_SECONDS, now);
 		default: {
-			const recorded = record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
+			const recorded = await record(env, n, webhook, answer, { storeRequest: n.requestMethod === null });
 			// A 410 from the webhook's fixed URL says the endpoint is gone; from a URL that event
 			// data chose, only that notification's target is (it fails alone, as not retryable).
 			// (A replay too: the first record of a 410 may have been lost with its D1 batch.)
@@ -136,7 +136,7 @@ export const sendDue = async (
 				try {
 					if (!answer) throw new Error("the gate gave no answer");
 					if (answer.kind === "error") throw new Error(answer.error);
-					results[i] = interpret(env, prepared[i] as Due, answer, now);
+					results[i] = await interpret(env, prepared[i] as Due, answer, now);
 				} catch (err) {
 					results[i] = asError(err);
 				}

@@ -2,13 +2,15 @@
 // one read per 90 messages, bounded by bytes as well as count: an event's data
 // or a stored request body over INLINE_BYTES is left out of that read and
 // fetched after it, in reads of at most READ_BYTES, so 100 events of 250 KB
-// never make one result of 25 MB.
+// never make one result of 25 MB. Both texts come back unpacked
+// (src/db/stored-text.ts).
 
-import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { chunk } from "../chunk";
 import { database } from "../db";
 import { type EventRow, events, type NotificationRow, notifications, type WebhookRow, webhooks } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
+import { type StoredValue, unpackNullable, unpackText } from "../db/stored-text";
 import { count } from "../metrics";
 
 /** Ids per `IN (...)` list, under D1's 100 bound parameters. */
@@ -18,18 +20,31 @@ const INLINE_BYTES = 64 * 1024;
 /** The most one read of larger bodies and data returns. */
 export const READ_BYTES = 4 * 1024 * 1024;
 
-export type Loaded = { notification: NotificationRow; event: EventRow | null; webhook: WebhookRow | undefined };
+/** A notification and an event as the consumer reads them: their large texts unpacked. */
+export type LoadedNotification = NotificationRow & { requestBody: string | null };
+export type LoadedEvent = EventRow & { data: string };
 
-const inlined = (column: typeof events.data | typeof notifications.requestBody) =>
-	sql<string | null>`CASE WHEN length(${column}) <= ${sql.raw(String(INLINE_BYTES))} THEN ${column} END`;
+export type Loaded = { notification: LoadedNotification; event: LoadedEvent | null; webhook: WebhookRow | undefined };
+
+type LargeText = typeof events.data | typeof notifications.requestBody;
+
+/**
+ * What a stored text costs in a result: its length, four times over for a packed
+ * one, which D1 returns as an array of byte values ("123," for a byte).
+ */
+const wireBytes = (column: LargeText): SQL<number | null> =>
+	sql`length(${column}) * (CASE WHEN typeof(${column}) = 'blob' THEN 4 ELSE 1 END)`;
+
+const inlined = (column: LargeText) =>
+	sql<StoredValue | null>`CASE WHEN ${wireBytes(column)} <= ${sql.raw(String(INLINE_BYTES))} THEN ${column} END`;
 
 const buildLoadQuery = (env: ShardEnv, size: number) =>
 	database(env)
 		.select({
 			notification: { ...getTableColumns(notifications), requestBody: inlined(notifications.requestBody) },
-			requestBodyBytes: sql<number | null>`length(${notifications.requestBody})`,
+			requestBodyBytes: wireBytes(notifications.requestBody),
 			event: { ...getTableColumns(events), data: inlined(events.data) },
-			dataBytes: sql<number | null>`length(${events.data})`,
+			dataBytes: wireBytes(events.data),
 			webhook: webhooks,
 		})
 		.from(notifications)
@@ -90,11 +105,11 @@ const LARGE_TEXT = {
 
 /** The large texts left out of the batch read, by notification id, in reads of at most READ_BYTES. */
 const fetchLarge = async (env: ShardEnv, text: keyof typeof LARGE_TEXT, large: { id: string; bytes: number }[]) => {
-	const found = new Map<string, string>();
+	const found = new Map<string, StoredValue>();
 	for (const run of byBytes(large, (l) => l.bytes)) {
 		const { results } = await env.DB.prepare(`${LARGE_TEXT[text]} WHERE n.id IN (${run.map(() => "?").join(", ")})`)
 			.bind(...run.map((l) => l.id))
-			.all<{ id: string; text: string }>();
+			.all<{ id: string; text: StoredValue }>();
 		count("d1Reads");
 		for (const row of results) found.set(row.id, row.text);
 	}
@@ -121,19 +136,19 @@ export const loadAll = async (env: ShardEnv, ids: string[]) => {
 		r.event && r.event.data === null ? [{ id: r.notification.id, bytes: r.dataBytes ?? 0 }] : [],
 	);
 	const [bodies, data] = await Promise.all([
-		largeBodies.length > 0 ? fetchLarge(env, "requestBody", largeBodies) : new Map<string, string>(),
-		largeData.length > 0 ? fetchLarge(env, "eventData", largeData) : new Map<string, string>(),
+		largeBodies.length > 0 ? fetchLarge(env, "requestBody", largeBodies) : new Map<string, StoredValue>(),
+		largeData.length > 0 ? fetchLarge(env, "eventData", largeData) : new Map<string, StoredValue>(),
 	]);
-	return new Map<string, Loaded>(
-		rows.map((r) => {
-			const notification: NotificationRow = {
+	const loaded = await Promise.all(
+		rows.map(async (r): Promise<[string, Loaded]> => {
+			const id = r.notification.id;
+			const notification = {
 				...r.notification,
-				requestBody: r.notification.requestBody ?? bodies.get(r.notification.id) ?? null,
+				requestBody: await unpackNullable(r.notification.requestBody ?? bodies.get(id) ?? null),
 			};
-			const event: EventRow | null = r.event
-				? { ...r.event, data: r.event.data ?? data.get(r.notification.id) ?? "{}" }
-				: null;
-			return [notification.id, { notification, event, webhook: r.webhook ?? undefined }];
+			const event = r.event ? { ...r.event, data: await unpackText(r.event.data ?? data.get(id) ?? "{}") } : null;
+			return [id, { notification, event, webhook: r.webhook ?? undefined }];
 		}),
 	);
+	return new Map(loaded);
 };

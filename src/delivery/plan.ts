@@ -5,7 +5,7 @@
 import { ShapeError, type StoredRequest, shapeRequest, shapeUrl } from "../attempt/request";
 import { readConfig } from "../config";
 import { asStatement } from "../db";
-import type { EventRow, NotificationRow, WebhookRow } from "../db/schema";
+import type { NotificationRow, WebhookRow } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
 import type { GateSend } from "../gate";
 import { isFinal } from "../history/status";
@@ -15,7 +15,7 @@ import type { NotificationMessage } from "../queue/messages";
 import { isFixedUrl, type TemplateView } from "../templates";
 import type { Credentials } from "./credentials";
 import { ACK, type Planned, requeueAfter } from "./decision";
-import type { Loaded } from "./load";
+import type { Loaded, LoadedEvent, LoadedNotification } from "./load";
 import { record } from "./record";
 
 /** A notification whose attempt is due: what to ask its webhook's gate, and what to record with the answer. */
@@ -23,7 +23,7 @@ export type Due = { n: NotificationRow; webhook: WebhookRow; input: GateSend };
 
 export const isDue = (p: Planned | Due | Error): p is Due => !(p instanceof Error) && "input" in p;
 
-const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
+const storedRequest = (n: LoadedNotification): StoredRequest | undefined =>
 	n.requestMethod === null
 		? undefined
 		: { method: n.requestMethod, url: n.requestUrl ?? "", headers: n.requestHeaders ?? {}, body: n.requestBody ?? "" };
@@ -32,7 +32,7 @@ const storedRequest = (n: NotificationRow): StoredRequest | undefined =>
  * The view a notification's templates render against. The event's data is
  * parsed only when the template needs it: a retry to a fixed URL does not.
  */
-const viewOf = (n: NotificationRow, webhook: WebhookRow, event: EventRow, needsData = true): TemplateView => ({
+const viewOf = (n: NotificationRow, webhook: WebhookRow, event: LoadedEvent, needsData = true): TemplateView => ({
 	event: { id: event.id, type: event.type, occurredAt: new Date(event.occurredAt).toISOString() },
 	data: needsData ? (JSON.parse(event.data) as Record<string, unknown>) : {},
 	webhook: { id: webhook.id, name: webhook.name },
@@ -46,7 +46,7 @@ const viewOf = (n: NotificationRow, webhook: WebhookRow, event: EventRow, needsD
  * same URL unless the template changed), so a fixed URL is used and
  * credentials never go to a URL the webhook no longer has.
  */
-const requestNow = (env: ShardEnv, n: NotificationRow, webhook: WebhookRow, event: EventRow): StoredRequest => {
+const requestNow = (env: ShardEnv, n: LoadedNotification, webhook: WebhookRow, event: LoadedEvent): StoredRequest => {
 	const { targetPolicy: policy } = readConfig(env);
 	const stored = storedRequest(n);
 	if (!stored) return shapeRequest(webhook, viewOf(n, webhook, event), { policy });

@@ -3,6 +3,7 @@
 
 import type { NotificationRow, WebhookRow } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
+import { packText } from "../db/stored-text";
 import type { GateRecord } from "../gate";
 import { recordAttempt } from "../history/transitions";
 import { count } from "../metrics";
@@ -10,13 +11,13 @@ import { ACK, type Planned, retryAfter } from "./decision";
 import { nextDelay } from "./retry-policy";
 
 /** The attempt's record and what it means for the notification, for the batch's D1 writes. */
-export const record = (
+export const record = async (
 	env: ShardEnv,
 	n: NotificationRow,
 	webhook: WebhookRow,
 	attempt: GateRecord,
 	{ storeRequest }: { storeRequest: boolean },
-): Planned => {
+): Promise<Planned> => {
 	const { outcome } = attempt;
 	const delaySeconds = nextDelay(webhook, attempt.number, outcome);
 	const finished = Date.now();
@@ -36,17 +37,14 @@ export const record = (
 	);
 	count("attempts");
 	if (outcome.succeeded) count("delivered");
+	// The request is stored with the first attempt's record (the gate keeps it meanwhile), packed when large.
+	const firstRequest = storeRequest ? { ...attempt.request, body: await packText(attempt.request.body) } : undefined;
 	return {
 		decision: delaySeconds === undefined ? ACK : retryAfter(delaySeconds),
 		writes: recordAttempt(
 			env,
 			n,
-			// The request is stored with the first attempt's record: the gate keeps it meanwhile.
-			{
-				...attempt,
-				url: attempt.request.url || null,
-				firstRequest: storeRequest ? attempt.request : undefined,
-			},
+			{ ...attempt, url: attempt.request.url || null, firstRequest },
 			delaySeconds === undefined ? undefined : finished + delaySeconds * 1000,
 			finished,
 		),

@@ -9,6 +9,7 @@ import { database, isUniqueViolation } from "../db";
 import { ingestCommitsOf } from "../db/group-commit";
 import { events, ingestKeys } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
+import { packText } from "../db/stored-text";
 import { newId } from "../ids";
 import { count } from "../metrics";
 import { enqueueAfterAnswer, enqueueDeliveries } from "../queue/messages";
@@ -80,6 +81,7 @@ export const ingestEvent = async (
 	// A repeat is caught by the batch's unique keys; looking first only saves work on repeats.
 	const now = Date.now();
 	const eventId = input.id ?? newId("evt", now);
+	const data = await packText(JSON.stringify(input.data));
 	// Notifications first (no foreign keys), then the event with their count: two statements.
 	const statements = [
 		...(key
@@ -106,14 +108,7 @@ export const ingestEvent = async (
 		env.DB.prepare(
 			`INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
 			 VALUES (?6, ?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?1))`,
-		).bind(
-			eventId,
-			input.type,
-			input.occurredAt ? Date.parse(input.occurredAt) : now,
-			JSON.stringify(input.data),
-			now,
-			tenantId,
-		),
+		).bind(eventId, input.type, input.occurredAt ? Date.parse(input.occurredAt) : now, data, now, tenantId),
 	];
 	let created: { id: string; status: string }[];
 	try {

@@ -1,6 +1,8 @@
 // The one filter builder for notifications: the history list, the bulk re-send
 // and the count a console shows before a bulk re-send all build their WHERE
-// clause here, so the count shown is the count moved.
+// clause here, so the count shown is the count moved. Every query names its
+// tenant, and the webhook, event, type and status filters each have a
+// tenant-first index ending in the id (src/db/schema.ts).
 import { and, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { NotificationStatus } from "../db/schema";
 import { notifications, webhooks } from "../db/schema";
@@ -32,8 +34,9 @@ export const matching = (q: NotificationQuery): SQL | undefined =>
 		q.ids ? sql`${notifications.id} IN (SELECT value FROM json_each(${JSON.stringify(q.ids)}))` : undefined,
 	);
 
-/** Notifications whose webhook can take deliveries now (exists and is enabled). */
-export const ofLiveWebhook = inArray(
-	notifications.webhookId,
-	sql`(SELECT ${webhooks.id} FROM ${webhooks} WHERE ${webhooks.deletedAt} IS NULL AND ${webhooks.enabled} = 1)`,
-);
+/** Notifications whose webhook can take deliveries now (exists and is enabled): the tenant's webhooks only, by their index. */
+export const ofLiveWebhook = (tenantId: string) =>
+	inArray(
+		notifications.webhookId,
+		sql`(SELECT ${webhooks.id} FROM ${webhooks} WHERE ${webhooks.tenantId} = ${tenantId} AND ${webhooks.deletedAt} IS NULL AND ${webhooks.enabled} = 1)`,
+	);

@@ -19,7 +19,7 @@ export const MAX_BULK_RESEND = 10_000;
 export type ResendQuery = Omit<NotificationQuery, "eventId" | "status"> & { status: (typeof RESENDABLE)[number] };
 
 /** What a bulk re-send moves: the filter's notifications whose webhook is live. */
-const resendable = (q: ResendQuery) => and(matching(q), ofLiveWebhook);
+const resendable = (q: ResendQuery) => and(matching(q), ofLiveWebhook(q.tenantId));
 
 /**
  * Starts a fresh manual series for every notification matching `q` whose webhook

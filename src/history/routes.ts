@@ -1,14 +1,11 @@
 // /v1/notifications: the communication history.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, desc, eq, lt } from "drizzle-orm";
 import { authorize } from "../access/authorize";
-import { database } from "../db";
-import { attempts, events, notifications } from "../db/schema";
 import { decodeCursor, PageQuery, page, pageOf } from "../http/pagination";
 import { ProblemError } from "../http/problem";
 import { IdParam, json, jsonBody, newRouter, problems } from "../http/router";
 import { iso } from "../iso";
-import { matching } from "./filter";
+import { listNotifications, readNotification } from "./read";
 import { countResendable, resendMatching, resendOne } from "./resend";
 import { BulkResend, Notification, NotificationDetail, NotificationFilter, toAttempt, toNotification } from "./schema";
 
@@ -33,13 +30,7 @@ notificationRoutes.openapi(
 	}),
 	async (c) => {
 		const q = { ...c.req.valid("query"), tenantId: c.var.access.tenantId };
-		const after = decodeCursor(q.cursor);
-		const rows = await database(c.var.access.shard)
-			.select()
-			.from(notifications)
-			.where(and(matching(q), after ? lt(notifications.id, after) : undefined))
-			.orderBy(desc(notifications.id))
-			.limit(q.limit + 1);
+		const rows = await listNotifications(c.var.access.shard, q, { after: decodeCursor(q.cursor), limit: q.limit });
 		const { data, nextCursor } = page(rows, q.limit);
 		return c.json({ data: data.map(toNotification), nextCursor }, 200);
 	},
@@ -57,19 +48,9 @@ notificationRoutes.openapi(
 	}),
 	async (c) => {
 		const { id } = c.req.valid("param");
-		const { tenantId } = c.var.access;
-		const db = database(c.var.access.shard);
-		const [[row], tries] = await db.batch([
-			db
-				.select()
-				.from(notifications)
-				.where(and(eq(notifications.id, id), eq(notifications.tenantId, tenantId))),
-			db.select().from(attempts).where(eq(attempts.notificationId, id)).orderBy(asc(attempts.id)),
-		]);
-		if (!row) throw new ProblemError(404, `No notification ${id}.`);
-		const event = await db.query.events.findFirst({
-			where: and(eq(events.tenantId, tenantId), eq(events.id, row.eventId)),
-		});
+		const found = await readNotification(c.var.access.shard, c.var.access.tenantId, id);
+		if (!found) throw new ProblemError(404, `No notification ${id}.`);
+		const { notification: row, attempts: tries, event } = found;
 		return c.json(
 			{
 				...toNotification(row),

@@ -55,8 +55,10 @@ const purgeRound = async (env: ShardEnv, cutoff: number, limit: number) => {
 		.from(notifications)
 		// Last touched, not created: a notification re-sent yesterday keeps its history.
 		.where(and(lt(notifications.updatedAt, cutoff), inArray(notifications.status, [...FINAL])))
-		// Ordered, so the attempts and the notifications deletes pick the same rows.
-		.orderBy(notifications.id)
+		// Ordered, so the attempts and the notifications deletes pick the same rows, and in the
+		// retention index's own order (rowid ends every index entry), so a round reads the rows
+		// it deletes, not every expired row to sort them (docs/scaling.md, "Retention").
+		.orderBy(notifications.status, notifications.updatedAt, sql`rowid`)
 		.limit(limit);
 	// Events and ingest keys are keyed by (tenant, id): the deletes pick their rows by rowid.
 	const orphanEvents = db

@@ -10,6 +10,7 @@ import type { AttemptOutcome } from "../attempt/send";
 import { database } from "../db";
 import { type NotificationRow, notifications } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
+import type { StoredText } from "../db/stored-text";
 import { OPEN } from "./status";
 
 /** Which notification, in which series: the guard of every per-notification transition. */
@@ -147,8 +148,8 @@ export type RecordedAttempt = {
 	outcome: AttemptOutcome;
 	/** Where it went; null when nothing was sent. */
 	url: string | null;
-	/** The request as computed at the first send-out, stored with that attempt's record; absent later. */
-	firstRequest?: StoredRequest;
+	/** The request as computed at the first send-out, its body packed, stored with that attempt's record; absent later. */
+	firstRequest?: Omit<StoredRequest, "body"> & { body: StoredText };
 };
 
 /**

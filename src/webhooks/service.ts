@@ -3,12 +3,13 @@
 // endpoint gate together. The routes and the consumer (a 410 answer) come
 // through here; the gate's alarm uses the D1 side alone (./disabling.ts).
 
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
 import { gateOf } from "../gate";
 import { resendMatching } from "../history/resend";
+import { BACKLOG } from "../history/status";
 import { failOpenOf, skipPausedOf } from "../history/transitions";
 import { ProblemError } from "../http/problem";
 import { disableStatements } from "./disabling";
@@ -21,6 +22,18 @@ export const findWebhook = async (env: ShardEnv, tenantId: string, id: string) =
 	});
 	if (!row) throw new ProblemError(404, `No webhook ${id}.`);
 	return row;
+};
+
+/** How many of a webhook's notifications wait, by status (the health route's backlog). */
+export const backlogOf = async (env: ShardEnv, webhookId: string) => {
+	const counts = await database(env)
+		.select({ status: notifications.status, n: count() })
+		.from(notifications)
+		.where(and(eq(notifications.webhookId, webhookId), inArray(notifications.status, [...BACKLOG])))
+		.groupBy(notifications.status);
+	const backlog = { pending: 0, retrying: 0, paused: 0, skipped: 0 };
+	for (const r of counts) backlog[r.status as keyof typeof backlog] = r.n;
+	return backlog;
 };
 
 /**

@@ -437,6 +437,27 @@ describe("a batch of large events", () => {
 		expect(Math.max(...sizes)).toBeLessThan(READ_BYTES + 300 * 1024);
 	});
 
+	it("counts a packed event at what D1 returns for it (an array of byte values), so reads stay near READ_BYTES", async () => {
+		const hook = await createWebhook();
+		// Random hex packs to about half its size: some 125 KB of gzip each, four times that as D1 returns it.
+		const hex = () =>
+			Array.from({ length: 2 }, () =>
+				[...crypto.getRandomValues(new Uint8Array(62 * 1024))].map((b) => b.toString(16).padStart(2, "0")).join(""),
+			).join("");
+		const ids: string[] = [];
+		const blobs: string[] = [];
+		for (let i = 0; i < 30; i++) {
+			blobs.push(hex());
+			ids.push((await seedNotification(hook.id, { data: { i, blob: blobs[i] }, packed: true })).id);
+		}
+		const sizes: number[] = [];
+		const loaded = await loadAll({ ...env, DB: recordingD1(env.DB, sizes) }, ids);
+		ids.forEach((id, i) => {
+			expect(JSON.parse(loaded.get(id)?.event?.data ?? "{}").blob).toBe(blobs[i]);
+		});
+		expect(Math.max(...sizes)).toBeLessThan(READ_BYTES + 700 * 1024);
+	});
+
 	it("delivers 100 events of 250 KB each in one batch", async () => {
 		const tag = uniqueTag("large");
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });

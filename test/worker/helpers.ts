@@ -4,6 +4,7 @@ import { exports, env as worker } from "cloudflare:workers";
 import { catalog, database } from "../../src/db";
 import { events, type NotificationStatus, notifications } from "../../src/db/schema";
 import { DEFAULT_SHARD, everyShard, type ShardEnv, shardEnv } from "../../src/db/shards";
+import { packText } from "../../src/db/stored-text";
 import type { EndpointGate, GateAnswer, GateSend } from "../../src/gate";
 import { newId } from "../../src/ids";
 
@@ -144,12 +145,15 @@ export const seedNotification = async (
 		nextAttemptAt = at,
 		data = { amount: 10 },
 		tenantId = "default",
+		packed = false,
 	}: {
 		status?: NotificationStatus;
 		at?: number;
 		nextAttemptAt?: number | null;
 		data?: Record<string, unknown>;
 		tenantId?: string;
+		/** Store the data as ingest does (packed when large), not as plain text. */
+		packed?: boolean;
 	} = {},
 ) => {
 	const eventId = newId("evt", at);
@@ -161,7 +165,7 @@ export const seedNotification = async (
 			id: eventId,
 			type: "loan.created",
 			occurredAt: at,
-			data: JSON.stringify(data),
+			data: packed ? await packText(JSON.stringify(data)) : JSON.stringify(data),
 			receivedAt: at,
 			notificationCount: 1,
 		}),

@@ -1,14 +1,10 @@
 // A webhook's endpoint health (from its gate and its history), and enabling it again.
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, count, eq, inArray } from "drizzle-orm";
-import { database } from "../../db";
-import { notifications } from "../../db/schema";
 import { gateOf } from "../../gate";
-import { BACKLOG } from "../../history/status";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { isoOrNull } from "../../iso";
 import { toWebhook, Webhook, WebhookHealth } from "../schema";
-import { enableWebhook, findWebhook } from "../service";
+import { backlogOf, enableWebhook, findWebhook } from "../service";
 import { manageSecurity, Params, readSecurity, tags } from "./openapi";
 
 export const healthRoutes = newRouter();
@@ -27,16 +23,10 @@ healthRoutes.openapi(
 	}),
 	async (c) => {
 		const webhook = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
-		const [health, counts] = await Promise.all([
+		const [health, backlog] = await Promise.all([
 			gateOf(c.var.access.shard, webhook.id).health(),
-			database(c.var.access.shard)
-				.select({ status: notifications.status, n: count() })
-				.from(notifications)
-				.where(and(eq(notifications.webhookId, webhook.id), inArray(notifications.status, [...BACKLOG])))
-				.groupBy(notifications.status),
+			backlogOf(c.var.access.shard, webhook.id),
 		]);
-		const backlog = { pending: 0, retrying: 0, paused: 0, skipped: 0 };
-		for (const r of counts) backlog[r.status as keyof typeof backlog] = r.n;
 		return c.json(
 			{
 				enabled: webhook.enabled,
