@@ -1,9 +1,10 @@
 // The console's app shell at /console: a strict Content-Security-Policy, CSRF
 // protection (hono/csrf refuses cross-origin posts; every form also carries the
 // session's token), sign-in and sign-out, the session gate in front of every
-// page, the two assets and the one error page. Bodies are capped
-// (CONSOLE_MAX_BODY_BYTES, 413) and no page or form answer is cached
-// (`Cache-Control: no-store`; the assets keep a public cache). The pages read and change
+// page, and, shared with the tenant portal (shell.tsx), the two assets and the
+// one error page. Bodies are capped (CONSOLE_MAX_BODY_BYTES, 413) and no page
+// or form answer is cached (`Cache-Control: no-store`; the assets keep a public
+// cache). The console is never framed (`frame-ancestors 'none'`). The pages read and change
 // everything through the API, which src/app.ts hands in as `api` (its fetch,
 // called in-process), so nothing here depends on how the API is mounted. A
 // tenant's pages answer twice, as the API's routes do: /console/… for `default`

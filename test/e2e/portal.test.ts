@@ -111,6 +111,9 @@ describe("tenant portal in a browser", () => {
 		await page.fill("#name", "Made in the portal");
 		await page.fill("#eventTypes", "loan.created");
 		await page.fill("#url", `${receiver.url}/ok/portal-made`);
+		// The live preview posts the form, with the session's CSRF token, to the portal's own address.
+		await page.fill("#sample", '{"type": "loan.created", "data": {"loanId": "L-9"}}');
+		await page.locator("#preview-live pre", { hasText: '"loanId":"L-9"' }).waitFor({ timeout: 10_000 });
 		await page.getByRole("button", { name: "Create" }).click();
 		await expect(page.locator("#secret").innerText()).resolves.toMatch(/^whsec_/);
 		await page.click("text=Continue to the webhook");
