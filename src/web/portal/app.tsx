@@ -128,7 +128,7 @@ export const portalApp = ({ api }: { api: ApiFetch }) => {
 	app.use("*", csrf());
 	app.get("/", portalHome);
 	openLink(app);
-	app.use("/tenants/:tenantId", sessionGate(api));
+	// Also in front of /tenants/:tenantId itself: Hono's `/*` matches the bare path too.
 	app.use("/tenants/:tenantId/*", sessionGate(api));
 	app.get("/tenants/:tenantId", (c) => c.redirect(`${c.get("base")}/webhooks`, 303));
 	app.post("/tenants/:tenantId/logout", (c) => {
