@@ -5,6 +5,7 @@
 // client keeps working.
 import pkg from "../package.json";
 import { keyRoutes } from "./access/routes/keys";
+import { portalLinkRoutes } from "./access/routes/portal-links";
 import { tenantRoutes } from "./access/routes/tenants";
 import { eventRoutes } from "./events/routes";
 import { notificationRoutes } from "./history/routes";
@@ -13,7 +14,9 @@ import { newRouter } from "./http/router";
 import { requireSettings } from "./http/settings";
 import { openApiDocument } from "./meta/openapi";
 import { metaRoutes } from "./meta/routes";
+import type { ApiFetch } from "./web/api-client";
 import { consoleApp } from "./web/app";
+import { portalApp } from "./web/portal/app";
 import { webhookRoutes } from "./webhooks/routes";
 import { resealRoutes } from "./webhooks/routes/reseal";
 
@@ -26,8 +29,10 @@ app.notFound((c) => {
 
 app.use("*", requireSettings);
 app.route("/", metaRoutes);
-// The console calls the API in-process, through this app's own fetch.
-app.route("/console", consoleApp({ api: (request, env, ctx) => app.fetch(request, env, ctx) }));
+// The console and the tenant portal call the API in-process, through this app's own fetch.
+const api: ApiFetch = (request, env, ctx) => app.fetch(request, env, ctx);
+app.route("/console", consoleApp({ api }));
+app.route("/portal", portalApp({ api }));
 app.route("/v1/tenants", tenantRoutes);
 app.route("/v1/keys", keyRoutes);
 app.route("/v1/webhooks/reseal", resealRoutes);
@@ -35,6 +40,7 @@ for (const base of ["/v1", "/v1/tenants/:tenantId"]) {
 	app.route(`${base}/webhooks`, webhookRoutes);
 	app.route(`${base}/events`, eventRoutes);
 	app.route(`${base}/notifications`, notificationRoutes);
+	app.route(`${base}/portal-links`, portalLinkRoutes);
 }
 
 app.get("/openapi.json", (c) => c.json(openApiDocument(app, pkg.version)));

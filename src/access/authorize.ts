@@ -3,7 +3,9 @@
 // time, or an API key (`hk_…`) found by its hash. Then the route's scope, and
 // the tenant it acts for: the `{tenantId}` of the path, or the caller's own
 // (a tenant key's tenant, the operator's `default`). A tenant key on another
-// tenant's path is a 403; an unknown or deleted tenant a 404.
+// tenant's path is a 403; an unknown or deleted tenant a 404. A request the
+// worker made for itself may carry a principal instead (./in-process.ts: the
+// tenant portal's calls), which no request from outside can claim.
 import type { Context, MiddlewareHandler } from "hono";
 import { missingSecrets, readConfig } from "../config";
 import type { Scope } from "../db/catalog";
@@ -11,6 +13,7 @@ import { DEFAULT_SHARD, shardEnv } from "../db/shards";
 import { ProblemError } from "../http/problem";
 import type { AppEnv } from "../http/router";
 import type { WaitUntil } from "./cache";
+import { inProcessPrincipal } from "./in-process";
 import { keyByHash, noteKeyUsed, shardOfTenant } from "./lookup";
 import { type Access, DEFAULT_TENANT, hasScope, isOperator, type Principal } from "./principal";
 import { hashOfSecret, isKeySecret } from "./secrets";
@@ -62,6 +65,8 @@ export const principalOf = async (c: Context<AppEnv>): Promise<Principal> => {
 	if (missing.length > 0) {
 		throw new ProblemError(503, `Hookline is not configured: missing secret ${missing.join(", ")}.`);
 	}
+	const inProcess = inProcessPrincipal(c.req.raw);
+	if (inProcess) return inProcess;
 	const secret = bearerOf(c);
 	if (!secret) throw new ProblemError(401, "Send `Authorization: Bearer <secret>` with an API key or a token.");
 	if (isKeySecret(secret)) {

@@ -4,7 +4,8 @@
 // its shard, read whole, so a platform with a thousand tenants costs one
 // catalog read per FRESH_MS, not one per tenant. A revocation, an expiry or a
 // deleted tenant takes effect everywhere within STALE_MS (and at once in the
-// isolate that made it); the contract allows 10 seconds.
+// isolate that made it); the contract allows 10 seconds. The tenant portal
+// reads a tenant's name and portal origins the same way, once per FRESH_MS.
 import { and, eq, isNull } from "drizzle-orm";
 import { catalog } from "../db";
 import { type ApiKeyRow, apiKeys, type Scope, tenants } from "../db/catalog";
@@ -28,6 +29,10 @@ const directory = refreshingCache<Map<string, string>>();
 /** Tenants the directory did not have when asked: created since it was read, or unknown (null). */
 const outsideDirectory = refreshingCache<string | null>();
 const DIRECTORY = "tenants";
+
+/** What the portal's frame needs of its tenant. */
+export type PortalTenant = { name: string; portalOrigins: string[] };
+const portalTenants = refreshingCache<PortalTenant | null>();
 
 const toEntry = (row: ApiKeyRow): KeyEntry => ({
 	id: row.id,
@@ -81,10 +86,26 @@ export const shardOfTenant = async (env: Env, tenantId: string, waitUntil?: Wait
 	);
 };
 
-/** This isolate created or deleted a tenant: its caches know at once; other isolates within STALE_MS. */
+/** A live tenant's name and the origins allowed to embed its portal; null for an unknown or deleted one. */
+export const portalTenantOf = (env: Env, tenantId: string, waitUntil?: WaitUntil) =>
+	portalTenants.get(
+		tenantId,
+		async () => {
+			count("catalogReads");
+			const row = await catalog(env).query.tenants.findFirst({
+				columns: { name: true, portalOrigins: true },
+				where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
+			});
+			return row ?? null;
+		},
+		waitUntil,
+	);
+
+/** This isolate created, changed or deleted a tenant: its caches know at once; other isolates within STALE_MS. */
 export const forgetTenant = (tenantId: string) => {
 	directory.forget(DIRECTORY);
 	outsideDirectory.forget(tenantId);
+	portalTenants.forget(tenantId);
 };
 
 /** Records that a key was used, at most once a minute: a write after the answer, never a read before it. */
@@ -108,4 +129,5 @@ export const clearAccessCaches = () => {
 	keysByHash.clear();
 	directory.clear();
 	outsideDirectory.clear();
+	portalTenants.clear();
 };

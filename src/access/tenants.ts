@@ -86,6 +86,8 @@ export const changeTenant = async (
 		.where(and(eq(tenants.id, current.id), isNull(tenants.deletedAt)))
 		.returning();
 	if (!row) throw new ProblemError(404, `No tenant ${current.id}.`);
+	// The portal frames its pages with the tenant's origins: this isolate sees a change at once.
+	forgetTenant(row.id);
 	return row;
 };
 

@@ -2,7 +2,8 @@
 // is one key or a comma-separated list, for rotation: the first seals and
 // signs, every one opens and verifies. Each purpose gets its own key, derived
 // with HKDF-SHA-256 (Web Crypto), so the console's session key is never the
-// key that seals secrets, and neither is the master key itself.
+// key that seals secrets, the portal's link and session keys are neither, and
+// no derived key is the master key itself.
 import { fromBase64 } from "../base64";
 import { ProblemError } from "../http/problem";
 
@@ -12,6 +13,8 @@ const encoder = new TextEncoder();
 const INFO = {
 	seal: "hookline/v2/seal",
 	session: "hookline/v2/console-session",
+	portalLink: "hookline/v2/portal-link",
+	portalSession: "hookline/v2/portal-session",
 	id: "hookline/v2/key-id",
 } as const;
 
@@ -24,6 +27,10 @@ export type MasterKey = {
 	legacy: CryptoKey;
 	/** HMAC-SHA256 secret for the console's session cookie and its CSRF tokens. */
 	session: Uint8Array;
+	/** HMAC-SHA256 secret that signs tenant portal links. */
+	portalLink: Uint8Array;
+	/** HMAC-SHA256 secret for the portal's session cookie and its CSRF tokens. */
+	portalSession: Uint8Array;
 };
 
 /** The raw entries of ENCRYPTION_KEY, or why one is not a key: which entry, never its value. */
@@ -55,14 +62,23 @@ const derive = async (raw: Uint8Array): Promise<MasterKey> => {
 		salt: new Uint8Array(),
 		info: encoder.encode(info),
 	});
-	const [sealing, legacy, session, id] = await Promise.all([
+	const [sealing, legacy, session, portalLink, portalSession, id] = await Promise.all([
 		crypto.subtle.deriveKey(params(INFO.seal), master, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]),
 		crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]),
 		crypto.subtle.deriveBits(params(INFO.session), master, 256),
+		crypto.subtle.deriveBits(params(INFO.portalLink), master, 256),
+		crypto.subtle.deriveBits(params(INFO.portalSession), master, 256),
 		crypto.subtle.deriveBits(params(INFO.id), master, 64),
 	]);
 	const hex = [...new Uint8Array(id)].map((b) => b.toString(16).padStart(2, "0")).join("");
-	return { id: hex, sealing, legacy, session: new Uint8Array(session) };
+	return {
+		id: hex,
+		sealing,
+		legacy,
+		session: new Uint8Array(session),
+		portalLink: new Uint8Array(portalLink),
+		portalSession: new Uint8Array(portalSession),
+	};
 };
 
 /** Derived keys per setting string (configuration, not request state). */

@@ -1,11 +1,15 @@
 // The console's typed client of the HTTP API. Every read and change goes to the
 // API app in-process (a Request, no network), so the pages get the API's
 // validation, rules and problems, and what comes back is typed by the API's own
-// zod schemas. The caller injects the API's fetch, the bearer token and the
-// tenant the client acts for; nothing here is module state. The operator's own
-// calls (tenants, keys) are in operator-client.ts.
+// zod schemas. The caller injects the API's fetch, who the calls are made as
+// (the console: a bearer token; the portal: its session's tenant, as an
+// in-process principal that no outside request can claim) and the tenant the
+// client acts for; nothing here is module state. The operator's own calls
+// (tenants, keys) are in operator-client.ts.
 import type { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { requestAs } from "../access/in-process";
+import type { Principal } from "../access/principal";
 import type { IngestResult } from "../events/schema";
 import type { ResendCount } from "../history/routes";
 import type { BulkResend, Notification, NotificationDetail, NotificationFilter } from "../history/schema";
@@ -60,29 +64,38 @@ const problemOf = (res: Response, text: string): Problem =>
 		? (JSON.parse(text) as Problem)
 		: { type: "about:blank", title: res.statusText || `HTTP ${res.status}`, status: res.status };
 
-/** How the console reaches the API: its fetch, the bindings and context it runs with, the bearer token. */
-export type ApiConnection = { fetch: ApiFetch; env: Env; ctx?: Context["executionCtx"]; token: string };
+/**
+ * How a page reaches the API: its fetch, the bindings and context it runs with,
+ * and who calls: a bearer token (the console's admin token) or a principal
+ * established in-process (a portal session's tenant).
+ */
+export type ApiConnection = { fetch: ApiFetch; env: Env; ctx?: Context["executionCtx"] } & (
+	| { token: string }
+	| { principal: Principal }
+);
+
+/** The API request, with the caller's bearer token or carrying its in-process principal. */
+const requestOf = (connection: ApiConnection, method: string, path: string, body: unknown) => {
+	const request = new Request(`${ORIGIN}${path}`, {
+		method,
+		headers: {
+			...("token" in connection ? { authorization: `Bearer ${connection.token}` } : {}),
+			...(body === undefined ? {} : { "content-type": "application/json" }),
+		},
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	return "principal" in connection ? requestAs(request, connection.principal) : request;
+};
 
 /** One typed API call: method, path (with its query) and an optional JSON body. */
 export const apiCaller =
-	({ fetch, env, ctx, token }: ApiConnection) =>
+	(connection: ApiConnection) =>
 	async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> => {
 		// Ids are percent-encoded into one segment each (below), so `/`, `?` and `#` stay in it; but
 		// the URL parser resolves a `.` or `..` segment (even spelled %2e) away, so such an id goes nowhere.
 		if (new URL(`${ORIGIN}${path}`).pathname !== path.split("?")[0])
 			return { ok: false, status: 404, problem: { type: "about:blank", title: "Not Found", status: 404 } };
-		const res = await fetch(
-			new Request(`${ORIGIN}${path}`, {
-				method,
-				headers: {
-					authorization: `Bearer ${token}`,
-					...(body === undefined ? {} : { "content-type": "application/json" }),
-				},
-				body: body === undefined ? undefined : JSON.stringify(body),
-			}),
-			env,
-			ctx,
-		);
+		const res = await connection.fetch(requestOf(connection, method, path, body), connection.env, connection.ctx);
 		const text = await res.text();
 		if (!res.ok) return { ok: false, status: res.status, problem: problemOf(res, text) };
 		return { ok: true, status: res.status, body: (text ? JSON.parse(text) : null) as T };

@@ -1,24 +1,20 @@
 // The console's app shell at /console: a strict Content-Security-Policy, CSRF
 // protection (hono/csrf refuses cross-origin posts; every form also carries the
 // session's token), sign-in and sign-out, the session gate in front of every
-// page, the two assets and the one error page. Bodies are capped
-// (CONSOLE_MAX_BODY_BYTES, 413) and no page or form answer is cached
-// (`Cache-Control: no-store`; the assets keep a public cache). The pages read and change
+// page, and, shared with the tenant portal (shell.tsx), the two assets and the
+// one error page. Bodies are capped (CONSOLE_MAX_BODY_BYTES, 413) and no page
+// or form answer is cached (`Cache-Control: no-store`; the assets keep a public
+// cache). The console is never framed (`frame-ancestors 'none'`). The pages read and change
 // everything through the API, which src/app.ts hands in as `api` (its fetch,
 // called in-process), so nothing here depends on how the API is mounted. A
 // tenant's pages answer twice, as the API's routes do: /console/… for `default`
 // and /console/tenants/{id}/… for that tenant (tenant-scope.tsx).
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono";
 import { csrf } from "hono/csrf";
-import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { isAdminToken } from "../access/authorize";
 import { readConfig } from "../config";
-import { ProblemError, problemResponse } from "../http/problem";
 import type { ApiConnection, ApiFetch } from "./api-client";
-import { PREVIEW_SCRIPT, STYLE } from "./assets";
-import { Layout } from "./components/layout";
 import { operatorClient } from "./operator-client";
 import { bulkResendPage } from "./pages/bulk-resend";
 import { keyListPage } from "./pages/key-list";
@@ -34,43 +30,14 @@ import { webhookFormPage } from "./pages/webhook-form";
 import { webhookListPage } from "./pages/webhook-list";
 import type { WebContext, WebEnv } from "./render";
 import { endSession, readSession, startSession } from "./session";
+import { executionCtxOf, formBodyLimit, MAX_FORM_BYTES, noStore, PAGE_CSP, pageErrors, serveAssets } from "./shell";
 import { pickTarget, SECTIONS, tenantScope } from "./tenant-scope";
 
-const CONTENT_SECURITY_POLICY = {
-	defaultSrc: ["'none'"],
-	// One script, /console/assets/preview.js: no inline script, no eval.
-	scriptSrc: ["'self'"],
-	connectSrc: ["'self'"],
-	styleSrc: ["'self'"],
-	imgSrc: ["'self'", "data:"],
-	formAction: ["'self'"],
-	frameAncestors: ["'none'"],
-	baseUri: ["'none'"],
-};
+/** The console is never framed. */
+const CONTENT_SECURITY_POLICY = { ...PAGE_CSP, frameAncestors: ["'none'"] };
 
 /** The largest form the console reads: the webhook form with a long payload template fits well inside. */
-export const CONSOLE_MAX_BODY_BYTES = 64 * 1024;
-
-const asset = (type: string) => ({ "content-type": `${type}; charset=utf-8`, "cache-control": "public, max-age=300" });
-
-/**
- * Pages show webhooks, stored requests and a signing secret once: none of it
- * belongs in a browser's or a proxy's cache. An answer that sets its own
- * Cache-Control (the assets) keeps it.
- */
-const noStore: MiddlewareHandler = async function noStore(c, next) {
-	await next();
-	if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
-};
-
-/** The request's ExecutionContext, if it has one: app.request() in tests has none, and Hono throws when asked. */
-const executionCtxOf = (c: Context) => {
-	try {
-		return c.executionCtx;
-	} catch {
-		return undefined;
-	}
-};
+export const CONSOLE_MAX_BODY_BYTES = MAX_FORM_BYTES;
 
 const signIn = (app: Hono<WebEnv>) => {
 	app.get("/login", (c) => c.html(<LoginPage />));
@@ -110,6 +77,7 @@ const sessionGate = (app: Hono<WebEnv>, api: ApiFetch) =>
 				return c.text("The form's CSRF token is missing or wrong; reload the page.", 403);
 		}
 		c.set("session", session);
+		c.set("shell", { kind: "console" });
 		c.set("operator", operatorClient(connectionOf(c, api)));
 		await next();
 	});
@@ -142,18 +110,9 @@ export const consoleApp = ({ api }: { api: ApiFetch }) => {
 	const app = new Hono<WebEnv>();
 	app.use("*", secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, referrerPolicy: "same-origin" }));
 	app.use("*", noStore);
-	app.use(
-		"*",
-		bodyLimit({
-			maxSize: CONSOLE_MAX_BODY_BYTES,
-			onError: () => {
-				throw new ProblemError(413, `The form is over ${CONSOLE_MAX_BODY_BYTES} bytes.`);
-			},
-		}),
-	);
+	app.use("*", formBodyLimit());
 	app.use("*", csrf());
-	app.get("/assets/preview.js", (c) => c.body(PREVIEW_SCRIPT, 200, asset("text/javascript")));
-	app.get("/assets/style.css", (c) => c.body(STYLE, 200, asset("text/css")));
+	serveAssets(app);
 	signIn(app);
 	sessionGate(app, api);
 	app.post("/logout", (c) => {
@@ -166,18 +125,6 @@ export const consoleApp = ({ api }: { api: ApiFetch }) => {
 	app.route("/", tenantListPage);
 	app.route("/", tenantDeletePage);
 	tenantPages(app, api);
-	app.onError((err, c) => {
-		if (err instanceof ProblemError) return problemResponse(c, err.problem);
-		// hono/csrf refuses a cross-origin post with a 403 of its own.
-		if (err instanceof HTTPException) return err.getResponse();
-		console.error(JSON.stringify({ msg: "console error", path: c.req.path, error: String(err) }));
-		return c.html(
-			<Layout title="Error">
-				<h1>Something went wrong</h1>
-				<p>The console could not show this page. The error is in the worker's log.</p>
-			</Layout>,
-			500,
-		);
-	});
+	app.onError(pageErrors("console"));
 	return app;
 };

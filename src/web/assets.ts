@@ -14,6 +14,9 @@ header form.picker { display:flex; gap:.4rem; align-items:center; }
 header form.picker label { font-weight:400; }
 header form.picker select { width:auto; max-width:18rem; }
 header form.picker + form { margin-left:0; }
+header .portal-banner { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin:0 0 0 auto; }
+header .portal-banner + form { margin-left:0; }
+fieldset.read-only { border:0; padding:0; margin:0; min-width:0; }
 main { padding:1rem; max-width:1200px; margin:0 auto; }
 a { color:var(--info); }
 h1 { font-size:1.35rem; margin:.25rem 0 1rem; }

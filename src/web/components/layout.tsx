@@ -1,12 +1,24 @@
-// The page frame every console page renders in: the head with the stylesheet,
-// and, once signed in, the navigation of the tenant the page acts for (`base`),
-// the tenant picker and the sign-out form. hono/jsx escapes every text and
-// attribute value it renders.
+// The page frame every console and portal page renders in: the head with the
+// stylesheet, and, once signed in, the navigation of the tenant the page acts
+// for (`base`), then the console's tenant picker or the portal's banner (whose
+// portal, read-only or not, until when), and the sign-out form. hono/jsx
+// escapes every text and attribute value it renders.
 import type { Child, FC } from "hono/jsx";
 import { DEFAULT_TENANT } from "../../access/principal";
+import { When } from "./status";
 import { type Picker, TenantPicker } from "./tenant-picker";
 
-type LayoutProps = { title: string; csrf?: string; base?: string; picker?: Picker; children?: Child };
+/** A portal session, as its frame shows it. */
+export type PortalFrame = { tenantName: string; readOnly: boolean; endsAt: number };
+
+type LayoutProps = {
+	title: string;
+	csrf?: string;
+	base?: string;
+	picker?: Picker;
+	portal?: PortalFrame;
+	children?: Child;
+};
 
 /** The Tenants page keeps the picked tenant in its address, so the picker there still shows it. */
 const tenantsHref = (picker: Picker) =>
@@ -14,7 +26,17 @@ const tenantsHref = (picker: Picker) =>
 		? `/console/tenants?tenant=${encodeURIComponent(picker.picked.id)}`
 		: "/console/tenants";
 
-export const Layout: FC<LayoutProps> = ({ title, csrf, base = "/console", picker, children }) => (
+const PortalBanner: FC<{ portal: PortalFrame }> = ({ portal }) => (
+	<p class="portal-banner" id="portal-banner">
+		<span>{portal.tenantName}</span>
+		{portal.readOnly && <span class="badge">read-only</span>}
+		<span class="muted">
+			until <When at={portal.endsAt} />
+		</span>
+	</p>
+);
+
+export const Layout: FC<LayoutProps> = ({ title, csrf, base = "/console", picker, portal, children }) => (
 	<html lang="en">
 		<head>
 			<meta charset="utf-8" />
@@ -35,11 +57,12 @@ export const Layout: FC<LayoutProps> = ({ title, csrf, base = "/console", picker
 					</nav>
 				)}
 				{csrf && picker && <TenantPicker picker={picker} />}
+				{csrf && portal && <PortalBanner portal={portal} />}
 				{csrf && (
-					<form method="post" action="/console/logout">
+					<form method="post" action={portal ? `${base}/logout` : "/console/logout"}>
 						<Csrf token={csrf} />
 						<button type="submit" class="secondary">
-							Sign out
+							{portal ? "End session" : "Sign out"}
 						</button>
 					</form>
 				)}

@@ -2,7 +2,8 @@
 // of the API, each with the API's errors under it, a sample event, and the
 // preview of the request that event produces. The preview follows the form as
 // it changes (assets.ts PREVIEW_SCRIPT); without script, "Preview request"
-// posts the form and the page comes back with it.
+// posts the form and the page comes back with it. Read-only (a read-only
+// portal session), the fields show disabled, with no button and no script.
 import type { z } from "@hono/zod-openapi";
 import type { FC } from "hono/jsx";
 import type { WebhookPreview } from "../../webhooks/routes/trial";
@@ -163,6 +164,8 @@ type WebhookFormProps = {
 	values: WebhookDraft;
 	errors: FieldErrors;
 	csrf: string;
+	/** Shows the settings without a way to change them. */
+	readOnly?: boolean;
 	/** The webhook being edited; absent for a new one. */
 	id?: string;
 	sample: string;
@@ -170,7 +173,27 @@ type WebhookFormProps = {
 	previewErrors?: string[];
 };
 
-export const WebhookForm: FC<WebhookFormProps> = ({ action, base, values, errors, csrf, id, sample, ...shown }) => (
+/** The settings as they are, every field disabled: no form to post, no preview. */
+const ReadOnlySettings: FC<{ values: WebhookDraft; id?: string }> = ({ values, id }) => (
+	<div class="card">
+		<fieldset class="read-only" disabled>
+			<TargetFields values={values} errors={{}} isNew={!id} />
+			<ShapeFields values={values} errors={{}} isNew={!id} />
+			<DeliveryFields values={values} errors={{}} isNew={!id} />
+		</fieldset>
+	</div>
+);
+
+const EditableForm: FC<Omit<WebhookFormProps, "readOnly">> = ({
+	action,
+	base,
+	values,
+	errors,
+	csrf,
+	id,
+	sample,
+	...shown
+}) => (
 	<form method="post" action={action} class="card" data-preview={`${base}/webhooks/preview-fragment`}>
 		<Csrf token={csrf} />
 		{id && <input type="hidden" name="id" value={id} />}
@@ -195,3 +218,6 @@ export const WebhookForm: FC<WebhookFormProps> = ({ action, base, values, errors
 		<script src="/console/assets/preview.js" defer />
 	</form>
 );
+
+export const WebhookForm: FC<WebhookFormProps> = ({ readOnly, ...props }) =>
+	readOnly ? <ReadOnlySettings values={props.values} id={props.id} /> : <EditableForm {...props} />;

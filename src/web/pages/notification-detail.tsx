@@ -9,11 +9,12 @@ import { pretty, requestText } from "../components/body";
 import { Flash } from "../components/flash";
 import { Csrf } from "../components/layout";
 import { Badge, When } from "../components/status";
-import { notFound, page, redirectWithOutcome, type WebEnv } from "../render";
+import { canChange, notFound, page, redirectWithOutcome, type WebEnv } from "../render";
 
 type Detail = z.infer<typeof NotificationDetail>;
 
-const Overview: FC<{ n: Detail; csrf: string; base: string }> = ({ n, csrf, base }) => (
+/** `csrf` absent: a read-only page, without the Re-send button. */
+const Overview: FC<{ n: Detail; csrf: string | undefined; base: string }> = ({ n, csrf, base }) => (
 	<div class="card">
 		<p>
 			<Badge value={n.status} /> {n.eventType} · event <code>{n.eventId}</code> · webhook{" "}
@@ -29,10 +30,12 @@ const Overview: FC<{ n: Detail; csrf: string; base: string }> = ({ n, csrf, base
 			) : null}
 			{n.lastError ? `; last error: ${n.lastError}` : ""}
 		</p>
-		<form method="post" action={`${base}/notifications/${n.id}/resend`} class="actions">
-			<Csrf token={csrf} />
-			<button type="submit">Re-send</button>
-		</form>
+		{csrf && (
+			<form method="post" action={`${base}/notifications/${n.id}/resend`} class="actions">
+				<Csrf token={csrf} />
+				<button type="submit">Re-send</button>
+			</form>
+		)}
 	</div>
 );
 
@@ -68,7 +71,7 @@ export const notificationDetailPage = new Hono<WebEnv>()
 					Notification <code>{n.id}</code>
 				</h1>
 				<Flash ok={c.req.query("ok")} err={c.req.query("err")} />
-				<Overview n={n} csrf={c.get("session").csrf} base={c.get("base")} />
+				<Overview n={n} csrf={canChange(c) ? c.get("session").csrf : undefined} base={c.get("base")} />
 				<h2>Request, as stored at send-out</h2>
 				{n.request ? (
 					<pre id="request">{requestText(n.request, pretty(n.request.body, n.request.headers["content-type"]))}</pre>

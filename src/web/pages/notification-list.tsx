@@ -10,7 +10,7 @@ import { filterOf, type HistoryFilterValues, STATUSES } from "../forms/history-f
 import { problemText } from "../forms/problem";
 import { localInput } from "../forms/utc-time";
 import { queryOf } from "../query";
-import { page, type WebEnv } from "../render";
+import { canChange, page, type WebEnv } from "../render";
 
 const PAGE_SIZE = 50;
 /** The webhook menu lists this many, newest first (the API's largest page). */
@@ -138,7 +138,7 @@ export const notificationListPage = new Hono<WebEnv>().get("/notifications", asy
 			<h1>Communication history</h1>
 			<FilterForm filter={filter} webhooks={webhooks} base={base} />
 			{!list.ok && <div class="alert bad">{problemText(list.problem).join("; ")}</div>}
-			<BulkLinks filter={filter} base={base} />
+			{canChange(c) && <BulkLinks filter={filter} base={base} />}
 			<HistoryTable rows={rows} names={names} base={base} />
 			{list.ok && rows.length === 0 && <p class="muted">Nothing matches.</p>}
 			{nextCursor && (

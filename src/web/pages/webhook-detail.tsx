@@ -1,6 +1,7 @@
 // A webhook's page: its state and endpoint health (GET …/webhooks/:id/health),
 // its actions (history, test event, enable or disable, rotate the secret,
-// delete), and its settings form, saved with PATCH …/webhooks/:id.
+// delete), and its settings form, saved with PATCH …/webhooks/:id. A read-only
+// portal session sees the state, the history link and the settings, disabled.
 import { Hono } from "hono";
 import type { Child, FC } from "hono/jsx";
 import type { Webhook, WebhookHealth } from "../../webhooks/schema";
@@ -11,7 +12,7 @@ import { Badge, percent, When } from "../components/status";
 import { WebhookForm } from "../components/webhook-form";
 import { errorsByField } from "../forms/problem";
 import { fromForm, valuesOf, type WebhookDraft } from "../forms/webhook";
-import { notFound, page, redirectWithOutcome, type WebContext, type WebEnv } from "../render";
+import { canChange, notFound, page, redirectWithOutcome, type WebContext, type WebEnv } from "../render";
 import { secretPage } from "./webhook-secret";
 
 const pathOf = (c: WebContext, id: string) => `${c.get("base")}/webhooks/${encodeURIComponent(id)}`;
@@ -36,7 +37,8 @@ const ActionButton: FC<{ action: string; csrf: string; label: string }> = ({ act
 	</form>
 );
 
-const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: string; base: string }> = ({
+/** `csrf` absent: a read-only page, whose only action is the history. */
+const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: string | undefined; base: string }> = ({
 	webhook,
 	health,
 	csrf,
@@ -55,14 +57,18 @@ const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: s
 		{health && <HealthLine health={health} />}
 		<div class="actions">
 			<a href={`${base}/notifications?webhookId=${webhook.id}`}>History</a>
-			<ActionButton action={`${base}/webhooks/${webhook.id}/test`} csrf={csrf} label="Send test event" />
-			<ActionButton
-				action={`${base}/webhooks/${webhook.id}/${webhook.enabled ? "disable" : "enable"}`}
-				csrf={csrf}
-				label={webhook.enabled ? "Disable" : "Enable"}
-			/>
-			<ActionButton action={`${base}/webhooks/${webhook.id}/rotate`} csrf={csrf} label="Rotate secret" />
-			<a href={`${base}/webhooks/${webhook.id}/delete`}>Delete…</a>
+			{csrf && (
+				<>
+					<ActionButton action={`${base}/webhooks/${webhook.id}/test`} csrf={csrf} label="Send test event" />
+					<ActionButton
+						action={`${base}/webhooks/${webhook.id}/${webhook.enabled ? "disable" : "enable"}`}
+						csrf={csrf}
+						label={webhook.enabled ? "Disable" : "Enable"}
+					/>
+					<ActionButton action={`${base}/webhooks/${webhook.id}/rotate`} csrf={csrf} label="Rotate secret" />
+					<a href={`${base}/webhooks/${webhook.id}/delete`}>Delete…</a>
+				</>
+			)}
 		</div>
 	</div>
 );
@@ -71,6 +77,8 @@ type WebhookPageProps = {
 	webhook: Webhook;
 	health: WebhookHealth | undefined;
 	csrf: string;
+	/** Show everything, offer no change. */
+	readOnly: boolean;
 	base: string;
 	/** What the operator typed, when the API refused it; else the stored settings. */
 	values?: WebhookDraft;
@@ -78,11 +86,11 @@ type WebhookPageProps = {
 	notice?: Child;
 };
 
-const WebhookPage: FC<WebhookPageProps> = ({ webhook, health, csrf, base, values, errors = {}, notice }) => (
+const WebhookPage: FC<WebhookPageProps> = ({ webhook, health, csrf, readOnly, base, values, errors = {}, notice }) => (
 	<>
 		<h1>{webhook.name}</h1>
 		{notice}
-		<Summary webhook={webhook} health={health} csrf={csrf} base={base} />
+		<Summary webhook={webhook} health={health} csrf={readOnly ? undefined : csrf} base={base} />
 		<h2>Settings</h2>
 		<WebhookForm
 			action={`${base}/webhooks/${webhook.id}`}
@@ -90,6 +98,7 @@ const WebhookPage: FC<WebhookPageProps> = ({ webhook, health, csrf, base, values
 			values={values ?? valuesOf(webhook)}
 			errors={errors}
 			csrf={csrf}
+			readOnly={readOnly}
 			id={webhook.id}
 			sample={JSON.stringify({ type: webhook.eventTypes.find((t) => !t.includes("*")) ?? "sample.event", data: {} })}
 		/>
@@ -118,6 +127,7 @@ export const webhookDetailPage = new Hono<WebEnv>()
 				webhook={webhook}
 				health={await healthOf(c, webhook.id)}
 				csrf={c.get("session").csrf}
+				readOnly={!canChange(c)}
 				base={c.get("base")}
 				notice={<Flash ok={c.req.query("ok")} err={c.req.query("err")} />}
 			/>,
@@ -136,6 +146,7 @@ export const webhookDetailPage = new Hono<WebEnv>()
 				webhook={webhook}
 				health={await healthOf(c, webhook.id)}
 				csrf={c.get("session").csrf}
+				readOnly={!canChange(c)}
 				base={c.get("base")}
 				values={values}
 				errors={errorsByField(saved.problem)}

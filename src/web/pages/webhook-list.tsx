@@ -7,7 +7,7 @@ import type { WebhookListed } from "../../webhooks/schema";
 import { Chart } from "../components/chart";
 import { Badge, percent } from "../components/status";
 import { type Hourly, hourlyAttempts } from "../gate-chart";
-import { page, type WebEnv } from "../render";
+import { canChange, page, type WebEnv } from "../render";
 
 const PAGE_SIZE = 50;
 
@@ -48,7 +48,7 @@ export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => 
 		<>
 			<div class="actions">
 				<h1>Webhooks</h1>
-				<a href={`${base}/webhooks/new`}>New webhook</a>
+				{canChange(c) && <a href={`${base}/webhooks/new`}>New webhook</a>}
 			</div>
 			<div class="scroll">
 				<table>
