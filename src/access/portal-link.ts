@@ -10,6 +10,7 @@
 //
 // A tenant id has no `.`, so the fields split without ambiguity; the token is
 // URL-safe as it stands and goes in the link's path.
+import { fromBase64Url, toBase64Url } from "../base64";
 import { keyring } from "../secrets/keyring";
 
 export type PortalGrant = {
@@ -23,15 +24,6 @@ const FORMAT = /^v1\.([a-z0-9][a-z0-9_-]{0,62})\.([rw])\.(\d{1,12})\.([A-Za-z0-9
 
 const encoder = new TextEncoder();
 
-const base64url = (bytes: ArrayBuffer) =>
-	btoa(String.fromCharCode(...new Uint8Array(bytes)))
-		.replaceAll("+", "-")
-		.replaceAll("/", "_")
-		.replace(/=+$/, "");
-
-const fromBase64url = (text: string) =>
-	Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
-
 const hmacKey = (secret: Uint8Array) =>
 	crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 
@@ -44,7 +36,7 @@ export const signPortalLink = async (encryptionKey: string, grant: PortalGrant) 
 	if (!key) throw new Error("ENCRYPTION_KEY lists no key");
 	const payload = payloadOf(grant);
 	const signature = await crypto.subtle.sign("HMAC", await hmacKey(key.portalLink), encoder.encode(payload));
-	return `${payload}.${base64url(signature)}`;
+	return `${payload}.${toBase64Url(new Uint8Array(signature))}`;
 };
 
 /**
@@ -61,9 +53,9 @@ export const readPortalLink = async (
 	if (!match) return undefined;
 	const [, tenantId = "", mode, seconds, signature = ""] = match;
 	const payload = token.slice(0, token.lastIndexOf("."));
-	const tag = fromBase64url(signature);
+	const tag = fromBase64Url(signature);
 	// atob ignores the last character's unused bits: only the one spelling of a signature is accepted.
-	if (base64url(tag.buffer) !== signature) return undefined;
+	if (toBase64Url(tag) !== signature) return undefined;
 	for (const key of await keyring(encryptionKey)) {
 		// crypto.subtle.verify compares in constant time.
 		if (await crypto.subtle.verify("HMAC", await hmacKey(key.portalLink), tag, encoder.encode(payload))) {

@@ -4,6 +4,7 @@
 // in the catalog, so its keys stop working within the lookup cache's time; its
 // history stays on its shard and ages out under retention.
 import { and, eq, isNull } from "drizzle-orm";
+import { chunk } from "../chunk";
 import { readConfig } from "../config";
 import { catalog, database, isUniqueViolation } from "../db";
 import { apiKeys, type TenantRow, tenants } from "../db/catalog";
@@ -120,9 +121,6 @@ export const deleteTenant = async (env: Env, id: string, at = Date.now()) => {
 	]);
 	forgetTenant(id);
 	for (const { hash } of revoked) forgetKey(hash);
-	for (let i = 0; i < gone.length; i += GATE_CALLS_AT_ONCE) {
-		await Promise.all(
-			gone.slice(i, i + GATE_CALLS_AT_ONCE).map(({ id: webhookId }) => gateOf(env, webhookId).disabled(at)),
-		);
-	}
+	for (const part of chunk(gone, GATE_CALLS_AT_ONCE))
+		await Promise.all(part.map(({ id: webhookId }) => gateOf(env, webhookId).disabled(at)));
 };

@@ -76,7 +76,9 @@ const deliverByShard = async (env: Env, messages: NotificationMessage[]): Promis
 	const byShard = new Map<string, number[]>();
 	messages.forEach((message, i) => {
 		const shard = shardOfMessage(message);
-		byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
+		const indexes = byShard.get(shard);
+		if (indexes) indexes.push(i);
+		else byShard.set(shard, [i]);
 	});
 	const results: (Decision | Error)[] = new Array(messages.length);
 	await Promise.all(

@@ -1,5 +1,6 @@
 // Cursor pagination over time-sortable ids, newest first.
 import { z } from "@hono/zod-openapi";
+import { fromBase64Url, toBase64Url } from "../base64";
 import { validationProblem } from "./problem";
 
 export const PageQuery = z.object({
@@ -10,18 +11,24 @@ export const PageQuery = z.object({
 		.optional(),
 });
 
-/** The cursor is the base64url of the last id seen; opaque to clients. */
-const encodeCursor = (id: string) => btoa(id).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+/** A cursor is the base64url of a text (the last id seen); opaque to clients. */
+export const encodeCursor = (text: string) => toBase64Url(new TextEncoder().encode(text));
+
+/** The text a cursor holds; "" for one that is not base64url. */
+export const cursorText = (cursor: string) => {
+	try {
+		return new TextDecoder().decode(fromBase64Url(cursor));
+	} catch {
+		return "";
+	}
+};
 
 /** A prefixed ULID: what every generated id looks like. */
 const GENERATED_ID = /^[a-z]+_[0-9A-Z]{26}$/;
 
 export const decodeCursor = (cursor: string | undefined, shape = GENERATED_ID): string | undefined => {
 	if (!cursor) return undefined;
-	let id = "";
-	try {
-		id = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-	} catch {}
+	const id = cursorText(cursor);
 	if (!shape.test(id)) {
 		throw validationProblem([{ path: "cursor", message: "must be a nextCursor from an earlier page" }]);
 	}

@@ -16,18 +16,11 @@ import { isAdminToken } from "../access/authorize";
 import { readConfig } from "../config";
 import type { ApiConnection, ApiFetch } from "./api-client";
 import { operatorClient } from "./operator-client";
-import { bulkResendPage } from "./pages/bulk-resend";
 import { keyListPage } from "./pages/key-list";
 import { LoginPage } from "./pages/login";
-import { notificationDetailPage } from "./pages/notification-detail";
-import { notificationListPage } from "./pages/notification-list";
-import { senderIpsPage } from "./pages/sender-ips";
 import { tenantDeletePage } from "./pages/tenant-delete";
 import { tenantListPage } from "./pages/tenant-list";
-import { webhookDeletePage } from "./pages/webhook-delete";
-import { webhookDetailPage } from "./pages/webhook-detail";
-import { webhookFormPage } from "./pages/webhook-form";
-import { webhookListPage } from "./pages/webhook-list";
+import { tenantPagesApp } from "./pages/tenant-pages";
 import type { WebContext, WebEnv } from "./render";
 import { endSession, readSession, startSession } from "./session";
 import { executionCtxOf, formBodyLimit, MAX_FORM_BYTES, noStore, PAGE_CSP, pageErrors, serveAssets } from "./shell";
@@ -84,20 +77,7 @@ const sessionGate = (app: Hono<WebEnv>, api: ApiFetch) =>
 
 /** The pages that act for one tenant, each section behind its tenant scope, for `default` and under /tenants/{id}. */
 const tenantPages = (app: Hono<WebEnv>, api: ApiFetch) => {
-	const pages = new Hono<WebEnv>();
-	// Fixed paths before the `:id` ones they would otherwise match (/webhooks/new, /notifications/resend).
-	for (const routes of [
-		webhookListPage,
-		webhookFormPage,
-		webhookDeletePage,
-		webhookDetailPage,
-		notificationListPage,
-		bulkResendPage,
-		notificationDetailPage,
-		keyListPage,
-		senderIpsPage,
-	])
-		pages.route("/", routes);
+	const pages = tenantPagesApp([keyListPage]);
 	for (const prefix of ["/tenants/:tenantId", ""]) {
 		for (const section of SECTIONS)
 			app.use(`${prefix}/${section}/*`, tenantScope({ connect: (c) => connectionOf(c, api), section }));

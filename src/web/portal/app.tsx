@@ -12,6 +12,7 @@
 // Policy, hono/csrf and a CSRF token in every form, escaping, no-store, a body
 // cap. The one difference is framing: `frame-ancestors 'self'` and the
 // tenant's portalOrigins, so the platform may embed the portal in an iframe.
+
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
@@ -21,14 +22,7 @@ import type { Principal } from "../../access/principal";
 import { TENANT_ID } from "../../access/schema";
 import { readConfig } from "../../config";
 import { type ApiFetch, apiClient } from "../api-client";
-import { bulkResendPage } from "../pages/bulk-resend";
-import { notificationDetailPage } from "../pages/notification-detail";
-import { notificationListPage } from "../pages/notification-list";
-import { senderIpsPage } from "../pages/sender-ips";
-import { webhookDeletePage } from "../pages/webhook-delete";
-import { webhookDetailPage } from "../pages/webhook-detail";
-import { webhookFormPage } from "../pages/webhook-form";
-import { webhookListPage } from "../pages/webhook-list";
+import { tenantPagesApp } from "../pages/tenant-pages";
 import type { WebEnv } from "../render";
 import { cspHeader, executionCtxOf, formBodyLimit, noStore, pageErrors } from "../shell";
 import { linkRefused, portalHome, readOnlyRefused, sessionEnded } from "./notices";
@@ -101,23 +95,6 @@ const sessionGate = (api: ApiFetch): MiddlewareHandler<WebEnv> =>
 		await next();
 	};
 
-/** The console's tenant pages, without keys. Fixed paths before the `:id` ones they would otherwise match. */
-const tenantPages = () => {
-	const pages = new Hono<WebEnv>();
-	for (const routes of [
-		webhookListPage,
-		webhookFormPage,
-		webhookDeletePage,
-		webhookDetailPage,
-		notificationListPage,
-		bulkResendPage,
-		notificationDetailPage,
-		senderIpsPage,
-	])
-		pages.route("/", routes);
-	return pages;
-};
-
 export const portalApp = ({ api }: { api: ApiFetch }) => {
 	const app = new Hono<WebEnv>();
 	app.use("*", framing);
@@ -135,7 +112,7 @@ export const portalApp = ({ api }: { api: ApiFetch }) => {
 		endPortalSession(c, c.req.param("tenantId"));
 		return sessionEnded(c);
 	});
-	app.route("/tenants/:tenantId", tenantPages());
+	app.route("/tenants/:tenantId", tenantPagesApp());
 	app.onError(pageErrors("portal"));
 	return app;
 };

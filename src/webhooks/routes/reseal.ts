@@ -8,7 +8,7 @@ import { readConfig } from "../../config";
 import { database } from "../../db";
 import { webhooks } from "../../db/schema";
 import { DEFAULT_SHARD, shardEnv, shardNames } from "../../db/shards";
-import { PageQuery, page } from "../../http/pagination";
+import { cursorText, encodeCursor, PageQuery, page } from "../../http/pagination";
 import { validationProblem } from "../../http/problem";
 import { json, newRouter, problems } from "../../http/router";
 import { resealRow, resealUpdate } from "../sealing";
@@ -17,18 +17,13 @@ import { tags } from "./openapi";
 export const resealRoutes = newRouter();
 resealRoutes.use("*", authorizeOperator("manage"));
 
-// The cursor walks the shards in order, each by webhook id: base64url of "<shard>/<last id seen>".
-const encodeShardCursor = (shard: string, id: string) =>
-	btoa(`${shard}/${id}`).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+// The cursor walks the shards in order, each by webhook id: a cursor of "<shard>/<last id seen>".
+const encodeShardCursor = (shard: string, id: string) => encodeCursor(`${shard}/${id}`);
 
 const decodeShardCursor = (env: Env, cursor: string | undefined) => {
 	const names = shardNames(env);
 	if (!cursor) return { shard: names[0] ?? DEFAULT_SHARD, after: undefined };
-	let text = "";
-	try {
-		text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-	} catch {}
-	const [shard = "", id = ""] = text.split("/");
+	const [shard = "", id = ""] = cursorText(cursor).split("/");
 	if (!names.includes(shard) || (id !== "" && !/^wh_[0-9A-Z]{26}$/.test(id))) {
 		throw validationProblem([{ path: "cursor", message: "must be a nextCursor from an earlier call" }]);
 	}
