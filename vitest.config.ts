@@ -7,7 +7,14 @@ export const TEST_SETTINGS = {
 	INGEST_TOKEN: "test-ingest-token",
 	ENCRYPTION_KEY: "aG9va2xpbmUtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
 	ALLOW_PRIVATE_TARGETS: "true",
-	SENDER_IPS: "203.0.113.7, 198.51.100.9",
+	// Two regions: `eu` (the first, so every tenant's default) sends directly, as the tests'
+	// receiver expects; `us` goes through an egress proxy that is not there (regions.test.ts:
+	// its deliveries fail as `proxy` and retry, never going direct).
+	REGIONS: JSON.stringify([
+		{ name: "eu", senderIps: ["203.0.113.7", "198.51.100.9"] },
+		{ name: "us", egressProxyUrl: "https://127.0.0.1:9/relay", senderIps: ["192.0.2.44", "198.51.100.9"] },
+	]),
+	EGRESS_PROXY_SECRET_US: "test-relay-secret-us",
 	// Low enough that a test can fill a gate past it (gate-storage.test.ts); no other test comes near.
 	GATE_STORAGE_LIMIT_MB: "16",
 };

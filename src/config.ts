@@ -3,9 +3,9 @@
 // setting is checked when it is first read: a bad one is refused (503, naming
 // it and why) rather than replaced by a guess, and an explicit value, 0
 // included where 0 means something, is used as given.
-import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { ProblemError } from "./http/problem";
+import { addressProblem, egressProxyUrlProblem, type Region, regionsOf, regionsSetting } from "./regions";
 import { masterKeysOf } from "./secrets/keyring";
 import type { TargetPolicy } from "./security/target";
 
@@ -84,11 +84,8 @@ const amount = ({
 /** Sender IPs are published for receivers to allow-list: each must be an address or a CIDR range. */
 const addressList = list.superRefine((entries, ctx) => {
 	for (const entry of entries) {
-		const [address = "", bits] = entry.split("/");
-		const valid =
-			(ipaddr.IPv4.isValidFourPartDecimal(address) || ipaddr.IPv6.isValid(address)) &&
-			(bits === undefined || ipaddr.isValidCIDR(entry));
-		if (!valid) ctx.addIssue({ code: "custom", message: `${JSON.stringify(entry)} is not an IP address or range` });
+		const problem = addressProblem(entry);
+		if (problem) ctx.addIssue({ code: "custom", message: problem });
 	}
 });
 
@@ -108,6 +105,7 @@ const Settings = z
 		ADMIN_TOKEN: list,
 		INGEST_TOKEN: list,
 		ENCRYPTION_KEY: encryptionKey,
+		REGIONS: regionsSetting,
 		SENDER_IPS: addressList,
 		ALLOW_PRIVATE_TARGETS: flag,
 		ALLOW_HTTP: flag,
@@ -126,6 +124,18 @@ const Settings = z
 	.superRefine((s, ctx) => {
 		const proxyProblem = egressProxyUrlProblem(s.EGRESS_PROXY_URL, s.ALLOW_PRIVATE_TARGETS);
 		if (proxyProblem) ctx.addIssue({ code: "custom", path: ["EGRESS_PROXY_URL"], message: proxyProblem });
+		s.REGIONS.forEach((region, i) => {
+			const problem = egressProxyUrlProblem(region.egressProxyUrl, s.ALLOW_PRIVATE_TARGETS);
+			if (problem) ctx.addIssue({ code: "custom", path: ["REGIONS", i, "egressProxyUrl"], message: problem });
+		});
+		// Two ways to say where deliveries go would leave one of them ignored.
+		if (s.REGIONS.length > 0 && (s.EGRESS_PROXY_URL !== "" || s.SENDER_IPS.length > 0))
+			ctx.addIssue({
+				code: "custom",
+				path: ["REGIONS"],
+				message:
+					"is set, so EGRESS_PROXY_URL and SENDER_IPS must be empty (they are the first version's single region: move them into REGIONS)",
+			});
 		if (s.CIRCUIT_MAX_COOLDOWN_SECONDS < s.CIRCUIT_COOLDOWN_SECONDS)
 			ctx.addIssue({
 				code: "custom",
@@ -133,33 +143,6 @@ const Settings = z
 				message: `must be at least CIRCUIT_COOLDOWN_SECONDS (${s.CIRCUIT_COOLDOWN_SECONDS})`,
 			});
 	});
-
-/** A loopback or private address, or localhost: where a development proxy may listen over http:. */
-const isLocalHost = (hostname: string) => {
-	const bare = hostname.replace(/^\[|\]$/g, "");
-	if (bare.toLowerCase() === "localhost") return true;
-	if (!ipaddr.isValid(bare)) return false;
-	return ["loopback", "private", "uniqueLocal"].includes(ipaddr.parse(bare).range());
-};
-
-/**
- * Relay requests carry the attempt's signatures and credentials, so the proxy
- * is reached over https:; http: only to this machine or its private network,
- * for local development (ALLOW_PRIVATE_TARGETS=true).
- */
-const egressProxyUrlProblem = (value: string, allowPrivate: boolean) => {
-	if (value === "") return undefined;
-	let url: URL;
-	try {
-		url = new URL(value);
-	} catch {
-		return "must be an absolute URL, such as https://egress.example.com/relay";
-	}
-	if (url.protocol === "https:") return undefined;
-	if (url.protocol !== "http:") return `must be an https: URL (it is ${url.protocol})`;
-	if (allowPrivate && isLocalHost(url.hostname)) return undefined;
-	return "must be https: (relay requests carry signatures and credentials); http: only to a loopback or private address with ALLOW_PRIVATE_TARGETS=true";
-};
 
 /** Settings that are optional secrets, so `wrangler types` does not declare them. */
 type OptionalSecrets = { EGRESS_PROXY_SECRET?: string };
@@ -169,16 +152,14 @@ export type Config = {
 	ingestTokens: string[];
 	/** ENCRYPTION_KEY as given: one key, or a list whose first seals and signs (src/secrets/keyring.ts). */
 	encryptionKey: string;
+	/** Every region's sender IPs, each once (GET /v1/sender-ips lists them by region too: src/regions.ts). */
 	senderIps: string[];
 	/** Shard bindings that take no new tenants (SHARDS_CLOSED). */
 	shardsClosed: string[];
-	/** Region names a tenant may send from; none yet, so tenants have region null and deliveries go as EGRESS_PROXY_URL says. */
-	regions: string[];
+	/** Where deliveries leave from (REGIONS, or the first version's EGRESS_PROXY_URL and SENDER_IPS); none: direct. */
+	regions: Region[];
 	/** Which URLs may be targets: ALLOW_PRIVATE_TARGETS (local development only) and ALLOW_HTTP. */
 	targetPolicy: TargetPolicy;
-	/** Where deliveries go through the egress proxy, if anywhere (EGRESS_PROXY_URL). */
-	egressProxyUrl: string;
-	egressProxySecret: string;
 	retentionDays: number;
 	sweepGraceSeconds: number;
 	/** The circuit's first cool-down before a probe, doubling after each failed probe up to the max. */
@@ -202,16 +183,15 @@ const parse = (env: Env): Config | ProblemError => {
 		);
 	}
 	const s = parsed.data;
+	const regions = regionsOf(s, env as unknown as Record<string, unknown>);
 	return {
 		adminTokens: s.ADMIN_TOKEN,
 		ingestTokens: s.INGEST_TOKEN,
 		encryptionKey: s.ENCRYPTION_KEY,
-		senderIps: s.SENDER_IPS,
-		regions: [],
+		senderIps: [...new Set(regions.flatMap((r) => r.senderIps))],
+		regions,
 		shardsClosed: s.SHARDS_CLOSED,
 		targetPolicy: { allowPrivate: s.ALLOW_PRIVATE_TARGETS, allowHttp: s.ALLOW_HTTP },
-		egressProxyUrl: s.EGRESS_PROXY_URL,
-		egressProxySecret: s.EGRESS_PROXY_SECRET,
 		retentionDays: s.RETENTION_DAYS,
 		sweepGraceSeconds: s.SWEEP_GRACE_SECONDS,
 		circuitCoolDownSeconds: s.CIRCUIT_COOLDOWN_SECONDS,
@@ -243,5 +223,7 @@ export const missingSecrets = (config: Config) =>
 		config.adminTokens.length === 0 && "ADMIN_TOKEN",
 		config.ingestTokens.length === 0 && "INGEST_TOKEN",
 		config.encryptionKey === "" && "ENCRYPTION_KEY",
-		config.egressProxyUrl !== "" && config.egressProxySecret === "" && "EGRESS_PROXY_SECRET",
+		...config.regions
+			.filter((r) => r.egressProxyUrl !== "" && r.secret === "")
+			.map((r) => `EGRESS_PROXY_SECRET (or ${r.secretSetting})`),
 	].filter((name): name is string => Boolean(name));

@@ -47,7 +47,8 @@ export const isAdminToken = async (config: { adminTokens: string[] }, token: str
 	anyMatches(await digest(token), config.adminTokens);
 
 /** The request's waitUntil, for refreshing a cache after the answer; none when called without an execution context. */
-const waitUntilOf = (c: Context): WaitUntil | undefined => {
+/** The request's waitUntil, for the caches' refreshes after the answer (none in a test without a context). */
+export const waitUntilOf = (c: Context): WaitUntil | undefined => {
 	try {
 		const ctx = c.executionCtx;
 		return (promise) => ctx.waitUntil(promise);

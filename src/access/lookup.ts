@@ -4,8 +4,12 @@
 // its shard, read whole, so a platform with a thousand tenants costs one
 // catalog read per FRESH_MS, not one per tenant. A revocation, an expiry or a
 // deleted tenant takes effect everywhere within STALE_MS (and at once in the
-// isolate that made it); the contract allows 10 seconds. The tenant portal
-// reads a tenant's name and portal origins the same way, once per FRESH_MS.
+// isolate that made it); the contract allows 10 seconds. The directory also
+// carries each tenant's region, which the delivery consumer reads for the
+// webhooks that send from their tenant's (once per batch, src/delivery/region.ts),
+// so a change of a tenant's region reaches its deliveries within STALE_MS too.
+// The tenant portal reads a tenant's name and portal origins the same way, once
+// per FRESH_MS.
 import { and, eq, isNull } from "drizzle-orm";
 import { catalog } from "../db";
 import { type ApiKeyRow, apiKeys, type Scope, tenants } from "../db/catalog";
@@ -24,14 +28,16 @@ export type KeyEntry = {
 };
 
 const keysByHash = refreshingCache<KeyEntry | null>();
-/** Every live tenant's shard, under one entry. */
-const directory = refreshingCache<Map<string, string>>();
+/** Where a live tenant's data is, and the region it sends from (null: the deployment's first, src/regions.ts). */
+export type TenantPlace = { shard: string; region: string | null };
+/** Every live tenant's place, under one entry. */
+const directory = refreshingCache<Map<string, TenantPlace>>();
 /** Tenants the directory did not have when asked: created since it was read, or unknown (null). */
-const outsideDirectory = refreshingCache<string | null>();
+const outsideDirectory = refreshingCache<TenantPlace | null>();
 const DIRECTORY = "tenants";
 
-/** What the portal's frame needs of its tenant. */
-export type PortalTenant = { name: string; portalOrigins: string[] };
+/** What the portal's frame needs of its tenant (its region: the sender IPs it sees). */
+export type PortalTenant = { name: string; portalOrigins: string[]; region: string | null };
 const portalTenants = refreshingCache<PortalTenant | null>();
 
 const toEntry = (row: ApiKeyRow): KeyEntry => ({
@@ -62,29 +68,38 @@ export const forgetKey = (hash: string) => keysByHash.forget(hash);
 const readDirectory = async (env: Env) => {
 	count("catalogReads");
 	const rows = await catalog(env)
-		.select({ id: tenants.id, shard: tenants.shard })
+		.select({ id: tenants.id, shard: tenants.shard, region: tenants.region })
 		.from(tenants)
 		.where(isNull(tenants.deletedAt));
-	return new Map(rows.map((row) => [row.id, row.shard]));
+	return new Map(rows.map(({ id, ...place }) => [id, place]));
 };
 
-/** The shard of a tenant that exists and is not deleted; null for an unknown or deleted one. */
-export const shardOfTenant = async (env: Env, tenantId: string, waitUntil?: WaitUntil) => {
-	const shard = (await directory.get(DIRECTORY, () => readDirectory(env), waitUntil)).get(tenantId);
-	if (shard !== undefined) return shard;
-	return outsideDirectory.get(
+/** Every live tenant's place, as this isolate's directory has it (read at most once per FRESH_MS). */
+export const tenantDirectory = (env: Env, waitUntil?: WaitUntil) =>
+	directory.get(DIRECTORY, () => readDirectory(env), waitUntil);
+
+/** The place of a tenant the directory did not have (created since it was read): one read, cached like it. */
+export const placeOutsideDirectory = (env: Env, tenantId: string, waitUntil?: WaitUntil) =>
+	outsideDirectory.get(
 		tenantId,
 		async () => {
 			count("catalogReads");
 			const row = await catalog(env).query.tenants.findFirst({
-				columns: { shard: true },
+				columns: { shard: true, region: true },
 				where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
 			});
-			return row?.shard ?? null;
+			return row ?? null;
 		},
 		waitUntil,
 	);
-};
+
+/** Where a tenant that exists and is not deleted lives, and its region; null for an unknown or deleted one. */
+export const placeOfTenant = async (env: Env, tenantId: string, waitUntil?: WaitUntil) =>
+	(await tenantDirectory(env, waitUntil)).get(tenantId) ?? placeOutsideDirectory(env, tenantId, waitUntil);
+
+/** The shard of a tenant that exists and is not deleted; null for an unknown or deleted one. */
+export const shardOfTenant = async (env: Env, tenantId: string, waitUntil?: WaitUntil) =>
+	(await placeOfTenant(env, tenantId, waitUntil))?.shard ?? null;
 
 /** A live tenant's name and the origins allowed to embed its portal; null for an unknown or deleted one. */
 export const portalTenantOf = (env: Env, tenantId: string, waitUntil?: WaitUntil) =>
@@ -93,7 +108,7 @@ export const portalTenantOf = (env: Env, tenantId: string, waitUntil?: WaitUntil
 		async () => {
 			count("catalogReads");
 			const row = await catalog(env).query.tenants.findFirst({
-				columns: { name: true, portalOrigins: true },
+				columns: { name: true, portalOrigins: true, region: true },
 				where: and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)),
 			});
 			return row ?? null;

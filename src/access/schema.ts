@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow, TenantRow } from "../db/catalog";
 import { scopes } from "../db/catalog";
 import { iso, isoOrNull } from "../iso";
+import { type Region, tenantRegion } from "../regions";
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -61,7 +62,9 @@ export const Tenant = z
 	.object({
 		id: z.string(),
 		name: z.string(),
-		region: z.string().nullable(),
+		region: z.string().nullable().openapi({
+			description: "The region its webhooks send from unless they name another; null: the deployment names none",
+		}),
 		portalOrigins: z.array(z.string()),
 		createdAt: z.string(),
 		updatedAt: z.string(),
@@ -69,10 +72,11 @@ export const Tenant = z
 	.openapi("Tenant");
 export type Tenant = z.infer<typeof Tenant>;
 
-export const toTenant = (row: TenantRow): Tenant => ({
+/** A tenant as the API shows it: a tenant from before regions shows the region it sends from (the deployment's first). */
+export const toTenant = (row: TenantRow, regions: Region[]): Tenant => ({
 	id: row.id,
 	name: row.name,
-	region: row.region,
+	region: tenantRegion(regions, row.region),
 	portalOrigins: row.portalOrigins,
 	createdAt: iso(row.createdAt),
 	updatedAt: iso(row.updatedAt),

@@ -13,31 +13,18 @@ import { webhooks } from "../db/schema";
 import { shardEnv } from "../db/shards";
 import { gateOf } from "../gate";
 import { failOpenOfTenant } from "../history/transitions";
-import { ProblemError, validationProblem } from "../http/problem";
+import { ProblemError } from "../http/problem";
 import { ulidOf } from "../ids";
+import { knownRegion } from "../regions";
 import { dropTenantFilters } from "../webhooks/filters";
 import { forgetKey, forgetTenant } from "./lookup";
 import { DEFAULT_TENANT } from "./principal";
 import type { TenantCreate } from "./schema";
 
-/** The regions this deployment names (none until regions are configured: deliveries go direct). */
-const regionsOf = (env: Env): string[] => readConfig(env).regions;
-
-/** A region as given, checked against the configured ones; unset takes the first (or null). */
+/** A tenant's region as given, checked against the configured ones; unset takes the deployment's first (or null). */
 const regionOrProblem = (env: Env, region: string | null | undefined) => {
-	const names = regionsOf(env);
-	if (region === undefined) return names[0] ?? null;
-	if (region === null && names.length === 0) return null;
-	if (region !== null && names.includes(region)) return region;
-	throw validationProblem([
-		{
-			path: "region",
-			message:
-				names.length === 0
-					? "must be null: this deployment names no regions"
-					: `must be one of the configured regions: ${names.join(", ")}`,
-		},
-	]);
+	const { regions } = readConfig(env);
+	return region === undefined ? (regions[0]?.name ?? null) : knownRegion(regions, region);
 };
 
 export const findTenant = async (env: Env, id: string) => {

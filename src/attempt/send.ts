@@ -58,8 +58,16 @@ const parseRetryAfter = (value: string | null, now: number) => {
 	return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 };
 
-/** How a send leaves: the target policy, and the egress proxy when one is configured. */
-export type Route = { policy: TargetPolicy; egress?: { url: string; secret: string } };
+/** The egress proxy a region sends through. */
+type Egress = { region: string; url: string; secret: string };
+
+/**
+ * How a send leaves: the target policy, and its region's egress proxy when the
+ * region has one; `unavailable` when the region cannot send (it is not
+ * configured), which fails the attempt as `proxy` (retried) rather than send it
+ * another way.
+ */
+export type Route = { policy: TargetPolicy; egress?: Egress; unavailable?: string };
 
 /** The proxy's own time on top of the receiver's timeout (which the proxy enforces). */
 const EGRESS_MARGIN_MS = 5_000;
@@ -142,10 +150,11 @@ const sendThroughProxy = async (
 	request: StoredRequest,
 	headers: Record<string, string>,
 	timeoutMs: number,
-	egress: { url: string; secret: string },
+	egress: Egress,
 	started: number,
 ): Promise<AttemptOutcome> => {
-	if (!egress.secret) return failed("proxy", "EGRESS_PROXY_URL is set but EGRESS_PROXY_SECRET is not", 0);
+	if (!egress.secret)
+		return failed("proxy", `region ${egress.region} has an egress proxy but no EGRESS_PROXY_SECRET to sign with`, 0);
 	const body = new TextEncoder().encode(request.body);
 	try {
 		const relay = await relayHeaders(egress.secret, { method: request.method, target: request.url, timeoutMs, body });
@@ -173,7 +182,7 @@ const sendThroughProxy = async (
 			);
 		});
 	} catch (err) {
-		return thrown(err, started, timeoutMs, " (egress proxy)");
+		return thrown(err, started, timeoutMs, ` (egress proxy of region ${egress.region})`);
 	}
 };
 
@@ -190,6 +199,7 @@ export const sendAttempt = async (
 	const started = Date.now();
 	const verdict = checkTarget(request.url, route.policy);
 	if (!verdict.ok) return failed("blocked", `target refused: ${verdict.reason}`, 0);
+	if (route.unavailable) return failed("proxy", route.unavailable, 0);
 	const headers = { ...request.headers, ...secretHeaders };
 	if (route.egress) return sendThroughProxy(request, headers, timeoutMs, route.egress, started);
 	try {
@@ -208,8 +218,17 @@ export const sendAttempt = async (
 	}
 };
 
-/** The route deliveries take under this configuration. */
-export const routeOf = (config: Config): Route => ({
-	policy: config.targetPolicy,
-	...(config.egressProxyUrl ? { egress: { url: config.egressProxyUrl, secret: config.egressProxySecret } } : {}),
-});
+/**
+ * The route a delivery from `region` takes: through that region's egress
+ * proxy, direct only from a region configured without one or while the
+ * deployment names no regions. Never through another region.
+ */
+export const routeOf = (config: Config, region: string | null): Route => {
+	const policy = config.targetPolicy;
+	if (region === null)
+		return config.regions.length === 0 ? { policy } : { policy, unavailable: "the delivery names no region" };
+	const found = config.regions.find((r) => r.name === region);
+	if (!found) return { policy, unavailable: `region ${region} is not configured` };
+	if (found.egressProxyUrl === "") return { policy };
+	return { policy, egress: { region: found.name, url: found.egressProxyUrl, secret: found.secret } };
+};

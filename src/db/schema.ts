@@ -43,6 +43,8 @@ export const webhooks = sqliteTable(
 		rateLimitPerSecond: real("rate_limit_per_second"),
 		/** Hours the circuit may stay open before the webhook is disabled. */
 		disableAfterHours: integer("disable_after_hours").notNull().default(120),
+		/** The region it sends from; null: its tenant's (src/regions.ts). */
+		region: text("region"),
 		/** Why and when Hookline (or an operator) disabled the webhook; null while enabled. */
 		disabledReason: text("disabled_reason"),
 		disabledAt: epochMs("disabled_at"),

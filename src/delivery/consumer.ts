@@ -23,6 +23,7 @@ import { asError, type Decision } from "./decision";
 import { sendDue } from "./gate-calls";
 import { loadAll } from "./load";
 import { plan } from "./plan";
+import { regionsOfBatch } from "./region";
 
 /** Handles notifications' messages; each answer is a Decision, or the internal error that kept it from one. */
 const deliverAll = async (
@@ -35,10 +36,11 @@ const deliverAll = async (
 		messages.map((m) => m.notificationId),
 	);
 	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
+	const regionOf = regionsOfBatch(env);
 	const prepared = await Promise.all(
 		messages.map(async (message) => {
 			try {
-				return await plan(env, message, loaded.get(message.notificationId), now, credentials);
+				return await plan(env, message, loaded.get(message.notificationId), now, credentials, regionOf);
 			} catch (err) {
 				return asError(err);
 			}

@@ -99,6 +99,7 @@ export const plan = async (
 	loaded: Loaded | undefined,
 	now: number,
 	credentials: (webhook: WebhookRow) => Promise<Credentials>,
+	regionOf: (webhook: WebhookRow) => Promise<string | null>,
 ): Promise<Planned | Due> => {
 	if (!loaded) {
 		console.warn(JSON.stringify({ msg: "message for unknown notification", notificationId: message.notificationId }));
@@ -138,6 +139,7 @@ export const plan = async (
 			...(await credentials(webhook)),
 			timeoutMs: webhook.timeoutMs,
 			maxConcurrency: webhook.maxConcurrency,
+			region: await regionOf(webhook),
 			shard: env.SHARD,
 			webhookId: webhook.id,
 			failureThreshold: webhook.failureThreshold,

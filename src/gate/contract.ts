@@ -18,6 +18,8 @@ export type GateSend = {
 	timeoutMs: number;
 	maxConcurrency: number;
 	webhookId: string;
+	/** The region the attempt leaves from (its egress proxy); null while the deployment names no regions. */
+	region: string | null;
 	/** The history shard the webhook's tenant is on: where the alarm's disable and the releases' messages point. */
 	shard: string;
 	/** Consecutive failed attempts that open the circuit. */

@@ -193,7 +193,7 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (pace.waitMs > 0) await scheduler.wait(pace.waitMs);
-		const outcome = await signedAttempt(input, request, routeOf(this.#config));
+		const outcome = await signedAttempt(input, request, routeOf(this.#config, input.region));
 		const startedAt = now + pace.waitMs;
 		const record: GateRecord = { attemptId: input.attemptId, number: input.number, startedAt, outcome, request };
 		this.#ledger.settle(input.notificationId, input.series, settledOf(record), Date.now());

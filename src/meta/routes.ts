@@ -6,6 +6,7 @@ import { authorizeOperator } from "../access/authorize";
 import { readConfig } from "../config";
 import { json, newRouter, problems } from "../http/router";
 import { metrics } from "../metrics";
+import { senderIpsOf } from "../regions";
 
 export const metaRoutes = newRouter();
 
@@ -21,17 +22,22 @@ metaRoutes.openapi(
 );
 
 /** What GET /v1/sender-ips answers; the console's page reads it through the API too. */
-export const SenderIps = z.object({ ips: z.array(z.string()) });
+export const SenderIps = z.object({
+	ips: z.array(z.string()).openapi({ description: "Every region's addresses, each once (the first version's list)" }),
+	regions: z
+		.array(z.object({ name: z.string(), ips: z.array(z.string()) }))
+		.openapi({ description: "Each region, in the deployment's order, with the addresses its deliveries come from" }),
+});
 
 metaRoutes.openapi(
 	createRoute({
 		method: "get",
 		path: "/v1/sender-ips",
 		tags: ["meta"],
-		summary: "The sender IP addresses receivers can allow-list (public)",
+		summary: "The sender IP addresses receivers can allow-list, by region (public)",
 		responses: { 200: json(SenderIps, "Configured sender IPs") },
 	}),
-	(c) => c.json({ ips: readConfig(c.env).senderIps }, 200),
+	(c) => c.json(senderIpsOf(readConfig(c.env).regions), 200),
 );
 
 metaRoutes.use("/v1/metrics", authorizeOperator("read"));

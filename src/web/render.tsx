@@ -13,7 +13,16 @@ import { problemText } from "./forms/problem";
 import type { OperatorClient } from "./operator-client";
 
 /** Which app a page is shown in: the operator's console, or one tenant's portal session. */
-export type Shell = { kind: "console" } | { kind: "portal"; tenantName: string; readOnly: boolean; endsAt: number };
+export type Shell =
+	| { kind: "console" }
+	| {
+			kind: "portal";
+			tenantName: string;
+			/** The region the tenant sends from (null: the deployment names none). */
+			tenantRegion: string | null;
+			readOnly: boolean;
+			endsAt: number;
+	  };
 
 export type WebEnv = {
 	Bindings: Env;

@@ -115,6 +115,10 @@ const fields = {
 		description: "Hours the circuit may stay open before the webhook is disabled",
 		example: DEFAULT_DISABLE_AFTER_HOURS,
 	}),
+	region: z.string().max(63).nullable().openapi({
+		description: "The region it sends from, one of the configured ones; null: its tenant's (it follows a change of it)",
+		example: null,
+	}),
 };
 
 export const WebhookCreate = z
@@ -132,6 +136,7 @@ export const WebhookCreate = z
 		failureThreshold: fields.failureThreshold.optional(),
 		rateLimitPerSecond: fields.rateLimitPerSecond.optional(),
 		disableAfterHours: fields.disableAfterHours.optional(),
+		region: fields.region.optional(),
 	})
 	.strict()
 	.openapi("WebhookCreate");
@@ -160,6 +165,7 @@ export const withDefaults = (input: WebhookCreate): WebhookFields => ({
 	failureThreshold: DEFAULT_FAILURE_THRESHOLD,
 	rateLimitPerSecond: null,
 	disableAfterHours: DEFAULT_DISABLE_AFTER_HOURS,
+	region: null,
 	...definedOnly(input),
 	name: input.name,
 	eventTypes: input.eventTypes,
@@ -187,6 +193,13 @@ export const Webhook = z
 		failureThreshold: z.number().int(),
 		rateLimitPerSecond: z.number().nullable(),
 		disableAfterHours: z.number().int(),
+		region: z.string().nullable().openapi({
+			description:
+				"The region it sends from: its own, or its tenant's when regionInherited; null: the deployment names no regions",
+		}),
+		regionInherited: z
+			.boolean()
+			.openapi({ description: "true: it sends from its tenant's region (no region of its own)" }),
 		disabledReason: z
 			.string()
 			.nullable()
@@ -262,7 +275,8 @@ export const WebhookWithSecret = Webhook.extend({
 	secret: z.string().openapi({ description: "The whsec_ signing secret; shown only on create and rotate." }),
 }).openapi("WebhookWithSecret");
 
-export const toWebhook = (row: WebhookRow): Webhook => ({
+/** A webhook as the API shows it; `tenantRegion` is the region its tenant sends from (src/webhooks/region.ts). */
+export const toWebhook = (row: WebhookRow, tenantRegion: string | null): Webhook => ({
 	id: row.id,
 	name: row.name,
 	enabled: row.enabled,
@@ -279,6 +293,8 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
 	failureThreshold: row.failureThreshold,
 	rateLimitPerSecond: row.rateLimitPerSecond,
 	disableAfterHours: row.disableAfterHours,
+	region: row.region ?? tenantRegion,
+	regionInherited: row.region === null,
 	disabledReason: row.disabledReason,
 	disabledAt: row.disabledAt === null ? null : iso(row.disabledAt),
 	createdAt: iso(row.createdAt),
@@ -290,6 +306,16 @@ export const toWebhook = (row: WebhookRow): Webhook => ({
  * sealed: it reads as "", which toColumns takes as "keep the stored one".
  */
 export const patchedFields = (row: WebhookRow, patch: WebhookPatch = {}): WebhookFields => {
-	const { id: _id, createdAt: _c, updatedAt: _u, disabledReason: _r, disabledAt: _a, auth, ...stored } = toWebhook(row);
+	const {
+		id: _id,
+		createdAt: _c,
+		updatedAt: _u,
+		disabledReason: _r,
+		disabledAt: _a,
+		regionInherited: _i,
+		auth,
+		...stored
+	} = toWebhook(row, null);
+	// toWebhook with no tenant region shows the webhook's own region (null: it follows its tenant's).
 	return { ...stored, auth: auth ? { ...auth, password: "" } : null, ...definedOnly(patch) };
 };

@@ -8,10 +8,16 @@ describe("meta routes", () => {
 		expect(await res.json()).toMatchObject({ status: "ok" });
 	});
 
-	it("lists the configured sender IPs without auth", async () => {
+	it("lists the configured sender IPs without auth, every address once and by region", async () => {
 		const res = await api("/v1/sender-ips", { token: null });
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ ips: ["203.0.113.7", "198.51.100.9"] });
+		expect(await res.json()).toEqual({
+			ips: ["203.0.113.7", "198.51.100.9", "192.0.2.44"],
+			regions: [
+				{ name: "eu", ips: ["203.0.113.7", "198.51.100.9"] },
+				{ name: "us", ips: ["192.0.2.44", "198.51.100.9"] },
+			],
+		});
 	});
 
 	it("documents every route of the contract in /openapi.json", async () => {

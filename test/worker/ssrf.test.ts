@@ -103,18 +103,18 @@ describe("target policy in the worker", () => {
 		const dev = { allowPrivate: true, allowHttp: true };
 		const unreachable = await sendAttempt(request, {}, 1000, {
 			policy: dev,
-			egress: { url: "http://127.0.0.1:9/relay", secret: "s" },
+			egress: { region: "us", url: "http://127.0.0.1:9/relay", secret: "s" },
 		});
 		expect(unreachable).toMatchObject({ succeeded: false, errorKind: "proxy" });
 		const noSecret = await sendAttempt(request, {}, 1000, {
 			policy: dev,
-			egress: { url: `${env.RECEIVER_URL}/ok/${tag}`, secret: "" },
+			egress: { region: "us", url: `${env.RECEIVER_URL}/ok/${tag}`, secret: "" },
 		});
 		expect(noSecret).toMatchObject({ succeeded: false, errorKind: "proxy" });
 		// A server that is not the proxy (no relay marker) is not taken for the receiver.
 		const notAProxy = await sendAttempt(request, {}, 1000, {
 			policy: dev,
-			egress: { url: `${env.RECEIVER_URL}/status/200/${tag}-imposter`, secret: "s" },
+			egress: { region: "us", url: `${env.RECEIVER_URL}/status/200/${tag}-imposter`, secret: "s" },
 		});
 		expect(notAProxy).toMatchObject({ succeeded: false, errorKind: "proxy", statusCode: null });
 		expect(await received(tag)).toHaveLength(0);
@@ -124,7 +124,7 @@ describe("target policy in the worker", () => {
 		const res = await app.request(
 			"/v1/webhooks",
 			{ headers: { authorization: ADMIN } },
-			{ ...env, EGRESS_PROXY_URL: "https://egress.example.com/relay" },
+			{ ...env, REGIONS: "", EGRESS_PROXY_URL: "https://egress.example.com/relay" },
 		);
 		expect(res.status).toBe(503);
 		expect(((await res.json()) as { detail: string }).detail).toContain("EGRESS_PROXY_SECRET");

@@ -27,7 +27,8 @@ describe("creating tenants", () => {
 		expect(res.status).toBe(201);
 		expect(res.headers.get("location")).toBe(`/v1/tenants/${id}`);
 		const tenant = (await res.json()) as TenantJson;
-		expect(tenant).toMatchObject({ id, name: "Acme Bank", region: null, portalOrigins: [] });
+		// The deployment's first region (vitest.config.ts names eu, then us).
+		expect(tenant).toMatchObject({ id, name: "Acme Bank", region: "eu", portalOrigins: [] });
 		expect(Date.parse(tenant.createdAt)).toBeGreaterThan(0);
 		expect(tenant.updatedAt).toBe(tenant.createdAt);
 		const read = await api(`/v1/tenants/${id}`);
@@ -64,8 +65,8 @@ describe("creating tenants", () => {
 		},
 	);
 
-	it("refuses a region while the deployment names none, and an origin with a path", async () => {
-		const region = await api("/v1/tenants", { method: "POST", body: { name: "R", region: "eu" } });
+	it("refuses a region the deployment does not name, and an origin with a path", async () => {
+		const region = await api("/v1/tenants", { method: "POST", body: { name: "R", region: "ap" } });
 		expect(region.status).toBe(400);
 		expect(await problemPaths(region)).toContain("region");
 		const origin = await api("/v1/tenants", {
@@ -103,7 +104,7 @@ describe("listing, reading and changing tenants", () => {
 		expect((await api("/v1/tenants?cursor=bm90LWEtdGVuYW50IQ")).status).toBe(400);
 	});
 
-	it("changes name and portal origins, and refuses a region while none is configured", async () => {
+	it("changes name, region and portal origins, and refuses a region that is not configured", async () => {
 		const tenant = await createTenant();
 		const res = await api(`/v1/tenants/${tenant.id}`, {
 			method: "PATCH",
@@ -114,7 +115,7 @@ describe("listing, reading and changing tenants", () => {
 		expect(changed).toMatchObject({
 			id: tenant.id,
 			name: "Renamed",
-			region: null,
+			region: "eu",
 			portalOrigins: ["https://portal.example.com", "http://localhost:8788"],
 			createdAt: tenant.createdAt,
 		});
@@ -124,8 +125,12 @@ describe("listing, reading and changing tenants", () => {
 		const region = await api(`/v1/tenants/${tenant.id}`, { method: "PATCH", body: { region: "eu-west" } });
 		expect(region.status).toBe(400);
 		expect(await problemPaths(region)).toContain("region");
-		expect((await api(`/v1/tenants/${tenant.id}`, { method: "PATCH", body: { region: null } })).status).toBe(200);
-		expect(((await (await api(`/v1/tenants/${tenant.id}`)).json()) as TenantJson).name).toBe("Renamed");
+		// null is "no region", which a deployment that names regions has not.
+		const none = await api(`/v1/tenants/${tenant.id}`, { method: "PATCH", body: { region: null } });
+		expect(none.status).toBe(400);
+		expect(await problemPaths(none)).toContain("region");
+		expect((await api(`/v1/tenants/${tenant.id}`, { method: "PATCH", body: { region: "us" } })).status).toBe(200);
+		expect(await (await api(`/v1/tenants/${tenant.id}`)).json()).toMatchObject({ name: "Renamed", region: "us" });
 	});
 
 	it("answers 404 for a tenant that does not exist", async () => {

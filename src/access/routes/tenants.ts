@@ -1,6 +1,7 @@
 // /v1/tenants: the operator creates, lists, reads, changes and deletes tenants.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, gt, isNull } from "drizzle-orm";
+import { readConfig } from "../../config";
 import { catalog } from "../../db";
 import { tenants } from "../../db/catalog";
 import { decodeCursor, PageQuery, page, pageOf } from "../../http/pagination";
@@ -31,7 +32,7 @@ tenantRoutes.openapi(
 	}),
 	async (c) => {
 		const row = await createTenant(c.env, c.req.valid("json"));
-		return c.json(toTenant(row), 201, { location: `/v1/tenants/${row.id}` });
+		return c.json(toTenant(row, readConfig(c.env).regions), 201, { location: `/v1/tenants/${row.id}` });
 	},
 );
 
@@ -55,7 +56,7 @@ tenantRoutes.openapi(
 			.orderBy(asc(tenants.id))
 			.limit(limit + 1);
 		const { data, nextCursor } = page(rows, limit);
-		return c.json({ data: data.map(toTenant), nextCursor }, 200);
+		return c.json({ data: data.map((row) => toTenant(row, readConfig(c.env).regions)), nextCursor }, 200);
 	},
 );
 
@@ -69,7 +70,7 @@ tenantRoutes.openapi(
 		request: { params: Params },
 		responses: { 200: json(Tenant, "The tenant"), ...problems(400, 401, 403, 404, 503) },
 	}),
-	async (c) => c.json(toTenant(await findTenant(c.env, c.req.valid("param").id)), 200),
+	async (c) => c.json(toTenant(await findTenant(c.env, c.req.valid("param").id), readConfig(c.env).regions), 200),
 );
 
 tenantRoutes.openapi(
@@ -84,7 +85,7 @@ tenantRoutes.openapi(
 	}),
 	async (c) => {
 		const current = await findTenant(c.env, c.req.valid("param").id);
-		return c.json(toTenant(await changeTenant(c.env, current, c.req.valid("json"))), 200);
+		return c.json(toTenant(await changeTenant(c.env, current, c.req.valid("json")), readConfig(c.env).regions), 200);
 	},
 );
 

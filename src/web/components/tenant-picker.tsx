@@ -6,7 +6,8 @@ import type { FC } from "hono/jsx";
 
 /** What the header shows: the tenant picked (none when it does not exist), the menu, the section to keep. */
 export type Picker = {
-	picked: { id: string; name: string } | undefined;
+	/** With the region it sends from (the Sender IPs page marks it). */
+	picked: { id: string; name: string; region: string | null } | undefined;
 	tenants: { id: string; name: string }[];
 	section: string;
 };

@@ -134,6 +134,13 @@ const DeliveryFields: FC<Part> = ({ values, errors, isNew }) => (
 			value={String(values.disableAfterHours ?? "")}
 			errors={errors}
 		/>
+		<Field
+			name="region"
+			label="Region"
+			hint="empty: the tenant's (see Sender IPs)"
+			value={values.region ?? ""}
+			errors={errors}
+		/>
 	</div>
 );
 

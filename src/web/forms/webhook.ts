@@ -65,11 +65,24 @@ export const fromForm = (form: FormBody): WebhookDraft => {
 		failureThreshold: blankOr(field("failureThreshold")),
 		rateLimitPerSecond: rate === "" ? null : numberOrText(rate),
 		disableAfterHours: blankOr(field("disableAfterHours")),
+		// Empty: the tenant's region, followed when it changes.
+		region: field("region").trim() || null,
 	};
 };
 
 /** A stored webhook as its settings form shows it; the password is never returned, so it reads empty. */
 export const valuesOf = (webhook: Webhook): WebhookDraft => {
-	const { id: _id, disabledReason: _r, disabledAt: _a, createdAt: _c, updatedAt: _u, auth, ...fields } = webhook;
-	return { ...fields, auth: auth ? { ...auth, password: "" } : null };
+	const {
+		id: _id,
+		disabledReason: _r,
+		disabledAt: _a,
+		createdAt: _c,
+		updatedAt: _u,
+		auth,
+		region,
+		regionInherited,
+		...fields
+	} = webhook;
+	// A region that follows the tenant's stays empty, so saving the form keeps it following.
+	return { ...fields, region: regionInherited ? null : region, auth: auth ? { ...auth, password: "" } : null };
 };

@@ -55,6 +55,12 @@ const Summary: FC<{ webhook: Webhook; health: WebhookHealth | undefined; csrf: s
 			</p>
 		)}
 		{health && <HealthLine health={health} />}
+		{webhook.region && (
+			<p class="muted" id="webhook-region">
+				Sends from region <code>{webhook.region}</code>
+				{webhook.regionInherited ? " (its tenant's)" : ""}: see <a href={`${base}/sender-ips`}>Sender IPs</a>.
+			</p>
+		)}
 		<div class="actions">
 			<a href={`${base}/notifications?webhookId=${webhook.id}`}>History</a>
 			{csrf && (

@@ -21,6 +21,7 @@ import { readPortalLink } from "../../access/portal-link";
 import type { Principal } from "../../access/principal";
 import { TENANT_ID } from "../../access/schema";
 import { readConfig } from "../../config";
+import { tenantRegion } from "../../regions";
 import { type ApiFetch, apiClient } from "../api-client";
 import { tenantPagesApp } from "../pages/tenant-pages";
 import type { WebEnv } from "../render";
@@ -78,7 +79,13 @@ const sessionGate = (api: ApiFetch): MiddlewareHandler<WebEnv> =>
 		c.set("session", session);
 		c.set("base", base);
 		c.set("picker", undefined);
-		c.set("shell", { kind: "portal", tenantName: tenant.name, readOnly: session.readOnly, endsAt: session.expiresAt });
+		c.set("shell", {
+			kind: "portal",
+			tenantName: tenant.name,
+			tenantRegion: tenantRegion(config.regions, tenant.region),
+			readOnly: session.readOnly,
+			endsAt: session.expiresAt,
+		});
 		const rest = c.req.path.slice(base.length);
 		if (c.req.method === "POST") {
 			const form = await c.req.parseBody();

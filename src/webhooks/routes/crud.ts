@@ -1,6 +1,7 @@
 // /v1/webhooks: create, list, read, change and delete webhooks.
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { waitUntilOf } from "../../access/authorize";
 import { readConfig } from "../../config";
 import { database } from "../../db";
 import { type WebhookRow, webhooks } from "../../db/schema";
@@ -13,6 +14,7 @@ import { isoOrNull } from "../../iso";
 import { newSigningSecret, seal } from "../../secrets";
 import { checkTemplates } from "../check";
 import { filterStatements } from "../filters";
+import { checkRegion, regionOfTenant } from "../region";
 import {
 	patchedFields,
 	toWebhook,
@@ -52,6 +54,7 @@ const toColumns = async (fields: WebhookFields, encryptionKey: string, id: strin
 	failureThreshold: fields.failureThreshold,
 	rateLimitPerSecond: fields.rateLimitPerSecond,
 	disableAfterHours: fields.disableAfterHours,
+	region: fields.region,
 });
 
 crudRoutes.openapi(
@@ -72,6 +75,7 @@ crudRoutes.openapi(
 		const fields = withDefaults(c.req.valid("json"));
 		const id = newId("wh");
 		checkTemplates({ ...fields, id }, { policy: config.targetPolicy });
+		checkRegion(c.env, fields.region);
 		const secret = newSigningSecret();
 		const now = Date.now();
 		const db = database(c.var.access.shard);
@@ -90,7 +94,8 @@ crudRoutes.openapi(
 				.returning(),
 			...filterStatements(c.var.access.shard, { id, tenantId, eventTypes: fields.eventTypes }),
 		]);
-		return c.json({ ...toWebhook(row as WebhookRow), secret }, 201, {
+		const tenantRegion = await regionOfTenant(c.env, tenantId, waitUntilOf(c));
+		return c.json({ ...toWebhook(row as WebhookRow, tenantRegion), secret }, 201, {
 			location: `${c.req.path.replace(/\/$/, "")}/${id}`,
 		});
 	},
@@ -131,14 +136,18 @@ crudRoutes.openapi(
 			.orderBy(desc(webhooks.id))
 			.limit(limit + 1);
 		const { data, nextCursor } = page(rows, limit);
-		if (health === "false") return c.json({ data: data.map(toWebhook), nextCursor }, 200);
+		const tenantRegion = await regionOfTenant(c.env, c.var.access.tenantId, waitUntilOf(c));
+		if (health === "false") return c.json({ data: data.map((row) => toWebhook(row, tenantRegion)), nextCursor }, 200);
 		// One gate that cannot answer shows as null; the list still answers.
 		const healths = await Promise.allSettled(data.map((row) => gateOf(c.var.access.shard, row.id).health()));
 		return c.json(
 			{
 				data: data.map((row, i) => {
 					const h = healths[i];
-					return { ...toWebhook(row), health: h?.status === "fulfilled" ? summaryOf(h.value as GateHealth) : null };
+					return {
+						...toWebhook(row, tenantRegion),
+						health: h?.status === "fulfilled" ? summaryOf(h.value as GateHealth) : null,
+					};
 				}),
 				nextCursor,
 			},
@@ -166,8 +175,11 @@ crudRoutes.openapi(
 		request: { params: Params },
 		responses: { 200: json(Webhook, "The webhook"), ...problems(401, 403, 404, 503) },
 	}),
-	async (c) =>
-		c.json(toWebhook(await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id)), 200),
+	async (c) => {
+		const { shard, tenantId } = c.var.access;
+		const row = await findWebhook(shard, tenantId, c.req.valid("param").id);
+		return c.json(toWebhook(row, await regionOfTenant(c.env, tenantId, waitUntilOf(c))), 200);
+	},
 );
 
 crudRoutes.openapi(
@@ -188,6 +200,7 @@ crudRoutes.openapi(
 		const patch = c.req.valid("json");
 		const fields = patchedFields(current, patch);
 		checkTemplates({ ...fields, id: current.id }, { policy: config.targetPolicy });
+		checkRegion(c.env, fields.region);
 		// Sealed values still in an older form are sealed afresh with this write: a kept password
 		// with the change, the signing secrets only where a rotation has not replaced them since.
 		const { columns: resealed } = await resealRow(current, config.encryptionKey);
@@ -199,7 +212,7 @@ crudRoutes.openapi(
 		});
 		const updated = await changeWebhook(c.var.access.shard, current, columns, { enabled: patch.enabled });
 		if (Object.keys(secrets).length > 0) await resealUpdate(c.var.access.shard, current, secrets);
-		return c.json(toWebhook(updated), 200);
+		return c.json(toWebhook(updated, await regionOfTenant(c.env, c.var.access.tenantId, waitUntilOf(c))), 200);
 	},
 );
 

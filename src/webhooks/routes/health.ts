@@ -1,8 +1,10 @@
 // A webhook's endpoint health (from its gate and its history), and enabling it again.
 import { createRoute, z } from "@hono/zod-openapi";
+import { waitUntilOf } from "../../access/authorize";
 import { gateOf } from "../../gate";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { isoOrNull } from "../../iso";
+import { regionOfTenant } from "../region";
 import { toWebhook, Webhook, WebhookHealth } from "../schema";
 import { backlogOf, enableWebhook, findWebhook } from "../service";
 import { manageSecurity, Params, readSecurity, tags } from "./openapi";
@@ -82,6 +84,7 @@ healthRoutes.openapi(
 		const current = await findWebhook(c.var.access.shard, c.var.access.tenantId, c.req.valid("param").id);
 		const { resendSkipped } = c.req.valid("json") ?? { resendSkipped: false };
 		const { webhook, skipped, resent } = await enableWebhook(c.var.access.shard, current.id, { resendSkipped });
-		return c.json({ ...toWebhook(webhook), skipped, resent }, 200);
+		const tenantRegion = await regionOfTenant(c.env, c.var.access.tenantId, waitUntilOf(c));
+		return c.json({ ...toWebhook(webhook, tenantRegion), skipped, resent }, 200);
 	},
 );
