@@ -1,9 +1,13 @@
 // `npm start`: Hookline on this machine with no manual step. Applies the D1
-// migrations to the local databases (catalog and shards), then runs `wrangler dev` with local D1,
-// Queues and Durable Objects and the development settings below. Any of them
-// set in the environment wins (e.g. `ADMIN_TOKEN=x npm start`).
+// migrations to the local databases (catalog and shards), starts two regions'
+// egress proxies on 127.0.0.2 and 127.0.0.3 (./local-regions.ts), then runs
+// `wrangler dev` with local D1, Queues and Durable Objects and the development
+// settings below. Any of them set in the environment wins (e.g. `ADMIN_TOKEN=x
+// npm start`); REGIONS, EGRESS_PROXY_URL or SENDER_IPS set there replaces the
+// local regions (`REGIONS='[]' npm start` delivers directly).
 //
 // Environment: PORT (default 8787), HOST (default 127.0.0.1),
+// HOOKLINE_EGRESS_PORT (the local proxies' port, default 8790; 0: any free one),
 // HOOKLINE_STATE_DIR (where local state is kept; default .wrangler/state),
 // HOOKLINE_SWEEP_INTERVAL_MS (default 60000): cron triggers never fire by
 // themselves under wrangler dev, so this script runs the sweeper at start
@@ -12,6 +16,7 @@ import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrateLocal } from "./d1-migrations.ts";
+import { LOCAL_RELAY_SECRET, startLocalRegions } from "./local-regions.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -27,7 +32,6 @@ export const DEV_SETTINGS: Record<string, string> = {
 	// base64 of 32 bytes; for local use only.
 	ENCRYPTION_KEY: "aG9va2xpbmUtbG9jYWwtZGV2LWtleS0zMi1ieXRlcyE=",
 	ALLOW_PRIVATE_TARGETS: "true",
-	SENDER_IPS: "127.0.0.1",
 };
 
 const log = (line: string) => process.stdout.write(`[hookline] ${line}\n`);
@@ -39,12 +43,32 @@ if (failed) {
 	process.exit(1);
 }
 
+// The regions: the environment's own, or two local proxies.
+const ownRegions = ["REGIONS", "EGRESS_PROXY_URL", "SENDER_IPS"].some((name) => process.env[name] !== undefined);
+const local = ownRegions
+	? undefined
+	: await startLocalRegions({
+			port: Number(process.env.HOOKLINE_EGRESS_PORT ?? 8790),
+			secret: process.env.EGRESS_PROXY_SECRET ?? LOCAL_RELAY_SECRET,
+			log,
+		}).catch((err: Error) => {
+			log(err.message);
+			process.exit(1);
+		});
+if (local) {
+	DEV_SETTINGS.REGIONS = local.regions;
+	DEV_SETTINGS.EGRESS_PROXY_SECRET = process.env.EGRESS_PROXY_SECRET ?? LOCAL_RELAY_SECRET;
+	log(`regions: ${local.regions}`);
+}
+
 const SECRETS = ["ADMIN_TOKEN", "INGEST_TOKEN", "ENCRYPTION_KEY"];
 /** Plain settings with no development default, passed on only when set in the environment. */
 const OPTIONAL = [
 	"RETENTION_DAYS",
 	"SWEEP_GRACE_SECONDS",
 	"ALLOW_HTTP",
+	"REGIONS",
+	"SENDER_IPS",
 	"EGRESS_PROXY_URL",
 	"CIRCUIT_COOLDOWN_SECONDS",
 	"CIRCUIT_MAX_COOLDOWN_SECONDS",
@@ -54,6 +78,8 @@ const OPTIONAL = [
 const settings: Record<string, string> = Object.fromEntries([
 	...Object.entries(DEV_SETTINGS).map(([name, value]) => [name, process.env[name] ?? value]),
 	...OPTIONAL.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+	// Each region's own relay secret (EGRESS_PROXY_SECRET_EU, …), likewise.
+	...Object.entries(process.env).filter(([name, value]) => /^EGRESS_PROXY_SECRET_[A-Z0-9_]+$/.test(name) && value),
 ]);
 // Secrets reach wrangler through its environment, plain settings as --var.
 const vars = Object.entries(settings)
@@ -72,7 +98,10 @@ const dev = spawn(
 );
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-	process.on(signal, () => dev.kill(signal));
+	process.on(signal, () => {
+		dev.kill(signal);
+		void local?.close();
+	});
 }
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 

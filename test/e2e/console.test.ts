@@ -330,7 +330,7 @@ describe("admin console in a browser", () => {
 
 	it("shows the sender IPs, and signs out", async () => {
 		await page.goto(`${hookline.url}/console/sender-ips`);
-		await expect(page.locator("#sender-ips").innerText()).resolves.toContain("127.0.0.1");
+		await expect(page.locator("#sender-ips").innerText()).resolves.toContain("127.0.0.2");
 		await shot("sender-ips");
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${hookline.url}/console/webhooks`);

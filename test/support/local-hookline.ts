@@ -1,6 +1,7 @@
 // Starts Hookline the way `npm start` does (scripts/start.ts → wrangler dev)
 // on a free port with its state in a temporary folder, for end-to-end tests
-// and benchmarks. Everything stays on 127.0.0.1.
+// and benchmarks. Everything stays on loopback: the service on 127.0.0.1, its
+// two local regions' egress proxies on 127.0.0.2 and 127.0.0.3.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -67,6 +68,8 @@ export const startHookline = async ({
 				HOOKLINE_STATE_DIR: stateDir,
 				ADMIN_TOKEN: adminToken,
 				INGEST_TOKEN: ingestToken,
+				// The local regions' proxies on any free port: tests run beside one another and `npm start`.
+				HOOKLINE_EGRESS_PORT: "0",
 				...env,
 			},
 		});
