@@ -13,8 +13,10 @@ import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import { DEFAULT_SHARD, shardEnv } from "../db/shards";
+import { circuitTurn, emitForWebhook } from "../ops-events/circuit";
+import type { OperationalType } from "../ops-events/types";
 import { disableWebhook } from "../webhooks/disabling";
-import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
+import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf, turnOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
 import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
@@ -27,6 +29,7 @@ import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
+import { OutboxTable } from "./tables/outbox";
 import { type ParkedRow, ParkedTable } from "./tables/parked";
 import { PausedTable } from "./tables/paused";
 import { StatsTable } from "./tables/stats";
@@ -39,6 +42,10 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #paused: PausedTable;
 	readonly #parked: ParkedTable;
 	readonly #stats: StatsTable;
+	readonly #outbox: OutboxTable;
+	/** Whether a turn of the circuit put an event in the outbox that this send should write; whether a write runs. */
+	#outboxAdded = false;
+	#flushing = false;
 	readonly #pacing = new Pacing();
 	/** Sends in flight, slots held for released parked notifications, sends waiting for a slot. */
 	readonly #slots = new Slots();
@@ -64,6 +71,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused = new PausedTable(sql);
 		this.#parked = new ParkedTable(sql);
 		this.#stats = new StatsTable(sql);
+		this.#outbox = new OutboxTable(sql);
 	}
 
 	/**
@@ -121,10 +129,15 @@ export class EndpointGate extends DurableObject<Env> {
 	override async alarm() {
 		const now = Date.now();
 		this.#alarmSet = false;
+		await this.#writeOutbox(now);
 		const more = this.#ledger.sweepExpired(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
 		if (round.kind === "disable") {
-			await disableWebhook(shardEnv(this.env, round.shard), round.webhookId, { reason: round.reason, at: now });
+			await disableWebhook(shardEnv(this.env, round.shard), round.webhookId, {
+				cause: "circuit_open",
+				reason: round.reason,
+				at: now,
+			});
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
 			this.#parked.clear();
@@ -169,6 +182,7 @@ export class EndpointGate extends DurableObject<Env> {
 		} finally {
 			this.#endSlot();
 			await this.#enqueueReleases();
+			if (this.#outboxAdded) await this.#writeOutbox();
 		}
 	}
 
@@ -260,8 +274,53 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (step.change) this.#circuit.write(step.change);
+		const turn = turnOf(circuit, step.change);
+		if (turn) {
+			const after = { ...circuit, ...step.change };
+			const event = circuitTurn(
+				turn,
+				{ before: circuit, after, lastStatusCode: outcome.statusCode, paused: this.#paused.count() },
+				now,
+			);
+			this.#outbox.add(event);
+			this.#outboxAdded = true;
+		}
 		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
-		if (step.next === "schedule") await this.#scheduleAlarm(now);
+		// A turn's event has the alarm as its safety net, should this send's write of it fail.
+		if (step.next === "schedule" || turn) await this.#scheduleAlarm(now);
+	}
+
+	/**
+	 * Writes the circuit's operational events to D1 (`now`: only those due by
+	 * then); one that fails stays for the alarm's next try.
+	 */
+	async #writeOutbox(now?: number) {
+		if (this.#flushing) return;
+		this.#flushing = true;
+		this.#outboxAdded = false;
+		try {
+			const webhookId = this.#circuit.read().webhook_id;
+			const env = shardEnv(this.env, this.#shard());
+			for (const row of this.#outbox.rows(now)) {
+				try {
+					const pending = {
+						eventId: row.event_id,
+						type: row.type as OperationalType,
+						data: JSON.parse(row.data),
+						at: row.at,
+					};
+					if (webhookId) await emitForWebhook(env, webhookId, pending);
+					this.#outbox.remove(row.event_id);
+				} catch (err) {
+					console.error(
+						JSON.stringify({ msg: "operational event not written", eventId: row.event_id, error: String(err) }),
+					);
+					this.#outbox.failed(row, Date.now());
+				}
+			}
+		} finally {
+			this.#flushing = false;
+		}
 	}
 
 	/** Enqueues up to the round's limit of paused notifications, oldest first, and notes their release. */
@@ -283,6 +342,7 @@ export class EndpointGate extends DurableObject<Env> {
 			nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now),
 			nextParkedLookAt(this.#parked.any(), now),
 			nextSweepAt(this.#ledger.oldestWrite(), sweep, now),
+			this.#outbox.nextTryAt(),
 		].filter((at) => at !== undefined);
 		if (times.length > 0) await this.#alarmBy(Math.min(...times));
 	}
