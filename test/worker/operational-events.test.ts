@@ -29,6 +29,8 @@ import {
 	uniqueTag,
 } from "./helpers";
 
+type Shard = Awaited<ReturnType<typeof historyOf>>;
+
 type Stored = {
 	id: string;
 	type: string;
@@ -81,7 +83,7 @@ const arrivedAt = (tag: string, n: number) =>
 	});
 
 /** A webhook whose single attempt fails (no retries), and which also names every operational type. */
-const failingHook = (webhook: (f: Record<string, unknown>) => Promise<{ id: string }>, env: ShardEnv, tag: string) =>
+const failingHook = (webhook: (f: Record<string, unknown>) => Promise<{ id: string }>, env: Shard, tag: string) =>
 	webhook({
 		name: "Ledger",
 		url: `${env.RECEIVER_URL}/status/500/${tag}`,
@@ -254,7 +256,7 @@ describe("hookline.notification.failed", () => {
 });
 
 /** A send through webhook `webhookId`'s gate on `env`'s shard, whose circuit opens after 3 failures. */
-const send = (env: ShardEnv, webhookId: string, url: string, extra: Partial<GateSend> = {}) =>
+const send = (env: Shard, webhookId: string, url: string, extra: Partial<GateSend> = {}) =>
 	gateSend(
 		gateOf(webhookId),
 		gateInput(newId("ntf"), url, { webhookId, shard: env.SHARD, failureThreshold: 3, ...extra }),
