@@ -25,9 +25,9 @@ const failedEvent = (env: ShardEnv, n: NotificationRow, webhook: WebhookRow, att
 		{
 			reason: isRetryable(attempt.outcome) ? "attempts_exhausted" : "not_retryable",
 			attempts: attempt.number,
-			lastError: attempt.outcome.error ?? null,
-			lastErrorKind: attempt.outcome.errorKind ?? null,
-			lastStatusCode: attempt.outcome.statusCode ?? null,
+			lastError: attempt.outcome.error,
+			lastErrorKind: attempt.outcome.errorKind,
+			lastStatusCode: attempt.outcome.statusCode,
 		},
 		recordApplies(n, attempt.number),
 	);

@@ -13,13 +13,13 @@ import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import { DEFAULT_SHARD, shardEnv } from "../db/shards";
-import { circuitTurn, emitForWebhook } from "../ops-events/circuit";
-import type { OperationalType } from "../ops-events/types";
+import { circuitTurn } from "../ops-events/circuit";
 import { disableWebhook } from "../webhooks/disabling";
 import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf, turnOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
 import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
+import { Outbox } from "./outbox";
 import { enqueueParked, enqueuePaused, signedAttempt } from "./outgoing";
 import { Pacing } from "./pacing";
 import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
@@ -29,7 +29,6 @@ import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
-import { OutboxTable } from "./tables/outbox";
 import { type ParkedRow, ParkedTable } from "./tables/parked";
 import { PausedTable } from "./tables/paused";
 import { StatsTable } from "./tables/stats";
@@ -42,10 +41,8 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #paused: PausedTable;
 	readonly #parked: ParkedTable;
 	readonly #stats: StatsTable;
-	readonly #outbox: OutboxTable;
-	/** Whether a turn of the circuit put an event in the outbox that this send should write; whether a write runs. */
-	#outboxAdded = false;
-	#flushing = false;
+	/** The circuit's operational events until they are written to D1. */
+	readonly #outbox: Outbox;
 	readonly #pacing = new Pacing();
 	/** Sends in flight, slots held for released parked notifications, sends waiting for a slot. */
 	readonly #slots = new Slots();
@@ -71,7 +68,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused = new PausedTable(sql);
 		this.#parked = new ParkedTable(sql);
 		this.#stats = new StatsTable(sql);
-		this.#outbox = new OutboxTable(sql);
+		this.#outbox = new Outbox(sql);
 	}
 
 	/**
@@ -129,7 +126,7 @@ export class EndpointGate extends DurableObject<Env> {
 	override async alarm() {
 		const now = Date.now();
 		this.#alarmSet = false;
-		await this.#writeOutbox(now);
+		await this.#outbox.write(() => this.#outboxTarget(), now);
 		const more = this.#ledger.sweepExpired(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
 		if (round.kind === "disable") {
@@ -182,7 +179,7 @@ export class EndpointGate extends DurableObject<Env> {
 		} finally {
 			this.#endSlot();
 			await this.#enqueueReleases();
-			if (this.#outboxAdded) await this.#writeOutbox();
+			if (this.#outbox.added) await this.#outbox.write(() => this.#outboxTarget());
 		}
 	}
 
@@ -277,50 +274,22 @@ export class EndpointGate extends DurableObject<Env> {
 		const turn = turnOf(circuit, step.change);
 		if (turn) {
 			const after = { ...circuit, ...step.change };
-			const event = circuitTurn(
-				turn,
-				{ before: circuit, after, lastStatusCode: outcome.statusCode, paused: this.#paused.count() },
-				now,
+			this.#outbox.add(
+				circuitTurn(
+					turn,
+					{ before: circuit, after, lastStatusCode: outcome.statusCode, paused: this.#paused.count() },
+					now,
+				),
 			);
-			this.#outbox.add(event);
-			this.#outboxAdded = true;
 		}
 		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
 		// A turn's event has the alarm as its safety net, should this send's write of it fail.
 		if (step.next === "schedule" || turn) await this.#scheduleAlarm(now);
 	}
 
-	/**
-	 * Writes the circuit's operational events to D1 (`now`: only those due by
-	 * then); one that fails stays for the alarm's next try.
-	 */
-	async #writeOutbox(now?: number) {
-		if (this.#flushing) return;
-		this.#flushing = true;
-		this.#outboxAdded = false;
-		try {
-			const webhookId = this.#circuit.read().webhook_id;
-			const env = shardEnv(this.env, this.#shard());
-			for (const row of this.#outbox.rows(now)) {
-				try {
-					const pending = {
-						eventId: row.event_id,
-						type: row.type as OperationalType,
-						data: JSON.parse(row.data),
-						at: row.at,
-					};
-					if (webhookId) await emitForWebhook(env, webhookId, pending);
-					this.#outbox.remove(row.event_id);
-				} catch (err) {
-					console.error(
-						JSON.stringify({ msg: "operational event not written", eventId: row.event_id, error: String(err) }),
-					);
-					this.#outbox.failed(row, Date.now());
-				}
-			}
-		} finally {
-			this.#flushing = false;
-		}
+	/** Where the gate's operational events go: the webhook's history shard. */
+	#outboxTarget() {
+		return { env: shardEnv(this.env, this.#shard()), webhookId: this.#circuit.read().webhook_id };
 	}
 
 	/** Enqueues up to the round's limit of paused notifications, oldest first, and notes their release. */

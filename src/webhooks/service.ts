@@ -57,8 +57,8 @@ export const disableForGone = async (
 	return {
 		writes: statements,
 		afterCommit: async () => {
-			await gateOf(env, webhook.id).disabled(at);
 			await enqueueEmitted(env, [emitted]);
+			await gateOf(env, webhook.id).disabled(at);
 		},
 	};
 };
@@ -106,9 +106,9 @@ export const changeWebhook = async (
 		),
 		...(disabling ? [asStatement(env, skipPausedOf(env, current.id, { reason: OPERATOR_DISABLED, at }))] : []),
 	]);
+	if (event) await enqueueEmitted(env, [event]);
 	if (enabling) await gateOf(env, current.id).reset();
 	if (disabling) await gateOf(env, current.id).disabled(at);
-	if (event) await enqueueEmitted(env, [event]);
 	return findWebhook(env, current.tenantId, current.id);
 };
 
@@ -137,8 +137,8 @@ export const enableWebhook = async (
 		),
 	]);
 	const row = { ...current, enabled: true, disabledReason: null, disabledAt: null, updatedAt: at };
-	await gateOf(env, webhookId).reset();
 	await enqueueEmitted(env, [event]);
+	await gateOf(env, webhookId).reset();
 	const resent = resendSkipped
 		? await resendMatching(env, { tenantId: row.tenantId, webhookId, status: "skipped" }, at)
 		: 0;
