@@ -74,11 +74,14 @@ const interpret = async (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer,
 			// data chose, only that notification's target is (it fails alone, as not retryable).
 			// (A replay too: the first record of a 410 may have been lost with its D1 batch.)
 			if (answer.outcome.statusCode !== 410 || !isFixedUrl(webhook.url)) return recorded;
-			const disabling = disableForGone(env, webhook.id, answer.startedAt, now);
+			const disabling = await disableForGone(env, webhook, answer.startedAt, now);
 			return {
 				...recorded,
-				writes: [...recorded.writes, ...disabling.writes.map((q) => asStatement(env, q))],
-				afterCommit: disabling.afterCommit,
+				writes: [...recorded.writes, ...disabling.writes],
+				afterCommit: async () => {
+					await recorded.afterCommit?.();
+					await disabling.afterCommit();
+				},
 			};
 		}
 	}

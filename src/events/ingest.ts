@@ -38,11 +38,38 @@ RETURNING id, status`;
  * the filter entries that match the type, src/webhooks/filters.ts): ingest
  * reads no webhook that cannot match, however many the tenant or the shard has.
  */
-const FAN_OUT_MATCHING = fanOut(
-	"w.id IN (SELECT f.webhook_id FROM webhook_filters f WHERE f.tenant_id = ?6 AND f.pattern IN (SELECT value FROM json_each(?7)))",
-);
+const MATCHING =
+	"w.id IN (SELECT f.webhook_id FROM webhook_filters f WHERE f.tenant_id = ?6 AND f.pattern IN (SELECT value FROM json_each(?7)))";
+const FAN_OUT_MATCHING = fanOut(MATCHING);
 /** Only the given webhook (?5): a test event. */
 const FAN_OUT_ONE = fanOut("w.id = ?5");
+
+/**
+ * An event Hookline writes itself (src/ops-events/), for a caller's own batch,
+ * with ingest's parameters ?1–?6 and, from ?8, those of `condition`: the event
+ * and its notifications are written only while `condition` holds and the
+ * tenant has no event of that id yet, so a write that comes again writes
+ * nothing. The fan-out leaves out the webhook ?5 (the one the event is about)
+ * and takes the filter entries ?7; the event row takes its data as ?7.
+ */
+export const guardedEventSql = (condition: string) => {
+	const fresh = `NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = ?6 AND e.id = ?2) AND (${condition})`;
+	return {
+		fanOut: fanOut(`${MATCHING} AND w.id IS NOT ?5 AND ${fresh}`),
+		event: `INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
+			SELECT ?6, ?2, ?3, ?4, ?7, ?4, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?2)
+			WHERE ${fresh}`,
+	};
+};
+
+/** The parameters ?1–?6 of `guardedEventSql`'s statements: as ingest binds them, with the webhook to leave out. */
+export const guardedEventParams = (p: {
+	tenantId: string;
+	eventId: string;
+	type: string;
+	at: number;
+	excludeWebhookId: string | null;
+}) => [encodeTime(p.at, 10), p.eventId, p.type, p.at, p.excludeWebhookId, p.tenantId] as const;
 
 /** The first answer for an idempotency key or event id seen before, if any. */
 const findEarlier = async (env: ShardEnv, tenantId: string, key: string | undefined, eventId: string | undefined) => {

@@ -5,13 +5,11 @@ import { authorize } from "../access/authorize";
 import { MAX_EVENT_BYTES } from "../config";
 import { ProblemError, validationProblem } from "../http/problem";
 import { json, jsonBody, newRouter, problems } from "../http/router";
+import { isOperational, OPERATIONAL_PREFIX } from "../ops-events/types";
 import { ingestEvent } from "./ingest";
 import { EventInput, IdempotencyKey, IngestResult } from "./schema";
 
 export const eventRoutes = newRouter();
-
-/** Event types Hookline keeps for its own operational events. */
-const RESERVED_PREFIX = "hookline.";
 
 eventRoutes.openapi(
 	createRoute({
@@ -43,9 +41,10 @@ eventRoutes.openapi(
 	}),
 	async (c) => {
 		const input = c.req.valid("json");
-		if (input.type.startsWith(RESERVED_PREFIX)) {
+		// Hookline's own operational events (src/ops-events) come only from Hookline.
+		if (isOperational(input.type)) {
 			throw validationProblem([
-				{ path: "type", message: `types starting ${RESERVED_PREFIX} are reserved for Hookline` },
+				{ path: "type", message: `types starting ${OPERATIONAL_PREFIX} are reserved for Hookline` },
 			]);
 		}
 		const { result, repeated } = await ingestEvent(c.var.access.shard, c.var.access.tenantId, input, {

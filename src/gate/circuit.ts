@@ -150,6 +150,17 @@ export const afterAttempt = (
 	};
 };
 
+/**
+ * Whether a change turns the circuit as its tenant hears of it (an operational
+ * event): an outage began (closed → open) or ended (→ closed). A failed probe
+ * that reopens it is neither.
+ */
+export const turnOf = (c: Circuit, change: CircuitChange | null): "opened" | "closed" | null => {
+	if (change?.state === "open" && c.state === "closed") return "opened";
+	if (change?.state === "closed" && c.state !== "closed") return "closed";
+	return null;
+};
+
 /** The webhook enabled again: a fresh, closed circuit that may be disabled again later. */
 export const reopened = (coolDown: CoolDown): CircuitChange => ({ ...closed(coolDown), disabled_at: null });
 

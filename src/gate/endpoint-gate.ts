@@ -13,11 +13,13 @@ import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import { DEFAULT_SHARD, shardEnv } from "../db/shards";
+import { circuitTurn } from "../ops-events/circuit";
 import { disableWebhook } from "../webhooks/disabling";
-import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
+import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf, turnOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
 import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
+import { Outbox } from "./outbox";
 import { enqueueParked, enqueuePaused, signedAttempt } from "./outgoing";
 import { Pacing } from "./pacing";
 import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
@@ -39,6 +41,8 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #paused: PausedTable;
 	readonly #parked: ParkedTable;
 	readonly #stats: StatsTable;
+	/** The circuit's operational events until they are written to D1. */
+	readonly #outbox: Outbox;
 	readonly #pacing = new Pacing();
 	/** Sends in flight, slots held for released parked notifications, sends waiting for a slot. */
 	readonly #slots = new Slots();
@@ -64,6 +68,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#paused = new PausedTable(sql);
 		this.#parked = new ParkedTable(sql);
 		this.#stats = new StatsTable(sql);
+		this.#outbox = new Outbox(sql);
 	}
 
 	/**
@@ -121,10 +126,15 @@ export class EndpointGate extends DurableObject<Env> {
 	override async alarm() {
 		const now = Date.now();
 		this.#alarmSet = false;
+		await this.#outbox.write(() => this.#outboxTarget(), now);
 		const more = this.#ledger.sweepExpired(now, ALARM_SWEEP_ROUNDS);
 		const round = alarmRound(this.#circuit.read(), now);
 		if (round.kind === "disable") {
-			await disableWebhook(shardEnv(this.env, round.shard), round.webhookId, { reason: round.reason, at: now });
+			await disableWebhook(shardEnv(this.env, round.shard), round.webhookId, {
+				cause: "circuit_open",
+				reason: round.reason,
+				at: now,
+			});
 			this.#circuit.write({ disabled_at: now });
 			this.#paused.clear();
 			this.#parked.clear();
@@ -169,6 +179,7 @@ export class EndpointGate extends DurableObject<Env> {
 		} finally {
 			this.#endSlot();
 			await this.#enqueueReleases();
+			if (this.#outbox.added) await this.#outbox.write(() => this.#outboxTarget());
 		}
 	}
 
@@ -260,8 +271,25 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (step.change) this.#circuit.write(step.change);
+		const turn = turnOf(circuit, step.change);
+		if (turn) {
+			const after = { ...circuit, ...step.change };
+			this.#outbox.add(
+				circuitTurn(
+					turn,
+					{ before: circuit, after, lastStatusCode: outcome.statusCode, paused: this.#paused.count() },
+					now,
+				),
+			);
+		}
 		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
-		if (step.next === "schedule") await this.#scheduleAlarm(now);
+		// A turn's event has the alarm as its safety net, should this send's write of it fail.
+		if (step.next === "schedule" || turn) await this.#scheduleAlarm(now);
+	}
+
+	/** Where the gate's operational events go: the webhook's history shard. */
+	#outboxTarget() {
+		return { env: shardEnv(this.env, this.#shard()), webhookId: this.#circuit.read().webhook_id };
 	}
 
 	/** Enqueues up to the round's limit of paused notifications, oldest first, and notes their release. */
@@ -283,6 +311,7 @@ export class EndpointGate extends DurableObject<Env> {
 			nextAlarmAt(this.#circuit.read(), () => this.#paused.summary(), now),
 			nextParkedLookAt(this.#parked.any(), now),
 			nextSweepAt(this.#ledger.oldestWrite(), sweep, now),
+			this.#outbox.nextTryAt(),
 		].filter((at) => at !== undefined);
 		if (times.length > 0) await this.#alarmBy(Math.min(...times));
 	}

@@ -53,6 +53,15 @@ const stillOpen = inArray(notifications.status, [...OPEN]);
 export const fail = (env: ShardEnv, n: SeriesOf, reason: string) =>
 	updateSeries(env, n, { status: "failed", lastError: reason, nextAttemptAt: null }, stillOpen);
 
+/**
+ * Whether `fail` will change the notification, as a condition that a write put
+ * before it in the same batch can hold to (an operational event, src/ops-events).
+ */
+export const failApplies = (n: SeriesOf) => ({
+	sql: `EXISTS (SELECT 1 FROM notifications WHERE id = ? AND series = ? AND status IN (${OPEN.map((s) => `'${s}'`).join(", ")}))`,
+	params: [n.id, n.series],
+});
+
 /** Arrived while its webhook was disabled: kept, `skipped`, for a re-send once it is enabled. */
 export const skip = (env: ShardEnv, n: SeriesOf, reason: string) =>
 	updateSeries(env, n, { status: "skipped", lastError: reason, nextAttemptAt: null }, stillOpen);
@@ -151,6 +160,12 @@ export type RecordedAttempt = {
 	/** The request as computed at the first send-out, its body packed, stored with that attempt's record; absent later. */
 	firstRequest?: Omit<StoredRequest, "body"> & { body: StoredText };
 };
+
+/** Whether `recordAttempt` will change the notification (as `failApplies` for `fail`). */
+export const recordApplies = (n: SeriesOf, number: number) => ({
+	sql: `EXISTS (SELECT 1 FROM notifications ${RECORD_WHERE})`,
+	params: [n.id, n.series, number],
+});
 
 /**
  * An attempt and what it means for the notification: `delivered` on success,

@@ -57,6 +57,8 @@ pre { background:#0d1117; color:#e6edf3; padding:.75rem; border-radius:6px; over
 svg.chart { width:120px; height:28px; display:block; }
 svg.chart .ok { fill:var(--ok); }
 svg.chart .bad { fill:var(--bad); }
+#alerts { margin-top:1.5rem; }
+#alerts h2 { margin-top:0; }
 .filters { display:grid; grid-template-columns:repeat(auto-fit, minmax(10rem, 1fr)); gap:.5rem; align-items:end; margin-bottom:1rem; }
 .secret { font-family:ui-monospace, monospace; font-size:1rem; padding:.5rem; background:#fff8c5; border:1px solid var(--warn); word-break:break-all; }
 @media (max-width: 640px) { th.optional, td.optional { display:none; } main { padding:.5rem; } }

@@ -6,9 +6,7 @@ import { chunk } from "../chunk";
 import { database } from "../db";
 import { webhookFilters } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
-
-/** Types Hookline emits itself; "*" does not match them (a webhook names them to get them). */
-const OWN_TYPES = "hookline.";
+import { isOperational } from "../ops-events/types";
 
 /**
  * The filter entries that match `type`: "*" (except for Hookline's own types),
@@ -16,7 +14,8 @@ const OWN_TYPES = "hookline.";
  * ("loan.created.late" → "loan.*", "loan.created.*").
  */
 export const patternsMatching = (type: string): string[] => {
-	const patterns = type.startsWith(OWN_TYPES) ? [type] : ["*", type];
+	// Hookline's own types (src/ops-events): a webhook names them, or "hookline.*", to get them.
+	const patterns = isOperational(type) ? [type] : ["*", type];
 	for (let dot = type.indexOf("."); dot > 0; dot = type.indexOf(".", dot + 1)) patterns.push(`${type.slice(0, dot)}.*`);
 	return patterns;
 };

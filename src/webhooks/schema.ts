@@ -79,7 +79,11 @@ const fields = {
 		.array(EventTypePattern)
 		.min(1)
 		.max(100)
-		.openapi({ example: ["loan.*"] }),
+		.openapi({
+			description:
+				'Types to get: "*" for all but Hookline\'s own, a type, or a prefix such as "loan.*". Hookline\'s operational events come only to a webhook that names them or "hookline.*", never the ones about itself.',
+			example: ["loan.*"],
+		}),
 	method: z.enum(["POST", "PUT", "PATCH"]),
 	url: z.string().min(1).max(2048).openapi({
 		description: "Mustache template; every value percent-encoded.",

@@ -4,7 +4,7 @@
 // through here; the gate's alarm uses the D1 side alone (./disabling.ts).
 
 import { and, count, eq, inArray, isNull } from "drizzle-orm";
-import { database } from "../db";
+import { asStatement, database } from "../db";
 import { notifications, type WebhookRow, webhooks } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
 import { gateOf } from "../gate";
@@ -12,6 +12,8 @@ import { resendMatching } from "../history/resend";
 import { BACKLOG } from "../history/status";
 import { failOpenOf, skipPausedOf } from "../history/transitions";
 import { ProblemError } from "../http/problem";
+import { enqueueEmitted } from "../ops-events/emit";
+import { webhookDisabled, webhookEnabled } from "../ops-events/webhook-state";
 import { disableStatements } from "./disabling";
 import { dropFilters, filterStatements } from "./filters";
 
@@ -41,13 +43,25 @@ export const backlogOf = async (env: ShardEnv, webhookId: string) => {
  * for the consumer's batch with the attempt; its gate is told once they have
  * committed.
  */
-export const disableForGone = (env: ShardEnv, webhookId: string, answeredAt: number, at = Date.now()) => ({
-	writes: disableStatements(env, webhookId, {
+export const disableForGone = async (
+	env: ShardEnv,
+	webhook: Pick<WebhookRow, "id" | "tenantId" | "name">,
+	answeredAt: number,
+	at = Date.now(),
+) => {
+	const { statements, emitted } = await disableStatements(env, webhook, {
+		cause: "gone",
 		reason: `the receiver answered 410 Gone at ${new Date(answeredAt).toISOString()}`,
 		at,
-	}),
-	afterCommit: () => gateOf(env, webhookId).disabled(at),
-});
+	});
+	return {
+		writes: statements,
+		afterCommit: async () => {
+			await enqueueEmitted(env, [emitted]);
+			await gateOf(env, webhook.id).disabled(at);
+		},
+	};
+};
 
 const OPERATOR_DISABLED = "disabled through the API";
 
@@ -65,24 +79,37 @@ export const changeWebhook = async (
 	const enabling = enabled === true && !current.enabled;
 	const disabling = enabled === false && current.enabled;
 	const db = database(env);
-	const [[updated]] = await db.batch([
-		db
-			.update(webhooks)
-			.set({
-				...columns,
-				...(enabled === undefined ? {} : { enabled }),
-				...(enabling ? { disabledReason: null, disabledAt: null } : {}),
-				...(disabling ? { disabledReason: OPERATOR_DISABLED, disabledAt: at } : {}),
-				updatedAt: at,
-			})
-			.where(eq(webhooks.id, current.id))
-			.returning(),
-		...(columns.eventTypes ? filterStatements(env, { ...current, eventTypes: columns.eventTypes }) : []),
-		...(disabling ? [skipPausedOf(env, current.id, { reason: OPERATOR_DISABLED, at })] : []),
+	// The operational event, when the change turns the webhook over (as the batch finds it).
+	const event =
+		enabled === undefined
+			? undefined
+			: enabled
+				? await webhookEnabled(env, current, at)
+				: await webhookDisabled(env, current, { reason: "api", detail: OPERATOR_DISABLED, at });
+	await env.DB.batch([
+		...(event?.statements ?? []),
+		asStatement(
+			env,
+			db
+				.update(webhooks)
+				.set({
+					...columns,
+					...(enabled === undefined ? {} : { enabled }),
+					...(enabling ? { disabledReason: null, disabledAt: null } : {}),
+					...(disabling ? { disabledReason: OPERATOR_DISABLED, disabledAt: at } : {}),
+					updatedAt: at,
+				})
+				.where(eq(webhooks.id, current.id)),
+		),
+		...(columns.eventTypes ? filterStatements(env, { ...current, eventTypes: columns.eventTypes }) : []).map((q) =>
+			asStatement(env, q),
+		),
+		...(disabling ? [asStatement(env, skipPausedOf(env, current.id, { reason: OPERATOR_DISABLED, at }))] : []),
 	]);
+	if (event) await enqueueEmitted(env, [event]);
 	if (enabling) await gateOf(env, current.id).reset();
 	if (disabling) await gateOf(env, current.id).disabled(at);
-	return updated as WebhookRow;
+	return findWebhook(env, current.tenantId, current.id);
 };
 
 /**
@@ -96,12 +123,21 @@ export const enableWebhook = async (
 	{ resendSkipped = false, at = Date.now() }: { resendSkipped?: boolean; at?: number } = {},
 ) => {
 	const db = database(env);
-	const [row] = await db
-		.update(webhooks)
-		.set({ enabled: true, disabledReason: null, disabledAt: null, updatedAt: at })
-		.where(eq(webhooks.id, webhookId))
-		.returning();
-	if (!row) throw new ProblemError(404, `No webhook ${webhookId}.`);
+	const current = await db.query.webhooks.findFirst({ where: eq(webhooks.id, webhookId) });
+	if (!current) throw new ProblemError(404, `No webhook ${webhookId}.`);
+	const event = await webhookEnabled(env, current, at);
+	await env.DB.batch([
+		...event.statements,
+		asStatement(
+			env,
+			db
+				.update(webhooks)
+				.set({ enabled: true, disabledReason: null, disabledAt: null, updatedAt: at })
+				.where(eq(webhooks.id, webhookId)),
+		),
+	]);
+	const row = { ...current, enabled: true, disabledReason: null, disabledAt: null, updatedAt: at };
+	await enqueueEmitted(env, [event]);
 	await gateOf(env, webhookId).reset();
 	const resent = resendSkipped
 		? await resendMatching(env, { tenantId: row.tenantId, webhookId, status: "skipped" }, at)

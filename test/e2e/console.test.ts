@@ -2,7 +2,8 @@
 // playwright-core, against `wrangler dev` as `npm start` runs it and a real
 // receiver on 127.0.0.1. An operator signs in, creates a webhook with a
 // template, sends a test event and sees it delivered, finds a failed delivery,
-// sees why, and re-sends it; XSS and CSRF attempts fail. Then tenants, the
+// sees why, and re-sends it; XSS and CSRF attempts fail; an alerts webhook made
+// in one step gets Hookline's own events, which the history lists. Then tenants, the
 // tenant picker and API keys: a webhook made under a picked tenant shows only
 // there, a key's secret shows once and stops working when revoked, and a tenant
 // is deleted. Screenshots of the main pages go to .artifacts/screenshots/
@@ -215,6 +216,56 @@ describe("admin console in a browser", () => {
 		});
 		expect(forged.status()).toBe(403);
 		expect((await api("GET", `/v1/webhooks/${webhook.id}`)).id).toBe(webhook.id);
+	});
+
+	it("creates an alerts webhook in one step; Hookline's own events reach it and show in the history", async () => {
+		await page.goto(`${hookline.url}/console/webhooks`);
+		// A URL the API refuses: its error under the field, and nothing is created.
+		await page.fill("#alerts-url", "ftp://example.com/alerts");
+		await page.getByRole("button", { name: "Create alerts webhook" }).click();
+		await expect(page.locator("#alerts .error").innerText()).resolves.toMatch(/\S/);
+		await page.fill("#alerts-url", `${receiver.url}/ok/console-alerts`);
+		await page.getByRole("button", { name: "Create alerts webhook" }).click();
+		await expect(page.locator("#secret").innerText()).resolves.toMatch(/^whsec_/);
+		await page.click("text=Continue to the webhook");
+		const alertsId = new URL(page.url()).pathname.split("/").pop();
+		expect(await api("GET", `/v1/webhooks/${alertsId}`)).toMatchObject({
+			name: "Hookline alerts",
+			eventTypes: ["hookline.*"],
+			enabled: true,
+		});
+		const hooks = (await api("GET", "/v1/webhooks?limit=200&health=false")).data ?? [];
+		expect(hooks.filter((w) => w.name === "Hookline alerts")).toHaveLength(1);
+
+		// An operational event: a webhook disabled from its page.
+		const watched = await api("POST", "/v1/webhooks", {
+			name: "Watched",
+			eventTypes: ["order.watched"],
+			url: `${receiver.url}/ok/console-watched`,
+		});
+		await page.goto(`${hookline.url}/console/webhooks/${watched.id}`);
+		await page.getByRole("button", { name: "Disable" }).click();
+		await expect(page.locator(".alert.good").innerText()).resolves.toContain("Disabled.");
+		const alert = await hooklineCalls.poll("the alert reaches the alerts webhook", async () =>
+			receiver.received
+				.filter((r) => r.tag === "console-alerts")
+				.map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> })
+				.find((e) => e.type === "hookline.webhook.disabled"),
+		);
+		expect(alert.data).toMatchObject({ webhook: { id: watched.id, name: "Watched" }, reason: "api" });
+
+		// The history lists it like any notification, marked as Hookline's, with a word on what these are.
+		await page.goto(`${hookline.url}/console/notifications?eventType=hookline.webhook.disabled`);
+		await reloadUntil("delivered");
+		await expect(page.locator("table tbody").innerText()).resolves.toContain("hookline.webhook.disabled");
+		expect(await page.locator("table tbody .badge", { hasText: "Hookline" }).count()).toBe(1);
+		await expect(page.locator("#operational-note").innerText()).resolves.toContain("operational events");
+		// The event-type filter suggests Hookline's types.
+		const suggested = await page
+			.locator("#event-types option")
+			.evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+		expect(suggested).toContain("hookline.notification.failed");
+		await shot("alerts-history");
 	});
 
 	describe("tenants, the picker and keys", () => {

@@ -2,7 +2,8 @@
 // as `npm start` runs it (with short circuit cool-downs), and a receiver on
 // 127.0.0.1 that answers 503 until the test brings it up. The breaker must
 // hold the notifications instead of spending their attempts, and deliver every
-// one of them after recovery.
+// one of them after recovery; an alerts webhook hears once that the circuit
+// opened and once that it closed (operational events, written by the gate).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,9 +19,20 @@ let api: HooklineApi;
 let receiverUrl = "";
 let up = false;
 const seen: { key: string; at: number; up: boolean }[] = [];
+/** What the alerts webhook got (its path answers 200 throughout). */
+const alerts: { type: string; data: { webhook: { id: string } } }[] = [];
 
 beforeAll(async () => {
 	server = createServer((req, res) => {
+		if (req.url?.startsWith("/alerts")) {
+			const chunks: Buffer[] = [];
+			req.on("data", (c: Buffer) => chunks.push(c));
+			req.on("end", () => {
+				alerts.push(JSON.parse(Buffer.concat(chunks).toString()));
+				res.end("ok");
+			});
+			return;
+		}
 		req.resume();
 		req.on("end", () => {
 			seen.push({ key: String(req.headers["x-notifications-idempotency-key"]), at: Date.now(), up });
@@ -42,6 +54,11 @@ afterAll(async () => {
 
 describe("a receiver that is down for a while, then recovers", () => {
 	it("costs a handful of requests while down, and gets every notification after recovery", async () => {
+		await api.json("POST", "/v1/webhooks", {
+			name: "alerts",
+			eventTypes: ["hookline.webhook.*"],
+			url: `${receiverUrl}/alerts`,
+		});
 		const webhook = await api.json("POST", "/v1/webhooks", {
 			name: "flaky receiver",
 			eventTypes: ["health.e2e"],
@@ -83,5 +100,11 @@ describe("a receiver that is down for a while, then recovers", () => {
 		expect(delivered).toHaveLength(EVENTS);
 		const after = await api.json("GET", `/v1/webhooks/${webhook.id}/health`);
 		expect(after.circuit).toMatchObject({ state: "closed", consecutiveFailures: 0 });
+		// The outage, told once as it began and once as it ended, however many probes failed between.
+		const told = await api.poll("the alerts webhook hears of the circuit's two turns", async () => {
+			const turns = alerts.filter((a) => a.data.webhook.id === webhook.id).map((a) => a.type);
+			return turns.includes("hookline.webhook.circuit_closed") ? turns : undefined;
+		});
+		expect(told.sort()).toEqual(["hookline.webhook.circuit_closed", "hookline.webhook.circuit_opened"]);
 	});
 });

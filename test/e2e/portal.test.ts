@@ -147,6 +147,7 @@ describe("tenant portal in a browser", () => {
 		await page.goto(await linkFor(A.id, { readOnly: true }));
 		await expect(page.locator("#portal-banner").innerText()).resolves.toContain("read-only");
 		expect(await page.getByRole("link", { name: "New webhook" }).count()).toBe(0);
+		expect(await page.locator("#alerts").count()).toBe(0);
 		await page.getByRole("link", { name: A.hookName }).click();
 		expect(await page.getByRole("button").allInnerTexts()).toEqual(["End session"]);
 		// Inside a disabled fieldset: shown, not editable.

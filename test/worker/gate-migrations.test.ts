@@ -56,7 +56,7 @@ const unversionedSchema = (sql: SqlStorage, { pausedReleaseColumns = true } = {}
 
 /** The gate's storage emptied of its tables, as before a gate ever ran. */
 const dropAll = (sql: SqlStorage) => {
-	for (const table of ["schema_version", "paused_count", "parked", ...TABLES])
+	for (const table of ["schema_version", "paused_count", "parked", "outbox", ...TABLES])
 		sql.exec(`DROP TABLE IF EXISTS ${table}`);
 };
 

@@ -100,17 +100,24 @@ describe("query plans", () => {
 		expect(read.flatMap((p) => p.steps).filter(isFullScan)).toEqual([]);
 	});
 
-	it("ingests, delivers, re-sends, counts a backlog, disables and deletes without reading a whole table", async () => {
+	it("ingests, delivers, fails, re-sends, counts a backlog, disables and deletes without reading a whole table", async () => {
 		const tag = uniqueTag("plans");
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
 		const other = await createWebhook();
 		const failed = await seedNotification(hook.id, { status: "failed" });
 		const pending = await seedNotification(hook.id);
+		// Its one attempt fails: the operational event's statements run with the attempt's.
+		const failing = await createWebhook({
+			url: `${env.RECEIVER_URL}/status/500/${tag}`,
+			retryPolicy: { delaysSeconds: [] },
+		});
+		const doomed = await seedNotification(failing.id);
 		const plans = await plansOf(async (db) => {
 			await ingestEvent(db, TENANT, { type: "loan.created", data: { amount: 1 } }, { webhookId: hook.id });
 			await ingestEvent(db, TENANT, { type: "loan.created", data: { amount: 2 } }, { idempotencyKey: tag });
 			await ingestEvent(db, TENANT, { type: "loan.created", data: { amount: 2 } }, { idempotencyKey: tag });
 			await deliver(db, pending.id);
+			await deliver(db, doomed.id);
 			await countResendable(db, { tenantId: TENANT, status: "failed" });
 			await resendMatching(db, { tenantId: TENANT, status: "failed", webhookId: other.id });
 			await resendOne(db, TENANT, failed.id);
@@ -122,6 +129,8 @@ describe("query plans", () => {
 		});
 		expect(plans.length).toBeGreaterThan(15);
 		expect(plans.filter((p) => p.steps.some(isFullScan))).toEqual([]);
+		// Among them the operational events' (a failed notification, a disable, an enable).
+		expect(plans.filter((p) => p.sql.includes("NOT EXISTS (SELECT 1 FROM events e")).length).toBeGreaterThanOrEqual(6);
 	});
 
 	it("sweeps lost work and expired history through indexes, purging in the retention index's own order", async () => {

@@ -93,6 +93,17 @@ const STEPS: readonly Step[] = [
 		// The webhook's history shard, kept like its id, for the alarm's disable and the releases.
 		sql.exec("ALTER TABLE circuit ADD COLUMN shard TEXT");
 	},
+	// 8. The outbox: operational events of the circuit (opened, closed) until they are written to D1.
+	(sql) => {
+		sql.exec(`CREATE TABLE outbox (
+			event_id TEXT PRIMARY KEY,
+			type TEXT NOT NULL,
+			data TEXT NOT NULL,
+			at INTEGER NOT NULL,
+			tries INTEGER NOT NULL DEFAULT 0,
+			next_try_at INTEGER NOT NULL
+		)`);
+	},
 ];
 
 /** The version a store has once every step ran. */

@@ -5,6 +5,7 @@ import type { z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import type { Notification } from "../../history/schema";
+import { isOperational, OPERATIONAL_TYPES } from "../../ops-events/types";
 import { Badge, When } from "../components/status";
 import { filterOf, type HistoryFilterValues, STATUSES } from "../forms/history-filter";
 import { problemText } from "../forms/problem";
@@ -52,7 +53,13 @@ const FilterForm: FC<{ filter: HistoryFilterValues; webhooks: { id: string; name
 		</div>
 		<div>
 			<label for="eventType">Event type</label>
-			<input id="eventType" name="eventType" value={filter.eventType ?? ""} />
+			<input id="eventType" name="eventType" list="event-types" value={filter.eventType ?? ""} />
+			{/* Suggestions: Hookline's own types, which a tenant did not post and may not know. */}
+			<datalist id="event-types">
+				{OPERATIONAL_TYPES.map((type) => (
+					<option value={type} />
+				))}
+			</datalist>
 		</div>
 		<div>
 			<label for="since">From (UTC)</label>
@@ -107,7 +114,17 @@ const HistoryTable: FC<{ rows: z.infer<typeof Notification>[]; names: Map<string
 						<td>
 							<Badge value={n.status} />
 						</td>
-						<td>{n.eventType}</td>
+						<td>
+							{n.eventType}
+							{isOperational(n.eventType) && (
+								<>
+									{" "}
+									<span class="badge muted" title="An operational event: Hookline's own">
+										Hookline
+									</span>
+								</>
+							)}
+						</td>
 						<td class="optional">{names.get(n.webhookId) ?? n.webhookId}</td>
 						<td>{n.attemptCount}</td>
 						<td class="optional">{n.lastError ?? ""}</td>
@@ -139,6 +156,13 @@ export const notificationListPage = new Hono<WebEnv>().get("/notifications", asy
 			<FilterForm filter={filter} webhooks={webhooks} base={base} />
 			{!list.ok && <div class="alert bad">{problemText(list.problem).join("; ")}</div>}
 			{canChange(c) && <BulkLinks filter={filter} base={base} />}
+			{rows.some((n) => isOperational(n.eventType)) && (
+				<p class="muted" id="operational-note">
+					Event types starting with <code>hookline.</code> are Hookline's own operational events: what happened to your
+					deliveries (a notification that failed for good, a circuit that opened or closed, a webhook disabled or
+					enabled), sent to the webhooks that name them.
+				</p>
+			)}
 			<HistoryTable rows={rows} names={names} base={base} />
 			{list.ok && rows.length === 0 && <p class="muted">Nothing matches.</p>}
 			{nextCursor && (

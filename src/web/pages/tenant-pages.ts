@@ -2,6 +2,7 @@
 // tenant portal; the console adds its own (the keys) after them.
 import { Hono } from "hono";
 import type { WebEnv } from "../render";
+import { alertsWebhookPage } from "./alerts-webhook";
 import { bulkResendPage } from "./bulk-resend";
 import { notificationDetailPage } from "./notification-detail";
 import { notificationListPage } from "./notification-list";
@@ -17,6 +18,7 @@ export const tenantPagesApp = (extra: Hono<WebEnv>[] = []) => {
 	for (const routes of [
 		webhookListPage,
 		webhookFormPage,
+		alertsWebhookPage,
 		webhookDeletePage,
 		webhookDetailPage,
 		notificationListPage,

@@ -1,5 +1,6 @@
 // The webhook list: newest first, 50 a page, each with its state, its circuit
-// and success rate (the API's health summary) and its 24-hour chart.
+// and success rate (the API's health summary) and its 24-hour chart; under it,
+// the one-step alerts webhook (./alerts-webhook.tsx).
 import type { z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
@@ -8,6 +9,7 @@ import { Chart } from "../components/chart";
 import { Badge, percent } from "../components/status";
 import { type Hourly, hourlyAttempts } from "../gate-chart";
 import { canChange, page, type WebEnv } from "../render";
+import { AlertsForm } from "./alerts-webhook";
 
 const PAGE_SIZE = 50;
 
@@ -76,6 +78,7 @@ export const webhookListPage = new Hono<WebEnv>().get("/webhooks", async (c) => 
 					<a href={`${base}/webhooks?cursor=${encodeURIComponent(nextCursor)}`}>Next page</a>
 				</p>
 			)}
+			{canChange(c) && <AlertsForm base={base} csrf={c.get("session").csrf} />}
 		</>,
 	);
 });
