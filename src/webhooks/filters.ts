@@ -21,6 +21,18 @@ export const patternsMatching = (type: string): string[] => {
 	return patterns;
 };
 
+/**
+ * The rule of patternsMatching in SQL, for reads that pick a tenant's events by
+ * type (the pull stream, replay): whether the type `typeSql` matches any
+ * pattern of the JSON array `patternsSql` (a bound parameter, or a column).
+ * Qualify a column in `typeSql` (`events.type`): json_each has a `type` of its own.
+ * test/worker/filters.test.ts holds the two forms to the same answers.
+ */
+export const typeMatchesSql = (typeSql: string, patternsSql: string) =>
+	`EXISTS (SELECT 1 FROM json_each(${patternsSql}) p WHERE p.value = ${typeSql}
+ OR (p.value = '*' AND substr(${typeSql}, 1, ${OWN_TYPES.length}) <> '${OWN_TYPES}')
+ OR (substr(p.value, -2) = '.*' AND substr(${typeSql}, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1)))`;
+
 /** The statements that make a webhook's filter rows say `eventTypes` (for the caller's batch). */
 export const filterStatements = (env: ShardEnv, webhook: { id: string; tenantId: string; eventTypes: string[] }) => {
 	const db = database(env);
