@@ -1,6 +1,8 @@
 // The pull stream: order, filters, redelivery until a commit, the one live
 // stream, long-poll latency, the commit timeout, retention and bad input.
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/config";
+import { sweepShard } from "../../src/history/sweeper";
 import { api, eventually, historyOf, uniqueTag } from "./helpers";
 import { lines, streamTenant } from "./stream-support";
 
@@ -220,5 +222,45 @@ describe("bad input", () => {
 		).toEqual(["cursor"]);
 		expect((await t.read(sub.id)).committedCursor).toBeNull();
 		expect((await t.commit(uniqueTag("sub_nope"), cursor)).status).toBe(400);
+	}, 20_000);
+});
+
+describe("retention", () => {
+	it("resumes a cursor older than the oldest retained event at the oldest, and says how many it passed", async () => {
+		const t = await streamTenant();
+		const sub = await t.subscribe(["*"]);
+		const ids = [];
+		for (let i = 0; i < 6; i++) ids.push(await t.ingest("loan.created", { i }));
+		const first = lines(await t.open(sub.id, `batchLimit=2&${FAST}`));
+		const got = await first.until((events) => events.length >= 2);
+		expect(got.events.map((e) => e.id)).toEqual(ids.slice(0, 2));
+		await first.rest();
+		expect((await t.commit(sub.id, got.cursor)).status).toBe(204);
+
+		// The first four age out, and the sweeper purges them (they have no notifications). Their
+		// time is one no other test's rows have, so this sweep removes nothing else.
+		const env = await historyOf(t.tenant);
+		const ancient = 1_000;
+		await env.DB.prepare("update events set received_at = ? where tenant_id = ? and seq <= 4")
+			.bind(ancient, t.tenant)
+			.run();
+		const swept = await sweepShard(env, ancient + readConfig(env).retentionDays * 86_400_000 + 1);
+		expect(swept.purged.events).toBe(4);
+
+		expect((await t.read(sub.id)).waiting).toBe(2);
+		const resumed = lines(await t.open(sub.id, FAST));
+		const after = await resumed.until((events) => events.length >= 2);
+		expect(after.events.map((e) => e.id)).toEqual(ids.slice(4));
+		expect(after.batches.map((b) => b.purged ?? 0).reduce((a, b) => a + b, 0)).toBe(2);
+		await resumed.rest();
+
+		// A subscription from `begin` starts at the oldest retained event, and says so too.
+		const late = await t.subscribe(["*"], "begin");
+		const fromBegin = lines(await t.open(late.id, FAST));
+		const all = await fromBegin.until((events) => events.length >= 2);
+		expect(all.events.map((e) => e.id)).toEqual(ids.slice(4));
+		expect(all.batches[0]?.purged).toBe(4);
+		// Once past the gap, batches say nothing more about it.
+		expect((await fromBegin.rest()).filter((b) => b.purged !== undefined)).toEqual([]);
 	}, 20_000);
 });

@@ -111,6 +111,7 @@ const TENANT_ROUTES = [
 	"/v1/webhooks/preview",
 	"/v1/webhooks/{id}/health",
 	"/v1/webhooks/{id}/enable",
+	"/v1/webhooks/{id}/replay",
 	"/v1/notifications",
 	"/v1/notifications/{id}",
 	"/v1/notifications/{id}/resend",
