@@ -25,9 +25,25 @@ export type StreamOutput = {
 	aborted: () => boolean;
 };
 
-export type StreamEnd = "timeout" | "client" | "commit-timeout" | "lease-lost";
+export type StreamEnd = "timeout" | "client" | "stalled" | "commit-timeout" | "lease-lost";
+
+/** How long the last batch may take to reach a client at the end of the stream. */
+const LAST_WRITE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Whether `promise` settled within `ms`. */
+const within = async (promise: Promise<unknown>, ms: number) => {
+	let timer: ReturnType<typeof setTimeout> | null = null;
+	const late = new Promise<false>((resolve) => {
+		timer = setTimeout(() => resolve(false), Math.max(0, ms));
+	});
+	try {
+		return await Promise.race([promise.then(() => true), late]);
+	} finally {
+		clearTimeout(timer);
+	}
+};
 
 /** A batch line: `{ cursor, events, purged? }`, the events spliced in as stored JSON. */
 const batchLine = (cursor: string, events: string[], purged: number) =>
@@ -52,13 +68,18 @@ export const runStream = async (
 	/** The batches with events sent and not yet committed: their cursor's seq and when they went. */
 	const uncommitted: { seq: number; at: number }[] = [];
 
-	const flush = async (now: number) => {
-		await out.write(batchLine(streamCursor(sub.id, position), events, purged));
+	/**
+	 * Sends the batch; false when the client has not taken it by `deadline` (it stopped reading:
+	 * the stream ends rather than wait on it past its time).
+	 */
+	const flush = async (now: number, deadline: number) => {
+		const taken = await within(out.write(batchLine(streamCursor(sub.id, position), events, purged)), deadline - now);
 		if (events.length > 0) uncommitted.push({ seq: position, at: now });
 		events = [];
 		bytes = 0;
 		purged = 0;
-		batchStarted = now;
+		batchStarted = Date.now();
+		return taken;
 	};
 
 	const loop = async (): Promise<StreamEnd> => {
@@ -80,8 +101,8 @@ export const runStream = async (
 			bytes += read.bytes;
 			purged += read.purged;
 			position = read.position;
-			if (events.length >= settings.batchLimit || bytes >= BATCH_BYTES || now - batchStarted >= settings.batchTimeoutMs)
-				await flush(now);
+			const due = events.length >= settings.batchLimit || bytes >= BATCH_BYTES;
+			if ((due || now - batchStarted >= settings.batchTimeoutMs) && !(await flush(now, endsAt))) return "stalled";
 			if (now >= endsAt) return "timeout";
 			if (now - renewedAt >= LEASE_RENEW_MS) {
 				if (!(await renewLease(env, sub.tenantId, sub.id, leaseId, now))) return "lease-lost";
@@ -97,7 +118,7 @@ export const runStream = async (
 	try {
 		end = await loop();
 		// What was read and not yet sent goes out before the end, unless no one listens.
-		if (end === "timeout" && (events.length > 0 || purged > 0)) await flush(Date.now());
+		if (end === "timeout" && (events.length > 0 || purged > 0)) await flush(Date.now(), Date.now() + LAST_WRITE_MS);
 	} finally {
 		if (end !== "lease-lost") await releaseLease(env, sub.tenantId, sub.id, leaseId);
 	}

@@ -165,6 +165,19 @@ describe("the stream", () => {
 		expect(Date.now() - started).toBeGreaterThan(1_500);
 	}, 20_000);
 
+	it("frees the subscription at streamTimeoutMs even when the client stops reading", async () => {
+		const t = await streamTenant();
+		const sub = await t.subscribe(["*"]);
+		for (let i = 0; i < 20; i++) await t.ingest("loan.created", { pad: "x".repeat(20_000), i });
+		const opened = Date.now();
+		const stalled = await t.open(sub.id, "batchLimit=1&batchTimeoutMs=100&streamTimeoutMs=2000");
+		expect(stalled.status).toBe(200);
+		// Nothing reads the body: the lease (10 s) must not be what frees the subscription.
+		await eventually(async () => ((await t.read(sub.id)).live ? undefined : true), { timeoutMs: 8_000 });
+		expect(Date.now() - opened).toBeLessThan(8_000);
+		await stalled.body?.cancel();
+	}, 20_000);
+
 	it("ends when its subscription is deleted", async () => {
 		const t = await streamTenant();
 		const sub = await t.subscribe(["*"]);
