@@ -83,6 +83,9 @@ const counts: Record<string, number> = {};
 counts.webhooks = exportTable("webhooks", "id", ofTenant);
 counts.events = exportTable("events", "id", ofTenant);
 counts.ingest_keys = exportTable("ingest_keys", "key", ofTenant);
+// The log's head goes along, so events stored on the new shard continue the tenant's seq.
+counts.event_log_heads = exportTable("event_log_heads", "tenant_id", ofTenant);
+counts.subscriptions = exportTable("subscriptions", "id", ofTenant);
 counts.attempts = 0;
 const attemptsOf = (from: string, to: string) => {
 	// The attempts of one page of notifications, through the notification index.

@@ -14,6 +14,7 @@ import { newRouter } from "./http/router";
 import { requireSettings } from "./http/settings";
 import { openApiDocument } from "./meta/openapi";
 import { metaRoutes } from "./meta/routes";
+import { subscriptionRoutes } from "./stream/routes";
 import type { ApiFetch } from "./web/api-client";
 import { consoleApp } from "./web/app";
 import { portalApp } from "./web/portal/app";
@@ -41,6 +42,7 @@ for (const base of ["/v1", "/v1/tenants/:tenantId"]) {
 	app.route(`${base}/events`, eventRoutes);
 	app.route(`${base}/notifications`, notificationRoutes);
 	app.route(`${base}/portal-links`, portalLinkRoutes);
+	app.route(`${base}/subscriptions`, subscriptionRoutes);
 }
 
 app.get("/openapi.json", (c) => c.json(openApiDocument(app, pkg.version)));

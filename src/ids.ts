@@ -4,7 +4,7 @@ import { monotonicFactory } from "ulid";
 
 const ulid = monotonicFactory();
 
-export type IdPrefix = "wh" | "evt" | "ntf" | "att" | "key";
+export type IdPrefix = "wh" | "evt" | "ntf" | "att" | "key" | "sub";
 
 export const ulidOf = (now = Date.now()) => ulid(now);
 

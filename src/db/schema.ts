@@ -1,6 +1,6 @@
 // A history shard's schema: what a tenant owns — webhooks, events,
 // notifications (one event for one webhook, with the request computed at
-// send-out) and attempts — every row carrying its tenant_id, since a shard
+// send-out), attempts and stream subscriptions — every row carrying its tenant_id, since a shard
 // holds many tenants. The catalog (tenants, keys, placement) is ./catalog.ts. Migrations in
 // migrations/ are generated from this file by `npm run db:generate`.
 import { sql } from "drizzle-orm";
@@ -87,8 +87,53 @@ export const events = sqliteTable(
 		receivedAt: epochMs("received_at").notNull(),
 		/** How many notifications ingest created: the stored answer for repeats. */
 		notificationCount: integer("notification_count").notNull(),
+		/**
+		 * The event's place in its tenant's log: assigned from event_log_heads in
+		 * the batch that stores the event, so one stored before another has a
+		 * lower seq, and a tenant's seqs are dense (src/events/sequence.ts).
+		 */
+		seq: integer("seq"),
 	},
-	(t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("events_received_idx").on(t.receivedAt)],
+	(t) => [
+		primaryKey({ columns: [t.tenantId, t.id] }),
+		index("events_received_idx").on(t.receivedAt),
+		// The pull stream reads a tenant's log in order (src/stream/reader.ts).
+		index("events_log_idx").on(t.tenantId, t.seq),
+		// A replay reads a tenant's events of a time window (src/events/replay.ts).
+		index("events_tenant_received_idx").on(t.tenantId, t.receivedAt),
+	],
+);
+
+/** The last seq given out in each tenant's event log; bumped in the batch that stores an event. */
+export const eventLogHeads = sqliteTable("event_log_heads", {
+	tenantId: text("tenant_id").primaryKey(),
+	lastSeq: integer("last_seq").notNull(),
+});
+
+/**
+ * A durable cursor over a tenant's event log for consumers that pull
+ * (src/stream/). `committedSeq` is null before the first commit, when the
+ * stream starts after `startSeq`. The lease is the one live stream.
+ */
+export const subscriptions = sqliteTable(
+	"subscriptions",
+	{
+		id: text("id").primaryKey(),
+		tenantId: text("tenant_id").notNull(),
+		name: text("name").notNull(),
+		eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+		startFrom: text("start_from", { enum: ["begin", "end"] }).notNull(),
+		/** Where the stream starts before the first commit: 0 (begin), or the log's head at creation (end). */
+		startSeq: integer("start_seq").notNull(),
+		committedSeq: integer("committed_seq"),
+		committedAt: epochMs("committed_at"),
+		/** The live stream's lease: who holds it, and until when (renewed while it streams). */
+		leaseId: text("lease_id"),
+		leaseUntil: epochMs("lease_until"),
+		createdAt: epochMs("created_at").notNull(),
+		updatedAt: epochMs("updated_at").notNull(),
+	},
+	(t) => [index("subscriptions_tenant_idx").on(t.tenantId, t.id)],
 );
 
 /** Ingest idempotency: an `Idempotency-Key` (or body `id`) seen once maps to its event. */
@@ -188,3 +233,4 @@ export type EventRow = typeof events.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type NewNotificationRow = typeof notifications.$inferInsert;
 export type AttemptRow = typeof attempts.$inferSelect;
+export type SubscriptionRow = typeof subscriptions.$inferSelect;

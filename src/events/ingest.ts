@@ -15,6 +15,7 @@ import { count } from "../metrics";
 import { enqueueAfterAnswer, enqueueDeliveries } from "../queue/messages";
 import { patternsMatching } from "../webhooks/filters";
 import type { EventInput, IngestResult } from "./schema";
+import { bumpHead, headSeq } from "./sequence";
 
 export type Ingested = { result: IngestResult; repeated: boolean };
 
@@ -56,8 +57,11 @@ export const guardedEventSql = (condition: string) => {
 	const fresh = `NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = ?6 AND e.id = ?2) AND (${condition})`;
 	return {
 		fanOut: fanOut(`${MATCHING} AND w.id IS NOT ?5 AND ${fresh}`),
-		event: `INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
-			SELECT ?6, ?2, ?3, ?4, ?7, ?4, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?2)
+		// Its place in the tenant's log (./sequence.ts), given out only when the event is written.
+		head: `INSERT INTO event_log_heads (tenant_id, last_seq) SELECT ?6, 1 WHERE ${fresh}
+			ON CONFLICT (tenant_id) DO UPDATE SET last_seq = last_seq + 1`,
+		event: `INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count, seq)
+			SELECT ?6, ?2, ?3, ?4, ?7, ?4, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?2), ${headSeq("?6")}
 			WHERE ${fresh}`,
 	};
 };
@@ -109,7 +113,7 @@ export const ingestEvent = async (
 	const now = Date.now();
 	const eventId = input.id ?? newId("evt", now);
 	const data = await packText(JSON.stringify(input.data));
-	// Notifications first (no foreign keys), then the event with their count: two statements.
+	// Notifications first (no foreign keys), then the event with their count and its seq.
 	const statements = [
 		...(key
 			? [
@@ -132,9 +136,12 @@ export const ingestEvent = async (
 					tenantId,
 					JSON.stringify(patternsMatching(input.type)),
 				),
+		// The event's place in its tenant's log, given out inside this batch (./sequence.ts). A test
+		// event, for one webhook only, stays out of the log: no stream or replay ever sees it.
+		...(webhookId ? [] : [bumpHead(env.DB, tenantId)]),
 		env.DB.prepare(
-			`INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count)
-			 VALUES (?6, ?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?1))`,
+			`INSERT INTO events (tenant_id, id, type, occurred_at, data, received_at, notification_count, seq)
+			 VALUES (?6, ?1, ?2, ?3, ?4, ?5, (SELECT count(*) FROM notifications WHERE tenant_id = ?6 AND event_id = ?1), ${webhookId ? "NULL" : headSeq("?6")})`,
 		).bind(eventId, input.type, input.occurredAt ? Date.parse(input.occurredAt) : now, data, now, tenantId),
 	];
 	let created: { id: string; status: string }[];

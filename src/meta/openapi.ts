@@ -9,7 +9,7 @@ const SECURITY_SCHEME = {
 	scheme: "bearer",
 	description: [
 		"A secret with scopes: an API key (`hk_…`, from POST /v1/keys) or a bootstrap token of the deployment.",
-		"Scopes: `ingest` posts events; `read` reads webhooks, history, health and keys; `manage` does everything else (a portal link needs `read` too).",
+		"Scopes: `ingest` posts events; `read` reads webhooks, history, health, keys and subscriptions, streams and commits a stream's cursor; `manage` does everything else (a portal link needs `read` too).",
 		"The admin token has every scope, operator-wide; the ingest token has `ingest`, operator-wide.",
 		"A tenant's key reaches its own tenant only: another tenant's path is 403, another tenant's ids are 404.",
 		"The scopes each operation needs are listed in its `security` requirement.",

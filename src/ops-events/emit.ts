@@ -63,6 +63,8 @@ export const emission = async <T extends OperationalType>(
 		eventId,
 		statements: [
 			env.DB.prepare(sql.fanOut).bind(...base, JSON.stringify(patternsMatching(type)), ...when.params),
+			// ?7 is not in the head's statement; it counts (as unbound) only when the condition's ?8… follow.
+			env.DB.prepare(sql.head).bind(...base, ...(when.params.length > 0 ? [null, ...when.params] : [])),
 			env.DB.prepare(sql.event).bind(...base, await packText(JSON.stringify(data)), ...when.params),
 		],
 	};

@@ -6,7 +6,7 @@ import { chunk } from "../chunk";
 import { database } from "../db";
 import { webhookFilters } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
-import { isOperational } from "../ops-events/types";
+import { isOperational, OPERATIONAL_PREFIX } from "../ops-events/types";
 
 /**
  * The filter entries that match `type`: "*" (except for Hookline's own types),
@@ -19,6 +19,18 @@ export const patternsMatching = (type: string): string[] => {
 	for (let dot = type.indexOf("."); dot > 0; dot = type.indexOf(".", dot + 1)) patterns.push(`${type.slice(0, dot)}.*`);
 	return patterns;
 };
+
+/**
+ * The rule of patternsMatching in SQL, for reads that pick a tenant's events by
+ * type (the pull stream, replay): whether the type `typeSql` matches any
+ * pattern of the JSON array `patternsSql` (a bound parameter, or a column).
+ * Qualify a column in `typeSql` (`events.type`): json_each has a `type` of its own.
+ * test/worker/filters.test.ts holds the two forms to the same answers.
+ */
+export const typeMatchesSql = (typeSql: string, patternsSql: string) =>
+	`EXISTS (SELECT 1 FROM json_each(${patternsSql}) p WHERE p.value = ${typeSql}
+ OR (p.value = '*' AND substr(${typeSql}, 1, ${OPERATIONAL_PREFIX.length}) <> '${OPERATIONAL_PREFIX}')
+ OR (substr(p.value, -2) = '.*' AND substr(${typeSql}, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1)))`;
 
 /** The statements that make a webhook's filter rows say `eventTypes` (for the caller's batch). */
 export const filterStatements = (env: ShardEnv, webhook: { id: string; tenantId: string; eventTypes: string[] }) => {

@@ -2,7 +2,7 @@
 // exactly the webhooks whose filter matches, after creating, changing and
 // deleting them, without reading the others.
 import { describe, expect, it } from "vitest";
-import { patternsMatching } from "../../src/webhooks/filters";
+import { patternsMatching, typeMatchesSql } from "../../src/webhooks/filters";
 import { api, createKey, createTenant, createWebhook, defaultShard as env, readEveryShard, uniqueTag } from "./helpers";
 
 describe("patternsMatching", () => {
@@ -18,6 +18,24 @@ describe("patternsMatching", () => {
 			"hookline.*",
 			"hookline.webhook.*",
 		]);
+	});
+});
+
+describe("typeMatchesSql", () => {
+	it("gives patternsMatching's answer for every type and pattern", async () => {
+		const types = ["loan", "loan.created", "loan.created.late", "loans.x", "Loan.created", "hookline.webhook.disabled"];
+		const patterns = ["*", "loan", "loan.created", "loan.*", "loan.created.*", "loans.*", "hookline.*", "Loan.*"];
+		// A column named `type`, as the stream and replay use it (json_each has a `type` too).
+		const query = env.DB.prepare(`SELECT ${typeMatchesSql("e.type", "?2")} AS m FROM (SELECT ?1 AS type) e`);
+		for (const type of types) {
+			for (const pattern of patterns) {
+				const row = await query.bind(type, JSON.stringify([pattern])).first<{ m: number }>();
+				expect(row?.m === 1, `${type} ~ ${pattern}`).toBe(patternsMatching(type).includes(pattern));
+			}
+			const all = await query.bind(type, JSON.stringify(patterns)).first<{ m: number }>();
+			expect(all?.m).toBe(patternsMatching(type).some((p) => patterns.includes(p)) ? 1 : 0);
+			expect((await query.bind(type, "[]").first<{ m: number }>())?.m).toBe(0);
+		}
 	});
 });
 

@@ -3,6 +3,7 @@
 // every tenant route against A, and A's data is checked unchanged at the end.
 
 import { beforeAll, describe, expect, it } from "vitest";
+import { streamCursor } from "../../src/stream/cursor";
 import {
 	api,
 	createKey,
@@ -15,6 +16,7 @@ import {
 	seedNotification,
 	uniqueTag,
 } from "./helpers";
+import { lines } from "./stream-support";
 
 type Side = {
 	tenant: string;
@@ -25,6 +27,8 @@ type Side = {
 	delivered: string;
 	/** Seeded `failed`, so a bulk re-send would find it. */
 	failed: { id: string; eventId: string };
+	/** A stream subscription to every event. */
+	sub: string;
 };
 type Notification = { id: string; webhookId: string; eventId: string; status: string; updatedAt: string };
 
@@ -36,7 +40,7 @@ const started = new Date().toISOString();
 
 let A: Side;
 let B: Side;
-let snapshot: { hook: unknown; secrets: unknown; notifications: Notification[] };
+let snapshot: { hook: unknown; secrets: unknown; notifications: Notification[]; sub: unknown };
 
 const json = async <T>(res: Response, status = 200) => {
 	expect(res.status).toBe(status);
@@ -61,7 +65,20 @@ const side = async (label: string): Promise<Side> => {
 	// Unprefixed, with the tenant's key: the webhook lands in that key's tenant.
 	const hook = await createWebhook({ eventTypes: [type], url: `${env.RECEIVER_URL}/ok/${tag}` }, { token });
 	const failed = await seedNotification(hook.id, { status: "failed", tenantId: tenant });
-	return { tenant, token, hook: hook.id, tag, delivered: "", failed };
+	const sub = await api("/v1/subscriptions", {
+		method: "POST",
+		token,
+		body: { name: "all", eventTypes: ["*"], startFrom: "begin" },
+	});
+	return {
+		tenant,
+		token,
+		hook: hook.id,
+		tag,
+		delivered: "",
+		failed,
+		sub: ((await json(sub, 201)) as { id: string }).id,
+	};
 };
 
 beforeAll(async () => {
@@ -82,6 +99,7 @@ beforeAll(async () => {
 		hook: await json(await api(`/v1/webhooks/${A.hook}`, { token: A.token })),
 		secrets: await secretsOf(A.hook),
 		notifications: await notificationsOf(A.token, `/v1/tenants/${A.tenant}`),
+		sub: await json(await api(`/v1/subscriptions/${A.sub}`, { token: A.token })),
 	};
 	expect(snapshot.notifications.map((n) => n.id).sort()).toEqual([A.delivered, A.failed.id].sort());
 });
@@ -110,9 +128,22 @@ const routes: Route[] = [
 	{ method: "GET", path: "notifications/:ntf", namesA: true },
 	{ method: "POST", path: "notifications/:ntf/resend", namesA: true },
 	{ method: "POST", path: "notifications/resend", body: (s) => ({ ids: [s.failed.id] }) },
+	{ method: "POST", path: "webhooks/:hook/replay", body: () => ({ since: started }), namesA: true },
+	{ method: "POST", path: "subscriptions", body: () => ({ name: "s", eventTypes: ["*"] }) },
+	{ method: "GET", path: "subscriptions" },
+	{ method: "GET", path: "subscriptions/:sub", namesA: true },
+	{ method: "DELETE", path: "subscriptions/:sub", namesA: true },
+	{ method: "GET", path: "subscriptions/:sub/events?batchTimeoutMs=100&streamTimeoutMs=1000", namesA: true },
+	{
+		method: "POST",
+		path: "subscriptions/:sub/cursors",
+		body: (s) => ({ cursor: streamCursor(s.sub, 0) }),
+		namesA: true,
+	},
 ];
 
-const fill = (path: string, s: Side) => path.replace(":hook", s.hook).replace(":ntf", s.failed.id);
+const fill = (path: string, s: Side) =>
+	path.replace(":hook", s.hook).replace(":ntf", s.failed.id).replace(":sub", s.sub);
 
 describe("B's key on each tenant route", () => {
 	it.each(routes)("$method {t}/$path: 403 on A's path; A's ids unknown on B's own", async (route) => {
@@ -127,7 +158,11 @@ describe("B's key on each tenant route", () => {
 			expect(res.status, `${route.method} ${base}/${route.path}`).toBe(404);
 		}
 		// The same call is no 404 for A itself, so the 404 above is about the tenant.
-		if (route.method === "GET") expect((await call("/v1", A.token)).status).toBe(200);
+		if (route.method === "GET") {
+			const own = await call("/v1", A.token);
+			expect(own.status).toBe(200);
+			await own.body?.cancel();
+		}
 	});
 
 	it("is refused a tenant that does not exist (403, not 404: it learns nothing)", async () => {
@@ -201,6 +236,39 @@ describe("B's lists and bulk re-sends", () => {
 	});
 });
 
+describe("B's subscriptions and stream", () => {
+	it("list B's subscriptions only, and stream and count B's events, never A's", async () => {
+		for (const base of [`/v1/tenants/${B.tenant}`, "/v1"]) {
+			const page = await json<{ data: { id: string }[] }>(await api(`${base}/subscriptions`, { token: B.token }));
+			expect(page.data.map((s) => s.id)).toEqual([B.sub]);
+		}
+		// A type no webhook of A's or B's matches: the deliveries the tests below count stay as they are.
+		const streamed = uniqueTag("isolation.streamed");
+		const mark = uniqueTag("owner");
+		const aEvent = await json<{ id: string }>(
+			await api("/v1/events", { method: "POST", token: A.token, body: { type: streamed, data: { mark, owner: "A" } } }),
+			202,
+		);
+		const bEvent = await json<{ id: string }>(
+			await api("/v1/events", { method: "POST", token: B.token, body: { type: streamed, data: { mark, owner: "B" } } }),
+			202,
+		);
+		const bLog = await readEveryShard<{ n: number }>(
+			"select count(*) n from events where tenant_id = ? and seq is not null",
+			B.tenant,
+		);
+		const detail = await json<{ waiting: number }>(await api(`/v1/subscriptions/${B.sub}`, { token: B.token }));
+		expect(detail.waiting).toBe(bLog.reduce((sum, r) => sum + r.n, 0));
+		const stream = lines(
+			await api(`/v1/subscriptions/${B.sub}/events?batchTimeoutMs=100&streamTimeoutMs=1500`, { token: B.token }),
+		);
+		const seen = (await stream.rest()).flatMap((batch) => batch.events);
+		expect(seen.map((e) => e.id)).toContain(bEvent.id);
+		expect(seen.filter((e) => e.data.owner === "A" || e.id === aEvent.id)).toEqual([]);
+		expect(seen).toHaveLength(detail.waiting);
+	});
+});
+
 describe("B's ingest with A's event id and Idempotency-Key", () => {
 	it("creates B's own events, delivered to B's webhook and never to A's", async () => {
 		const byId = () =>
@@ -256,6 +324,11 @@ describe("after all of B's tries", () => {
 		expect(await json(await api(`/v1/webhooks/${A.hook}`, { token: A.token }))).toEqual(snapshot.hook);
 		expect(await secretsOf(A.hook)).toEqual(snapshot.secrets);
 		expect(await notificationsOf(A.token, `/v1/tenants/${A.tenant}`)).toEqual(snapshot.notifications);
+		expect(await json(await api(`/v1/subscriptions/${A.sub}`, { token: A.token }))).toMatchObject({
+			...(snapshot.sub as object),
+			waiting: expect.any(Number),
+			live: false,
+		});
 		const hooks = await json<{ data: { id: string }[] }>(await api("/v1/webhooks", { token: A.token }));
 		expect(hooks.data.map((w) => w.id)).toEqual([A.hook]);
 		const attempts = await readEveryShard<{ n: number }>(

@@ -28,6 +28,7 @@ import {
 	seedNotification,
 	uniqueTag,
 } from "./helpers";
+import { lines, streamTenant } from "./stream-support";
 
 type Shard = Awaited<ReturnType<typeof historyOf>>;
 
@@ -489,5 +490,32 @@ describe("operational events as events of the tenant", () => {
 		expect(res.status).toBe(400);
 		expect(await res.json()).toMatchObject({ errors: [{ path: "type" }] });
 		expect(await received(otherTag)).toEqual([]);
+	});
+});
+
+describe("operational events in the event log", () => {
+	it("are read from a subscription's stream in the order they were stored, between the tenant's own events", async () => {
+		const t = await streamTenant();
+		const hook = await createWebhook({ name: "Orders", eventTypes: ["order.*"] }, { token: t.token, base: t.base });
+		const first = await t.ingest("order.created", { n: 1 });
+		const patch = (enabled: boolean) =>
+			api(`${t.base}/webhooks/${hook.id}`, { method: "PATCH", token: t.token, body: { enabled } }).then(
+				(r) => r.status,
+			);
+		expect(await patch(false)).toBe(200);
+		expect(await patch(true)).toBe(200);
+		const last = await t.ingest("order.created", { n: 2 });
+		const subscription = await t.subscribe(["order.*", "hookline.*"], "begin");
+		const stream = lines(await t.open(subscription.id, "batchTimeoutMs=100&streamTimeoutMs=5000"));
+		const { events } = await stream.until((so) => so.length >= 4);
+		await stream.cancel();
+		expect(events.map((e) => e.type)).toEqual([
+			"order.created",
+			"hookline.webhook.disabled",
+			"hookline.webhook.enabled",
+			"order.created",
+		]);
+		expect([events[0]?.id, events[3]?.id]).toEqual([first, last]);
+		expect(events[1]?.data).toMatchObject({ webhook: { id: hook.id }, reason: "api" });
 	});
 });

@@ -111,10 +111,15 @@ const TENANT_ROUTES = [
 	"/v1/webhooks/preview",
 	"/v1/webhooks/{id}/health",
 	"/v1/webhooks/{id}/enable",
+	"/v1/webhooks/{id}/replay",
 	"/v1/notifications",
 	"/v1/notifications/{id}",
 	"/v1/notifications/{id}/resend",
 	"/v1/notifications/resend",
+	"/v1/subscriptions",
+	"/v1/subscriptions/{id}",
+	"/v1/subscriptions/{id}/events",
+	"/v1/subscriptions/{id}/cursors",
 ];
 const PUBLIC = ["/healthz", "/v1/sender-ips"];
 
@@ -134,7 +139,9 @@ describe("the OpenAPI document", () => {
 		expect(Object.keys(doc.paths["/v1/tenants/{id}"] ?? {})).toEqual(
 			expect.arrayContaining(["get", "patch", "delete"]),
 		);
-		const unprefixed = Object.keys(doc.paths).filter((p) => /^\/v1\/(webhooks|events|notifications)\b/.test(p));
+		const unprefixed = Object.keys(doc.paths).filter((p) =>
+			/^\/v1\/(webhooks|events|notifications|subscriptions)\b/.test(p),
+		);
 		expect(unprefixed.sort()).toEqual([...TENANT_ROUTES, "/v1/webhooks/reseal"].sort());
 		for (const path of TENANT_ROUTES) {
 			const prefixed = doc.paths[`/v1/tenants/{tenantId}${path.slice("/v1".length)}`];
@@ -160,7 +167,9 @@ describe("the OpenAPI document", () => {
 					expect(operation.security, `${method} ${path}`).toBeUndefined();
 					continue;
 				}
-				const scope = path.endsWith("/events") ? "ingest" : method === "get" ? "read" : "manage";
+				// Ingest posts events; committing a stream's cursor is part of reading it.
+				const ingest = /^\/v1(\/tenants\/\{tenantId\})?\/events$/.test(path);
+				const scope = ingest ? "ingest" : method === "get" || path.endsWith("/cursors") ? "read" : "manage";
 				// A portal link hands out the portal's reading too, so making one needs both.
 				const scopes = path.endsWith("/portal-links") ? ["manage", "read"] : [scope];
 				expect(operation.security, `${method} ${path}`).toEqual([{ bearer: scopes }]);

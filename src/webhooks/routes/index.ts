@@ -4,6 +4,7 @@ import { authorize } from "../../access/authorize";
 import { newRouter } from "../../http/router";
 import { crudRoutes } from "./crud";
 import { healthRoutes } from "./health";
+import { replayRoutes } from "./replay";
 import { secretRoutes } from "./secret";
 import { trialRoutes } from "./trial";
 
@@ -13,3 +14,4 @@ webhookRoutes.route("/", trialRoutes);
 webhookRoutes.route("/", crudRoutes);
 webhookRoutes.route("/", secretRoutes);
 webhookRoutes.route("/", healthRoutes);
+webhookRoutes.route("/", replayRoutes);
