@@ -87,6 +87,19 @@ const interpret = async (env: ShardEnv, { n, webhook }: Due, answer: GateAnswer,
 	}
 };
 
+/**
+ * How a batch's sends to one webhook go out: up to SENDS_PER_GATE_CALL a
+ * call, and as many calls at once as keep the sends in flight within the
+ * webhook's maxConcurrency (10 → two calls of 5; 50 → nine of 5). More would
+ * find the gate at its bound and wait there, or park and come back through the
+ * queue: a message, a gate call and a write more for each, and on a busy
+ * machine a slot wait that runs out parks every send behind it.
+ */
+export const callShape = (maxConcurrency: number) => {
+	const atOnce = Math.max(1, Math.ceil(maxConcurrency / SENDS_PER_GATE_CALL));
+	return { perCall: Math.max(1, Math.floor(maxConcurrency / atOnce)), atOnce };
+};
+
 /** Runs `fn` over `items`, at most `limit` at a time. */
 const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>) => {
 	const results = new Array<R>(items.length);
@@ -99,6 +112,22 @@ const mapBounded = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 	};
 	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 	return results;
+};
+
+/** A bound shared by several callers: `run(fn)` starts fn once fewer than `limit` run. */
+const bounded = (limit: number) => {
+	let running = 0;
+	const waiting: (() => void)[] = [];
+	return async <R>(fn: () => Promise<R>): Promise<R> => {
+		while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+		running++;
+		try {
+			return await fn();
+		} finally {
+			running--;
+			waiting.shift()?.();
+		}
+	};
 };
 
 /**
@@ -119,10 +148,9 @@ export const sendDue = async (
 		if (group) group.push(i);
 		else byWebhook.set(p.webhook.id, [i]);
 	});
-	const calls = [...byWebhook].flatMap(([webhookId, indexes]) =>
-		chunk(indexes, SENDS_PER_GATE_CALL).map((part) => ({ webhookId, part })),
-	);
-	await mapBounded(calls, CONCURRENCY, async ({ webhookId, part }) => {
+	// Every webhook's calls side by side, each webhook's within its callShape, CONCURRENCY calls at most in all.
+	const anyCall = bounded(CONCURRENCY);
+	const sendCall = async ({ webhookId, part }: { webhookId: string; part: number[] }) => {
 		const gate = gateOf(env, webhookId);
 		count("gateCalls");
 		let answers: GateResult[];
@@ -145,6 +173,12 @@ export const sendDue = async (
 				}
 			}),
 		);
-	});
+	};
+	await Promise.all(
+		[...byWebhook].map(([webhookId, indexes]) => {
+			const { perCall, atOnce } = callShape((prepared[indexes[0] as number] as Due).input.maxConcurrency);
+			return mapBounded(chunk(indexes, perCall), atOnce, (part) => anyCall(() => sendCall({ webhookId, part })));
+		}),
+	);
 	return results as (Planned | Error)[];
 };

@@ -3,6 +3,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
+import { callShape } from "../../src/delivery/gate-calls";
 import { loadAll, READ_BYTES } from "../../src/delivery/load";
 import { jittered } from "../../src/delivery/retry-policy";
 import type { EndpointGate } from "../../src/gate";
@@ -377,6 +378,38 @@ describe("delivery consumer", () => {
 		for (const id of ids) expect((await detail(id)).status).toBe("delivered");
 	});
 
+	it("keeps a batch's sends to one webhook within its maxConcurrency, so none waits out its slot and parks", async () => {
+		const tag = uniqueTag("bound");
+		// Each send takes longer than a send at the bound waits in the gate for a slot (SLOT_WAIT_MS).
+		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/slow/1500/${tag}`, maxConcurrency: 10 });
+		const ids = (await Promise.all(Array.from({ length: 30 }, () => seed(hook.id)))).map((n) => n.id);
+		const batch = createMessageBatch<DeliveryMessage>(
+			"hookline-deliveries",
+			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
+		);
+		const ctx = createExecutionContext();
+		const before = metrics().gateCalls;
+		await handleDeliveries(batch, env);
+		expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(30);
+		// Calls of five, two at a time: ten in flight at most, and every one sent in this batch.
+		expect(metrics().gateCalls - before).toBe(6);
+		expect((await received(tag)).length).toBe(30);
+		for (const id of ids) expect((await detail(id)).status).toBe("delivered");
+	}, 20_000);
+
+	it("shapes a webhook's calls from its maxConcurrency", () => {
+		expect(callShape(10)).toEqual({ perCall: 5, atOnce: 2 });
+		expect(callShape(1)).toEqual({ perCall: 1, atOnce: 1 });
+		expect(callShape(6)).toEqual({ perCall: 6, atOnce: 1 });
+		expect(callShape(50)).toEqual({ perCall: 5, atOnce: 9 });
+		for (const max of [1, 2, 7, 10, 13, 100, 1000]) {
+			const { perCall, atOnce } = callShape(max);
+			expect(perCall).toBeLessThanOrEqual(6);
+			expect(perCall * atOnce).toBeLessThanOrEqual(max);
+			expect(perCall * atOnce).toBeGreaterThan(max - atOnce - 1);
+		}
+	});
+
 	it("stops a deleted webhook's pending notifications", async () => {
 		const tag = uniqueTag("deleted");
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
@@ -460,10 +493,11 @@ describe("a batch of large events", () => {
 
 	it("delivers 100 events of 250 KB each in one batch", async () => {
 		const tag = uniqueTag("large");
-		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` });
+		// Four webhooks, so each gate keeps 25 requests of 250 KB in its ledger, within the tests' 16 MB bound.
+		const hooks = await Promise.all([0, 1, 2, 3].map(() => createWebhook({ url: `${env.RECEIVER_URL}/ok/${tag}` })));
 		const big = "x".repeat(250 * 1024 - 64);
 		const ids: string[] = [];
-		for (let i = 0; i < 100; i++) ids.push((await seed(hook.id, { i, big })).id);
+		for (let i = 0; i < 100; i++) ids.push((await seed((hooks[i % 4] as { id: string }).id, { i, big })).id);
 		const batch = createMessageBatch<DeliveryMessage>(
 			"hookline-deliveries",
 			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
