@@ -252,6 +252,7 @@ export class EndpointGate extends DurableObject<Env> {
 
 	/** Enqueues what was released (a failure is left to the alarm, which releases it again). */
 	async #enqueueReleases() {
+		if (this.#releases.length === 0) return;
 		await enqueueParked(this.env.DELIVERIES, this.#shard(), this.#releases.splice(0));
 	}
 
