@@ -12,9 +12,13 @@
 //   4–7. with the consumers: the backlog drain (peak deliveries/s), the
 //      end-to-end peak, BENCH_E2E_EVENTS events at half of it (latency, cost
 //      per delivery), fan-out to 100 webhooks (bench/phases/deliveries.ts);
-//   8. the pipeline ceiling at the half-peak rate (bench/phases/pipeline.ts).
-// BENCH_ONLY=ingest stops after phase 2, BENCH_ONLY=tenants after phase 3
-// (printing, writing no file); BENCH_TENANTS=0 leaves phase 3 out.
+//   8. the pipeline ceiling at the half-peak rate (bench/phases/pipeline.ts);
+//   9. the `npm start` path: Hookline and the raw-fetch ceiling each started
+//      through `wrangler dev` with state on disk, as users start them
+//      (bench/phases/npm-start.ts).
+// BENCH_ONLY=ingest stops after phase 2, BENCH_ONLY=tenants after phase 3,
+// BENCH_ONLY=npm-start runs phase 9 alone (printing, writing no file);
+// BENCH_TENANTS=0 leaves phase 3 out, BENCH_NPM_START=0 phase 9.
 // Writes .artifacts/bench/bench-<time>.json and prints a summary.
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -26,11 +30,14 @@ import { benchStateRoot, describeStateRoot, log, root, startArrivalReceiver, sta
 import { CONNECTIONS, load, SECONDS } from "./load.ts";
 import { deliveryPhases, E2E_EVENTS } from "./phases/deliveries.ts";
 import { ingestPhase, SAMPLE_EVENT } from "./phases/ingest.ts";
+import { npmStartPhases } from "./phases/npm-start.ts";
 import { pipelinePhase } from "./phases/pipeline.ts";
 import { TENANTS, tenantsPhase } from "./phases/tenants.ts";
-import { type BenchResult, report } from "./summary.ts";
+import { type BenchResult, npmStartTargets, report } from "./summary.ts";
 
 const ONLY = process.env.BENCH_ONLY;
+/** BENCH_NPM_START=0 leaves the `npm start` path (phase 9) out. */
+const NPM_START = process.env.BENCH_NPM_START !== "0";
 
 /** A ceiling worker at CONNECTIONS for SECONDS. */
 const ceiling = async (name: string, vars?: Record<string, string>) => {
@@ -48,6 +55,12 @@ const main = async () => {
 	const receiver = await startArrivalReceiver(() => (receiverDown ? { status: 503 } : { status: 200 }));
 	log(`receiver on ${receiver.url}; ${describeStateRoot()}`);
 	try {
+		if (ONLY === "npm-start") {
+			const n = await npmStartPhases(receiver);
+			for (const [name, met, value] of npmStartTargets(n))
+				log(`  ${met ? "met " : "MISS"}  ${name.padEnd(52)} ${value}`);
+			return;
+		}
 		const noop = await ceiling("noop");
 		const rawFetch = await ceiling("raw-fetch", { TARGET_URL: `${receiver.url}/raw` });
 		receiver.arrivals.length = 0;
@@ -70,6 +83,7 @@ const main = async () => {
 			},
 		});
 		const pipeline = await pipelinePhase(receiver, deliveries.endToEnd.ratePerSecond, E2E_EVENTS);
+		const npmStart = NPM_START ? await npmStartPhases(receiver) : undefined;
 		const result: BenchResult = {
 			machine: { cores: cpus().length, node: process.version, platform: process.platform },
 			versions: { hookline: pkg.version, wrangler: pkg.devDependencies.wrangler },
@@ -82,6 +96,7 @@ const main = async () => {
 			...(tenants ? { tenants } : {}),
 			...(tenantsTwoShards ? { tenantsTwoShards } : {}),
 			...deliveries,
+			...(npmStart ? { npmStart } : {}),
 		};
 		report(result, started);
 	} finally {

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeStateRoot, root } from "./lib.ts";
 import type { LoadResult } from "./load.ts";
+import type { NpmStartResult } from "./phases/npm-start.ts";
 
 type CatalogReads = { catalogReads: number; eventsIngested: number; catalogReadsPerEvent: number };
 type TenantsResult = LoadResult &
@@ -31,10 +32,29 @@ export type BenchResult = {
 	};
 	fanOut: { webhooks: number; allArrivedMs: number };
 	catalogReadsWithDeliveries: CatalogReads;
+	/** The `npm start` path (wrangler dev, state on disk); absent with BENCH_NPM_START=0. */
+	npmStart?: NpmStartResult;
 	[more: string]: unknown;
 };
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
+
+/** The `npm start` path's targets (issue 23): deliveries against its own raw-fetch ceiling, latency at half that. */
+export const npmStartTargets = (n: NpmStartResult) =>
+	[
+		["npm start: deliveries ≥ 50 % of raw-fetch", n.endToEnd.ofRawFetch >= 0.5, percent(n.endToEnd.ofRawFetch)],
+		[
+			"npm start: arrivals keep pace (≥ 90 % while posting)",
+			n.endToEnd.arrivedWhilePosting >= 0.9 * n.endToEnd.accepted,
+			percent(n.endToEnd.arrivedWhilePosting / n.endToEnd.accepted),
+		],
+		["npm start: p50 ≤ 50 ms at half peak", n.halfPeak.latencyMs.p50 <= 50, `${n.halfPeak.latencyMs.p50} ms`],
+		[
+			"npm start: 0 lost, 0 duplicates",
+			n.halfPeak.lost === 0 && n.halfPeak.duplicates === 0,
+			`${n.halfPeak.lost} lost, ${n.halfPeak.duplicates} duplicates`,
+		],
+	] as const;
 
 export const targetsOf = (result: BenchResult) => {
 	const { ceilings, ingest, tenants, tenantsTwoShards, endToEnd: e2e } = result;
@@ -65,6 +85,7 @@ export const targetsOf = (result: BenchResult) => {
 		["≤ 1 DO call / delivery", cost.durableObjectCalls <= 1, cost.durableObjectCalls.toFixed(2)],
 		["≤ 2 D1 writes / delivery", cost.d1WriteStatements <= 2, cost.d1WriteStatements.toFixed(2)],
 		["0 lost, 0 duplicates", e2e.lost === 0 && e2e.duplicates === 0, `${e2e.lost} lost, ${e2e.duplicates} duplicates`],
+		...(result.npmStart ? npmStartTargets(result.npmStart) : []),
 	] as const;
 };
 
@@ -103,6 +124,13 @@ export const report = (result: BenchResult, started: number) => {
 			`                       ${result.tenantsTwoShards.requestsPerSecond.toFixed(0)} over ${result.tenantsTwoShards.tenants} tenants on two shards`,
 		);
 	for (const [name, met, value] of targets) console.log(`  ${met ? "met " : "MISS"}  ${name.padEnd(42)} ${value}`);
+	if (result.npmStart) {
+		const n = result.npmStart;
+		console.log(
+			`  npm start path       raw-fetch ${n.rawFetch.requestsPerSecond.toFixed(0)} req/s; Hookline ${n.endToEnd.deliveriesPerSecond.toFixed(0)} deliveries/s` +
+				` (${n.endToEnd.arrivedWhilePosting} of ${n.endToEnd.accepted} while posting); p50 ${n.halfPeak.latencyMs.p50} ms at ${n.halfPeak.ratePerSecond}/s`,
+		);
+	}
 	console.log(`  fan-out to ${result.fanOut.webhooks}        ${result.fanOut.allArrivedMs} ms`);
 	console.log(`  catalog reads        ${readsLine("ingest", result.ingest)}`);
 	if (tenants) console.log(`                       ${readsLine("tenants", tenants)}`);
