@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HooklineApi, hooklineApi } from "../support/api.ts";
 import { type LocalHookline, startHookline } from "../support/local-hookline.ts";
+import { ndjsonLines } from "../support/ndjson.ts";
 
 let hookline: LocalHookline;
 let api: HooklineApi;
@@ -26,22 +27,7 @@ const follow = async (path: string, token: string) => {
 		headers: { authorization: `Bearer ${token}` },
 		signal: abort.signal,
 	});
-	const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-	const decoder = new TextDecoder();
-	let buffer = "";
-	const next = async (): Promise<Batch | null> => {
-		for (;;) {
-			const at = buffer.indexOf("\n");
-			if (at >= 0) {
-				const line = buffer.slice(0, at);
-				buffer = buffer.slice(at + 1);
-				return JSON.parse(line) as Batch;
-			}
-			const { done, value } = await reader.read();
-			if (done) return null;
-			buffer += decoder.decode(value, { stream: true });
-		}
-	};
+	const { next } = ndjsonLines<Batch>(res.body as ReadableStream<Uint8Array>);
 	return { res, next, close: () => abort.abort() };
 };
 

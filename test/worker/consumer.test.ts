@@ -13,14 +13,24 @@ import { api, createWebhook, defaultShard as env, gateOf, received, seedNotifica
 
 const seed = (webhookId: string, data?: Record<string, unknown>) => seedNotification(webhookId, { data });
 
-const run = async (notificationId: string) => {
-	const batch = createMessageBatch<DeliveryMessage>("hookline-deliveries", [
-		{ id: `msg-${notificationId}`, timestamp: new Date(), attempts: 1, body: { notificationId } },
-	]);
+/** One queue batch of these notifications' messages, handled: the queue's result and the gate calls it made. */
+const runBatch = async (notificationIds: string[]) => {
+	const batch = createMessageBatch<DeliveryMessage>(
+		"hookline-deliveries",
+		notificationIds.map((id) => ({
+			id: `msg-${id}`,
+			timestamp: new Date(),
+			attempts: 1,
+			body: { notificationId: id },
+		})),
+	);
 	const ctx = createExecutionContext();
+	const before = metrics().gateCalls;
 	await handleDeliveries(batch, env);
-	return getQueueResult(batch, ctx);
+	return { result: await getQueueResult(batch, ctx), gateCalls: metrics().gateCalls - before };
 };
+
+const run = async (notificationId: string) => (await runBatch([notificationId])).result;
 
 type Detail = {
 	status: string;
@@ -364,15 +374,9 @@ describe("delivery consumer", () => {
 			...(await Promise.all([1, 2, 3].map(() => seed(hooks[0]?.id ?? "")))),
 			...(await Promise.all([1, 2].map(() => seed(hooks[1]?.id ?? "")))),
 		].map((n) => n.id);
-		const batch = createMessageBatch<DeliveryMessage>(
-			"hookline-deliveries",
-			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
-		);
-		const ctx = createExecutionContext();
-		const before = metrics().gateCalls;
-		await handleDeliveries(batch, env);
-		expect(metrics().gateCalls - before).toBe(2);
-		expect((await getQueueResult(batch, ctx)).explicitAcks.sort()).toEqual(ids.map((id) => `msg-${id}`).sort());
+		const { result, gateCalls } = await runBatch(ids);
+		expect(gateCalls).toBe(2);
+		expect(result.explicitAcks.sort()).toEqual(ids.map((id) => `msg-${id}`).sort());
 		expect((await received(tags[0] ?? "")).length).toBe(3);
 		expect((await received(tags[1] ?? "")).length).toBe(2);
 		for (const id of ids) expect((await detail(id)).status).toBe("delivered");
@@ -383,16 +387,10 @@ describe("delivery consumer", () => {
 		// Each send takes longer than a send at the bound waits in the gate for a slot (SLOT_WAIT_MS).
 		const hook = await createWebhook({ url: `${env.RECEIVER_URL}/slow/1500/${tag}`, maxConcurrency: 10 });
 		const ids = (await Promise.all(Array.from({ length: 30 }, () => seed(hook.id)))).map((n) => n.id);
-		const batch = createMessageBatch<DeliveryMessage>(
-			"hookline-deliveries",
-			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
-		);
-		const ctx = createExecutionContext();
-		const before = metrics().gateCalls;
-		await handleDeliveries(batch, env);
-		expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(30);
+		const { result, gateCalls } = await runBatch(ids);
+		expect(result.explicitAcks).toHaveLength(30);
 		// Calls of five, two at a time: ten in flight at most, and every one sent in this batch.
-		expect(metrics().gateCalls - before).toBe(6);
+		expect(gateCalls).toBe(6);
 		expect((await received(tag)).length).toBe(30);
 		for (const id of ids) expect((await detail(id)).status).toBe("delivered");
 	}, 20_000);
@@ -498,13 +496,7 @@ describe("a batch of large events", () => {
 		const big = "x".repeat(250 * 1024 - 64);
 		const ids: string[] = [];
 		for (let i = 0; i < 100; i++) ids.push((await seed((hooks[i % 4] as { id: string }).id, { i, big })).id);
-		const batch = createMessageBatch<DeliveryMessage>(
-			"hookline-deliveries",
-			ids.map((id) => ({ id: `msg-${id}`, timestamp: new Date(), attempts: 1, body: { notificationId: id } })),
-		);
-		const ctx = createExecutionContext();
-		await handleDeliveries(batch, env);
-		expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(100);
+		expect((await runBatch(ids)).result.explicitAcks).toHaveLength(100);
 		expect((await received(tag)).length).toBe(100);
 	});
 });

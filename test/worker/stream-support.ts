@@ -1,6 +1,7 @@
 // Helpers for the streaming API's worker tests: a tenant with a key, ingest
 // into it, subscriptions, and a reader of the NDJSON stream's lines.
 import { expect } from "vitest";
+import { ndjsonLines } from "../support/ndjson";
 import { api, createKey, createTenant, uniqueTag } from "./helpers";
 
 export type StreamEvent = { id: string; type: string; occurredAt: string; data: Record<string, unknown> };
@@ -49,22 +50,7 @@ export const streamTenant = async () => {
 export const lines = (res: Response) => {
 	expect(res.status).toBe(200);
 	expect(res.headers.get("content-type")).toBe("application/x-ndjson");
-	const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-	const decoder = new TextDecoder();
-	let buffer = "";
-	const next = async (): Promise<Batch | null> => {
-		for (;;) {
-			const at = buffer.indexOf("\n");
-			if (at >= 0) {
-				const line = buffer.slice(0, at);
-				buffer = buffer.slice(at + 1);
-				return JSON.parse(line) as Batch;
-			}
-			const { done, value } = await reader.read();
-			if (done) return null;
-			buffer += decoder.decode(value, { stream: true });
-		}
-	};
+	const { next, cancel } = ndjsonLines<Batch>(res.body as ReadableStream<Uint8Array>);
 	/** Batches until `enough` holds for the events so far (or the stream ends, which fails). */
 	const until = async (enough: (events: StreamEvent[]) => boolean) => {
 		const batches: Batch[] = [];
@@ -83,5 +69,5 @@ export const lines = (res: Response) => {
 		for (let batch = await next(); batch; batch = await next()) batches.push(batch);
 		return batches;
 	};
-	return { next, until, rest, cancel: () => reader.cancel() };
+	return { next, until, rest, cancel };
 };
