@@ -37,17 +37,20 @@ export class Outbox {
 
 	/**
 	 * Writes the waiting events (`now`: only those due by then, for the alarm;
-	 * else all, and again while more come meanwhile). One that fails stays, its
-	 * next try later.
+	 * else all), and all again while more come meanwhile. One that fails stays,
+	 * its next try later.
 	 */
 	async write(target: () => OutboxTarget, now?: number) {
 		if (this.#writing) return;
 		this.#writing = true;
 		try {
+			// What a send adds meanwhile is written now too, not at its try (its send could not write it while this ran).
+			let due = now;
 			do {
 				this.#added = false;
-				await this.#writeRows(target(), this.#table.rows(now));
-			} while (now === undefined && this.#added);
+				await this.#writeRows(target(), this.#table.rows(due));
+				due = undefined;
+			} while (this.#added);
 		} finally {
 			this.#writing = false;
 		}

@@ -57,8 +57,11 @@ export const fail = (env: ShardEnv, n: SeriesOf, reason: string) =>
  * Whether `fail` will change the notification, as a condition that a write put
  * before it in the same batch can hold to (an operational event, src/ops-events).
  */
+/** The open statuses as an SQL list, for the guards below. */
+const OPEN_SQL = OPEN.map((s) => `'${s}'`).join(", ");
+
 export const failApplies = (n: SeriesOf) => ({
-	sql: `EXISTS (SELECT 1 FROM notifications WHERE id = ? AND series = ? AND status IN (${OPEN.map((s) => `'${s}'`).join(", ")}))`,
+	sql: `EXISTS (SELECT 1 FROM notifications WHERE id = ? AND series = ? AND status IN (${OPEN_SQL}))`,
 	params: [n.id, n.series],
 });
 
@@ -161,9 +164,13 @@ export type RecordedAttempt = {
 	firstRequest?: Omit<StoredRequest, "body"> & { body: StoredText };
 };
 
-/** Whether `recordAttempt` will change the notification (as `failApplies` for `fail`). */
+/**
+ * Whether `recordAttempt` will change the notification while it is still open
+ * (as `failApplies` for `fail`): a notification its webhook's or tenant's
+ * deletion already ended takes a late record, but that record tells no one.
+ */
 export const recordApplies = (n: SeriesOf, number: number) => ({
-	sql: `EXISTS (SELECT 1 FROM notifications ${RECORD_WHERE})`,
+	sql: `EXISTS (SELECT 1 FROM notifications ${RECORD_WHERE} AND status IN (${OPEN_SQL}))`,
 	params: [n.id, n.series, number],
 });
 

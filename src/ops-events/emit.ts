@@ -8,7 +8,6 @@
 // committed; what is lost there the sweeper re-enqueues, as after ingest.
 
 import type { ShardEnv } from "../db/shards";
-import { packText } from "../db/stored-text";
 import { guardedEventParams, guardedEventSql } from "../events/ingest";
 import { newId } from "../ids";
 import { count } from "../metrics";
@@ -65,7 +64,8 @@ export const emission = async <T extends OperationalType>(
 			env.DB.prepare(sql.fanOut).bind(...base, JSON.stringify(patternsMatching(type)), ...when.params),
 			// ?7 is not in the head's statement; it counts (as unbound) only when the condition's ?8… follow.
 			env.DB.prepare(sql.head).bind(...base, ...(when.params.length > 0 ? [null, ...when.params] : [])),
-			env.DB.prepare(sql.event).bind(...base, await packText(JSON.stringify(data)), ...when.params),
+			// Never packed: replay reads the webhook an event is about from its data in SQL (src/events/replay.ts).
+			env.DB.prepare(sql.event).bind(...base, JSON.stringify(data), ...when.params),
 		],
 	};
 };

@@ -92,6 +92,38 @@ const failingHook = (webhook: (f: Record<string, unknown>) => Promise<{ id: stri
 		retryPolicy: { delaysSeconds: [] },
 	});
 
+/** A notification of `hookId` with one attempt allowed, and the record of that attempt failing (503). */
+const lastFailedAttempt = async (env: Shard, tenantId: string, hookId: string) => {
+	const { id } = await seedNotification(hookId, { tenantId });
+	const row = await env.DB.prepare("SELECT * FROM notifications WHERE id = ?").bind(id).first();
+	const n = {
+		id,
+		tenantId,
+		eventId: row?.event_id,
+		eventType: "loan.created",
+		series: 0,
+		trigger: "auto",
+		attemptCount: 0,
+		requestMethod: null,
+	} as unknown as Parameters<typeof record>[1];
+	const webhookRow = { id: hookId, name: "Ledger", retryDelaysSeconds: [] } as unknown as WebhookRow;
+	const attempt = {
+		attemptId: newId("att"),
+		number: 1,
+		startedAt: Date.now(),
+		outcome: {
+			succeeded: false,
+			statusCode: 503,
+			errorKind: "http" as const,
+			error: "HTTP 503",
+			responseExcerpt: null,
+			durationMs: 3,
+		},
+		request: { method: "POST", url: "http://receiver.test/x", headers: {}, body: "{}" },
+	};
+	return { id, n, webhookRow, attempt };
+};
+
 describe("hookline.notification.failed", () => {
 	it("is emitted once when the last attempt fails, goes to the alerts webhook, and never to the failing one", async () => {
 		const { tenantId, env, webhook } = await setUp();
@@ -151,33 +183,7 @@ describe("hookline.notification.failed", () => {
 	it("is written once when the same final attempt is recorded twice (a replay to a second consumer)", async () => {
 		const { tenantId, env, webhook } = await setUp();
 		const hook = await failingHook(webhook, env, uniqueTag("twice"));
-		const { id } = await seedNotification(hook.id, { tenantId });
-		const row = await env.DB.prepare("SELECT * FROM notifications WHERE id = ?").bind(id).first();
-		const n = {
-			id,
-			tenantId,
-			eventId: row?.event_id,
-			eventType: "loan.created",
-			series: 0,
-			trigger: "auto",
-			attemptCount: 0,
-			requestMethod: null,
-		} as unknown as Parameters<typeof record>[1];
-		const webhookRow = { id: hook.id, name: "Ledger", retryDelaysSeconds: [] } as unknown as WebhookRow;
-		const attempt = {
-			attemptId: newId("att"),
-			number: 1,
-			startedAt: Date.now(),
-			outcome: {
-				succeeded: false,
-				statusCode: 503,
-				errorKind: "http" as const,
-				error: "HTTP 503",
-				responseExcerpt: null,
-				durationMs: 3,
-			},
-			request: { method: "POST", url: "http://receiver.test/x", headers: {}, body: "{}" },
-		};
+		const { n, webhookRow, attempt } = await lastFailedAttempt(env, tenantId, hook.id);
 		// Both consumers planned the record before either wrote it.
 		const first = await record(env, n, webhookRow, attempt, { storeRequest: true });
 		const second = await record(env, n, webhookRow, attempt, { storeRequest: true });
@@ -186,6 +192,30 @@ describe("hookline.notification.failed", () => {
 		const events = await operational(env, tenantId);
 		expect(events).toHaveLength(1);
 		expect(events[0]?.data).toMatchObject({ lastStatusCode: 503, reason: "attempts_exhausted" });
+	});
+
+	it("is not told for a notification its webhook's deletion ended, when the attempt in flight records late", async () => {
+		const { tenantId, env, webhook } = await setUp();
+		const hook = await failingHook(webhook, env, uniqueTag("late"));
+		const { id, n, webhookRow, attempt } = await lastFailedAttempt(env, tenantId, hook.id);
+		// As deleting the webhook (or its tenant) ends what is open: failed, its attempts not counted up.
+		await env.DB.prepare("UPDATE notifications SET status = 'failed' WHERE id = ?").bind(id).run();
+		await env.DB.batch((await record(env, n, webhookRow, attempt, { storeRequest: true })).writes);
+		expect(await operational(env, tenantId)).toEqual([]);
+	});
+
+	it("keeps its data as JSON text, never packed, however long, so replay can read whom it is about", async () => {
+		const { tenantId, env, webhook } = await setUp();
+		const hook = await failingHook(webhook, env, uniqueTag("long"));
+		const { n, webhookRow, attempt } = await lastFailedAttempt(env, tenantId, hook.id);
+		const long = { ...attempt, outcome: { ...attempt.outcome, error: `HTTP 503 ${"x".repeat(8000)}` } };
+		await env.DB.batch((await record(env, n, webhookRow, long, { storeRequest: true })).writes);
+		const stored = await env.DB.prepare(
+			"SELECT json_valid(data) AS valid, json_extract(data, '$.webhook.id') AS about FROM events WHERE tenant_id = ? AND type = 'hookline.notification.failed'",
+		)
+			.bind(tenantId)
+			.first<{ valid: number; about: string }>();
+		expect(stored).toEqual({ valid: 1, about: hook.id });
 	});
 
 	it("is written once when the queue hands over the message twice in a batch and again later", async () => {
