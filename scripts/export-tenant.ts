@@ -80,7 +80,15 @@ const exportTable = (table: string, key: string, where: string, each?: (from: st
 const ofTenant = `tenant_id = '${tenant}'`;
 writeFileSync(out, `-- Tenant ${tenant}'s history from ${binding}, ${new Date().toISOString()}\n`);
 const counts: Record<string, number> = {};
-counts.webhooks = exportTable("webhooks", "id", ofTenant);
+counts.webhook_filters = 0;
+const filtersOf = (from: string, to: string) => {
+	// The filter rows of one page of webhooks (ingest matches by them), through their webhook index.
+	const ids = `SELECT id FROM webhooks WHERE ${ofTenant} AND id > '${from}' AND id <= '${to}'`;
+	counts.webhook_filters =
+		(counts.webhook_filters ?? 0) +
+		exportTable("webhook_filters", "webhook_id || ' ' || pattern", `webhook_id IN (${ids})`);
+};
+counts.webhooks = exportTable("webhooks", "id", ofTenant, filtersOf);
 counts.events = exportTable("events", "id", ofTenant);
 counts.ingest_keys = exportTable("ingest_keys", "key", ofTenant);
 // The log's head goes along, so events stored on the new shard continue the tenant's seq.

@@ -10,6 +10,8 @@ import { join } from "node:path";
 
 export type LocalHookline = {
 	url: string;
+	/** The local state's folder (D1 and Durable Objects), removed by `stop`. */
+	stateDir: string;
 	adminToken: string;
 	ingestToken: string;
 	output: () => string;
@@ -108,6 +110,7 @@ export const startHookline = async ({
 	}
 	return {
 		url,
+		stateDir,
 		adminToken,
 		ingestToken,
 		output: () => output,
