@@ -10,7 +10,7 @@ export { EndpointGate } from "./gate";
 
 export default {
 	fetch: app.fetch,
-	queue: async (batch, env) => {
+	queue: async (batch, env, ctx) => {
 		const problem = settingsProblem(env);
 		if (problem) {
 			// Nothing is delivered (or dead-lettered) on a guessed setting; no attempt is spent.
@@ -20,7 +20,7 @@ export default {
 		}
 		await (batch.queue.endsWith("-dlq")
 			? handleDeadLetters(batch as MessageBatch<DeliveryMessage>, env)
-			: handleDeliveries(batch as MessageBatch<DeliveryMessage>, env));
+			: handleDeliveries(batch as MessageBatch<DeliveryMessage>, env, ctx));
 	},
 	scheduled: async (_controller, env) => {
 		const problem = settingsProblem(env);

@@ -5,6 +5,7 @@
 // message without spending an attempt (the gate replays an attempt that was
 // sent but not recorded).
 
+import type { WaitUntil } from "../access/cache";
 import { chunk } from "../chunk";
 import { readConfig } from "../config";
 import { type ShardEnv, shardEnv } from "../db/shards";
@@ -30,13 +31,14 @@ const deliverAll = async (
 	env: ShardEnv,
 	messages: NotificationMessage[],
 	now = Date.now(),
+	waitUntil?: WaitUntil,
 ): Promise<(Decision | Error)[]> => {
 	const loaded = await loadAll(
 		env,
 		messages.map((m) => m.notificationId),
 	);
 	const credentials = credentialsCache(readConfig(env).encryptionKey, now);
-	const regionOf = regionsOfBatch(env);
+	const regionOf = regionsOfBatch(env, waitUntil);
 	const prepared = await Promise.all(
 		messages.map(async (message) => {
 			try {
@@ -74,7 +76,11 @@ const deliverAll = async (
 };
 
 /** Each shard's messages handled together (a batch may mix tenants of every shard); answers in the messages' order. */
-const deliverByShard = async (env: Env, messages: NotificationMessage[]): Promise<(Decision | Error)[]> => {
+const deliverByShard = async (
+	env: Env,
+	messages: NotificationMessage[],
+	waitUntil?: WaitUntil,
+): Promise<(Decision | Error)[]> => {
 	const byShard = new Map<string, number[]>();
 	messages.forEach((message, i) => {
 		const shard = shardOfMessage(message);
@@ -90,6 +96,8 @@ const deliverByShard = async (env: Env, messages: NotificationMessage[]): Promis
 				answers = await deliverAll(
 					shardEnv(env, shard),
 					indexes.map((i) => messages[i] as NotificationMessage),
+					Date.now(),
+					waitUntil,
 				);
 			} catch (err) {
 				answers = indexes.map(() => asError(err));
@@ -114,7 +122,8 @@ export const deliver = async (
 	return result;
 };
 
-export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env: Env) => {
+/** `ctx`: the invocation's, so the tenant directory refreshes after the batch rather than before it. */
+export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env: Env, ctx?: ExecutionContext) => {
 	count("queueMessagesHandled", batch.messages.length);
 	const single: Message<NotificationMessage>[] = [];
 	for (const message of batch.messages) {
@@ -133,6 +142,7 @@ export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env
 	const results = await deliverByShard(
 		env,
 		single.map((m) => m.body),
+		ctx && ((promise) => ctx.waitUntil(promise)),
 	);
 	const requeued = single.flatMap((message, i) => {
 		const result = results[i];

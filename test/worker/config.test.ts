@@ -106,7 +106,7 @@ describe("settings", () => {
 			{ id: "msg-bad-settings", timestamp: new Date(), attempts: 1, body: { notificationId: "ntf_none" } },
 		]);
 		const ctx = createExecutionContext();
-		await worker.queue(batch, { ...env, RETENTION_DAYS: "forever" });
+		await worker.queue(batch, { ...env, RETENTION_DAYS: "forever" }, ctx);
 		const result = await getQueueResult(batch, ctx);
 		expect(result.retryBatch.retry).toBe(true);
 		expect(result.explicitAcks).toEqual([]);
