@@ -13,9 +13,8 @@ import type { StoredRequest } from "../attempt/request";
 import { type AttemptOutcome, routeOf } from "../attempt/send";
 import { type Config, DEFAULT_DISABLE_AFTER_HOURS, readConfig } from "../config";
 import { DEFAULT_SHARD, shardEnv } from "../db/shards";
-import { circuitTurn } from "../ops-events/circuit";
 import { disableWebhook } from "../webhooks/disabling";
-import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf, turnOf } from "./circuit";
+import { admit, afterAttempt, type CoolDown, claimProbe, reopened, settingsOf } from "./circuit";
 import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
 import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
@@ -246,8 +245,8 @@ export class EndpointGate extends DurableObject<Env> {
 	}
 
 	/** The webhook's history shard, as its sends named it (a gate from before shards: the default's). */
-	#shard() {
-		return this.#circuit.read().shard ?? DEFAULT_SHARD;
+	#shard(circuit = this.#circuit.read()) {
+		return circuit.shard ?? DEFAULT_SHARD;
 	}
 
 	/** Enqueues what was released (a failure is left to the alarm, which releases it again). */
@@ -272,17 +271,12 @@ export class EndpointGate extends DurableObject<Env> {
 			now,
 		);
 		if (step.change) this.#circuit.write(step.change);
-		const turn = turnOf(circuit, step.change);
-		if (turn) {
-			const after = { ...circuit, ...step.change };
-			this.#outbox.add(
-				circuitTurn(
-					turn,
-					{ before: circuit, after, lastStatusCode: outcome.statusCode, paused: this.#paused.count() },
-					now,
-				),
-			);
-		}
+		const turn = this.#outbox.addTurn(
+			circuit,
+			step.change,
+			{ lastStatusCode: outcome.statusCode, paused: () => this.#paused.count() },
+			now,
+		);
 		if (step.next === "release" && this.#paused.count() > 0) await this.#alarmBy(now);
 		// A turn's event has the alarm as its safety net, should this send's write of it fail.
 		if (step.next === "schedule" || turn) await this.#scheduleAlarm(now);
@@ -290,7 +284,8 @@ export class EndpointGate extends DurableObject<Env> {
 
 	/** Where the gate's operational events go: the webhook's history shard. */
 	#outboxTarget() {
-		return { env: shardEnv(this.env, this.#shard()), webhookId: this.#circuit.read().webhook_id };
+		const circuit = this.#circuit.read();
+		return { env: shardEnv(this.env, this.#shard(circuit)), webhookId: circuit.webhook_id };
 	}
 
 	/** Enqueues up to the round's limit of paused notifications, oldest first, and notes their release. */

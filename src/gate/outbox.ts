@@ -4,8 +4,9 @@
 // still here when its try is due. One write at a time; the event's id makes a
 // write that comes again write nothing (src/ops-events/circuit.ts).
 import type { ShardEnv } from "../db/shards";
-import { emitForWebhook, type Pending } from "../ops-events/circuit";
+import { circuitTurn, emitForWebhook, type Pending } from "../ops-events/circuit";
 import type { OperationalType } from "../ops-events/types";
+import { type Circuit, type CircuitChange, turnOf } from "./circuit";
 import { type OutboxRow, OutboxTable } from "./tables/outbox";
 
 /** Where the events go: the webhook's shard, and the webhook (unknown to a gate that never sent for one). */
@@ -24,6 +25,23 @@ export class Outbox {
 	add(event: Pending) {
 		this.#table.add(event);
 		this.#added = true;
+	}
+
+	/**
+	 * Adds the event of the turn `change` makes of the circuit `before`, if it
+	 * turns it; answers whether it did. `paused` is counted only for a turn.
+	 */
+	addTurn(
+		before: Circuit,
+		change: CircuitChange | null,
+		about: { lastStatusCode: number | null; paused: () => number },
+		now: number,
+	) {
+		const turn = turnOf(before, change);
+		if (!turn) return false;
+		const after = { ...before, ...change };
+		this.add(circuitTurn(turn, { before, after, lastStatusCode: about.lastStatusCode, paused: about.paused() }, now));
+		return true;
 	}
 
 	get added() {

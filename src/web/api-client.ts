@@ -16,17 +16,11 @@ import type { BulkResend, Notification, NotificationDetail, NotificationFilter }
 import type { pageOf } from "../http/pagination";
 import type { Problem } from "../http/problem";
 import type { SenderIps } from "../meta/routes";
+import type { WebhookHealth } from "../webhooks/health-schema";
 import type { EnabledWebhook } from "../webhooks/routes/health";
 import type { RotatedSecret } from "../webhooks/routes/secret";
 import type { WebhookPreview } from "../webhooks/routes/trial";
-import type {
-	Webhook,
-	WebhookCreate,
-	WebhookHealth,
-	WebhookListed,
-	WebhookPatch,
-	WebhookWithSecret,
-} from "../webhooks/schema";
+import type { Webhook, WebhookCreate, WebhookListed, WebhookPatch, WebhookWithSecret } from "../webhooks/schema";
 import { queryOf } from "./query";
 
 /** The API app's fetch, as src/app.ts hands it to the console. */

@@ -11,6 +11,7 @@ import {
 } from "../config";
 import type { WebhookRow } from "../db/schema";
 import { iso } from "../iso";
+import { HealthSummary } from "./health-schema";
 
 const MAX_TEMPLATE_CHARS = 64 * 1024;
 
@@ -214,60 +215,6 @@ export const Webhook = z
 	})
 	.openapi("Webhook");
 export type Webhook = z.infer<typeof Webhook>;
-
-const isoOrNull = z.string().datetime().nullable();
-
-const WindowStats = z.object({
-	attempts: z.number().int(),
-	succeeded: z.number().int(),
-	successRate: z.number().nullable().openapi({ description: "succeeded / attempts; null without attempts" }),
-	latencyMs: z
-		.object({ p50: z.number().nullable(), p95: z.number().nullable() })
-		.openapi({ description: "Estimated from a latency histogram, within its bucket" }),
-});
-
-export const CircuitState = z.enum(["closed", "open", "half_open"]);
-
-export const WebhookHealth = z
-	.object({
-		enabled: z.boolean(),
-		disabledReason: z.string().nullable(),
-		disabledAt: isoOrNull,
-		circuit: z.object({
-			state: CircuitState,
-			consecutiveFailures: z.number().int(),
-			openedAt: isoOrNull.openapi({ description: "When the current outage began" }),
-			nextProbeAt: isoOrNull,
-			coolDownSeconds: z.number().int(),
-		}),
-		lastSuccessAt: isoOrNull,
-		lastFailureAt: isoOrNull,
-		lastError: z.string().nullable(),
-		lastHour: WindowStats,
-		lastDay: WindowStats,
-		backlog: z
-			.object({
-				pending: z.number().int(),
-				retrying: z.number().int(),
-				paused: z.number().int(),
-				skipped: z.number().int(),
-			})
-			.openapi({ description: "Notifications of this webhook waiting, by status (skipped: while it was disabled)" }),
-	})
-	.openapi("WebhookHealth");
-export type WebhookHealth = z.infer<typeof WebhookHealth>;
-
-/** The health fields shown with each webhook in lists. */
-export const HealthSummary = z
-	.object({
-		circuit: CircuitState,
-		consecutiveFailures: z.number().int(),
-		successRateLastHour: z.number().nullable(),
-		lastSuccessAt: isoOrNull,
-		lastFailureAt: isoOrNull,
-		paused: z.number().int(),
-	})
-	.openapi("WebhookHealthSummary");
 
 export const WebhookListed = Webhook.extend({
 	health: HealthSummary.nullable()

@@ -4,7 +4,8 @@
 // portal session sees the state, the history link and the settings, disabled.
 import { Hono } from "hono";
 import type { Child, FC } from "hono/jsx";
-import type { Webhook, WebhookHealth } from "../../webhooks/schema";
+import type { WebhookHealth } from "../../webhooks/health-schema";
+import type { Webhook } from "../../webhooks/schema";
 import type { FieldErrors } from "../components/fields";
 import { Flash } from "../components/flash";
 import { Csrf } from "../components/layout";

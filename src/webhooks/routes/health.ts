@@ -4,8 +4,9 @@ import { waitUntilOf } from "../../access/authorize";
 import { gateOf } from "../../gate";
 import { json, jsonBody, newRouter, problems } from "../../http/router";
 import { isoOrNull } from "../../iso";
+import { WebhookHealth } from "../health-schema";
 import { regionOfTenant } from "../region";
-import { toWebhook, Webhook, WebhookHealth } from "../schema";
+import { toWebhook, Webhook } from "../schema";
 import { backlogOf, enableWebhook, findWebhook } from "../service";
 import { manageSecurity, Params, readSecurity, tags } from "./openapi";
 
