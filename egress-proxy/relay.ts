@@ -6,12 +6,13 @@
 // http.request never does): a 3xx goes back to the worker as it is.
 import { createHash, timingSafeEqual } from "node:crypto";
 import {
+	Agent as HttpAgent,
 	request as httpRequest,
 	type IncomingHttpHeaders,
 	type IncomingMessage,
 	type OutgoingHttpHeaders,
 } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -156,20 +157,37 @@ const asFailure = (err: NodeJS.ErrnoException, url: URL, timeoutMs: number, what
 };
 
 /**
- * Returns the function that relays one authenticated request. Each request
- * opens its own connection (no agent), so none goes out on a pooled socket
- * that skipped the checked lookup or the bind address.
+ * An idle pooled connection is closed after this long, or a second before the
+ * receiver's own Keep-Alive timeout when it names one (Node reads the hint), so
+ * a relay rarely meets a connection the receiver is closing.
+ */
+const IDLE_CONNECTION_MS = 4_000;
+
+/**
+ * Returns the function that relays one authenticated request. Connections to
+ * a receiver are kept open and reused (the proxy's own pool: every connection
+ * in it was opened through the checked lookup and from the bind address, so a
+ * reused one is as checked as a new one, and a receiver's later DNS answers
+ * apply to the next connection it opens).
  */
 export const createRelay = (options: {
 	lookup: LookupFunction;
 	bindAddress?: string;
 	maxResponseBytes: number;
 	maxRequestBytes: number;
-}) =>
-	function relay({ method, headers, body, bodyDigest, url, timeoutMs }: Outgoing) {
+}) => {
+	const pool = {
+		keepAlive: true,
+		timeout: IDLE_CONNECTION_MS,
+		lookup: options.lookup,
+		localAddress: options.bindAddress,
+	};
+	const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
+	return function relay({ method, headers, body, bodyDigest, url, timeoutMs }: Outgoing) {
 		const length = declaredLength(headers, options.maxRequestBytes);
 		return new Promise<Answer>((done, fail) => {
-			const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+			const https = url.protocol === "https:";
+			const send = https ? httpsRequest : httpRequest;
 			const outgoing = send(url, {
 				method,
 				headers: {
@@ -178,7 +196,7 @@ export const createRelay = (options: {
 				},
 				lookup: options.lookup,
 				localAddress: options.bindAddress,
-				agent: false,
+				agent: https ? agents.https : agents.http,
 				// One deadline for the whole exchange, up to the answer's last byte.
 				signal: AbortSignal.timeout(timeoutMs),
 			});
@@ -195,3 +213,4 @@ export const createRelay = (options: {
 			});
 		});
 	};
+};

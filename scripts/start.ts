@@ -11,7 +11,9 @@
 // HOOKLINE_STATE_DIR (where local state is kept; default .wrangler/state),
 // HOOKLINE_SWEEP_INTERVAL_MS (default 60000): cron triggers never fire by
 // themselves under wrangler dev, so this script runs the sweeper at start
-// and at that interval, as production's every-minute cron would.
+// and at that interval, as production's every-minute cron would;
+// HOOKLINE_INSPECTOR=1 (or `npm start -- --inspect`): with the DevTools
+// inspector, on HOOKLINE_INSPECTOR_PORT (default 9229).
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,29 +84,93 @@ const settings: Record<string, string> = Object.fromEntries([
 	// Each region's own relay secret (EGRESS_PROXY_SECRET_EU, …), likewise.
 	...Object.entries(process.env).filter(([name, value]) => /^EGRESS_PROXY_SECRET_[A-Z0-9_]+$/.test(name) && value),
 ]);
-// Secrets reach wrangler through its environment, plain settings as --var.
-const vars = Object.entries(settings)
-	.filter(([name]) => !SECRETS.includes(name))
-	.flatMap(([name, value]) => ["--var", `${name}:${value}`]);
 const secrets = Object.fromEntries(Object.entries(settings).filter(([name]) => SECRETS.includes(name)));
-log(`starting wrangler dev on http://${host}:${port} …`);
-const dev = spawn(
-	wrangler,
-	["dev", "--local", "--ip", host, "--port", String(port), "--show-interactive-dev-session=false", ...persist, ...vars],
-	{
-		cwd: root,
-		stdio: ["ignore", "inherit", "inherit"],
-		env: { WRANGLER_SEND_METRICS: "false", ...process.env, ...secrets },
-	},
-);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-	process.on(signal, () => {
-		dev.kill(signal);
-		void local?.close();
+/**
+ * The DevTools inspector: off unless asked for. `wrangler dev` always has it,
+ * and it traces every subrequest (each D1 call, queue send, Durable Object call
+ * and fetch) into wrangler's Node process: a delivery makes several, so it costs
+ * Hookline far more than a one-fetch worker (docs/performance-log.md).
+ */
+const inspector = process.argv.includes("--inspect") || process.env.HOOKLINE_INSPECTOR === "1";
+const inspectorPort = Number(process.env.HOOKLINE_INSPECTOR_PORT ?? 9229);
+
+/** `wrangler dev` itself, with its inspector (DevTools: chrome://inspect, or the URL its /json lists). */
+const startWithInspector = () => {
+	// Plain settings reach wrangler as --var, secrets through its environment.
+	const vars = Object.entries(settings)
+		.filter(([name]) => !SECRETS.includes(name))
+		.flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+	const dev = spawn(
+		wrangler,
+		[
+			"dev",
+			"--local",
+			"--ip",
+			host,
+			"--port",
+			String(port),
+			"--show-interactive-dev-session=false",
+			"--inspector-port",
+			String(inspectorPort),
+			...persist,
+			...vars,
+		],
+		{
+			cwd: root,
+			stdio: ["ignore", "inherit", "inherit"],
+			env: { WRANGLER_SEND_METRICS: "false", ...process.env, ...secrets },
+		},
+	);
+	for (const signal of ["SIGINT", "SIGTERM"] as const) {
+		process.on(signal, () => {
+			dev.kill(signal);
+			void local?.close();
+		});
+	}
+	dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+};
+
+/**
+ * The same local runtime as `wrangler dev` (workerd with local D1, Queues and
+ * Durable Objects, the same front proxy, file watching and log output) through
+ * wrangler's own API, which can leave the inspector out.
+ */
+const startWithoutInspector = async () => {
+	process.env.WRANGLER_SEND_METRICS ??= "false";
+	const { unstable_startWorker } = await import("wrangler");
+	const worker = await unstable_startWorker({
+		config: join(root, "wrangler.toml"),
+		bindings: Object.fromEntries(
+			Object.entries(settings).map(([name, value]) => [
+				name,
+				SECRETS.includes(name) ? { type: "secret_text" as const, value } : { type: "plain_text" as const, value },
+			]),
+		),
+		dev: {
+			server: { hostname: host, port },
+			inspector: false,
+			watch: true,
+			persist: stateDir ?? join(root, ".wrangler", "state"),
+		},
 	});
-}
-dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+	for (const signal of ["SIGINT", "SIGTERM"] as const) {
+		process.on(signal, () => {
+			void Promise.allSettled([worker.dispose(), local?.close()]).then(() => process.exit(0));
+		});
+	}
+	await worker.ready;
+};
+
+log(
+	`starting wrangler dev on http://${host}:${port} (${inspector ? `DevTools inspector on 127.0.0.1:${inspectorPort}` : "DevTools inspector off; HOOKLINE_INSPECTOR=1 turns it on"}) …`,
+);
+if (inspector) startWithInspector();
+else
+	await startWithoutInspector().catch((err: Error) => {
+		log(`wrangler dev did not start: ${err.message}`);
+		process.exit(1);
+	});
 
 const base = `http://${host}:${port}`;
 const announce = async () => {

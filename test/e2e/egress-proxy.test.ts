@@ -4,7 +4,7 @@
 // resolve through a table here (hostile ones to loopback, as a rebinding
 // attacker would arrange).
 import { spawnSync } from "node:child_process";
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -300,6 +300,59 @@ describe("egress proxy", () => {
 		} finally {
 			for (const socket of held) socket.destroy();
 			await capped.close();
+		}
+	});
+
+	/** A receiver of its own that counts the connections it was given, and hears each one close. */
+	const connectionCounting = async (keepAliveTimeout: number) => {
+		const sockets: Socket[] = [];
+		const server: Server = createServer((req, res) => {
+			req.resume();
+			req.on("end", () => res.end(`ok from ${req.socket.remoteAddress}`));
+		});
+		server.keepAliveTimeout = keepAliveTimeout;
+		server.on("connection", (socket: Socket) => sockets.push(socket));
+		await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+		const address = server.address();
+		const port = typeof address === "object" && address ? address.port : 0;
+		return {
+			url: `http://127.0.0.1:${port}`,
+			sockets,
+			close: () =>
+				new Promise<void>((done) => {
+					server.closeAllConnections();
+					server.close(() => done());
+				}),
+		};
+	};
+
+	it("keeps its connection to a receiver open: relays in a row share one, from its own address", async () => {
+		const target = await connectionCounting(10_000);
+		try {
+			for (let i = 0; i < 3; i++) {
+				const res = await relay({ target: `${target.url}/kept/${i}` });
+				expect(res.status).toBe(200);
+				expect(res.text).toBe("ok from 127.0.0.2");
+			}
+			expect(target.sockets).toHaveLength(1);
+		} finally {
+			await target.close();
+		}
+	});
+
+	it("opens a new connection once the receiver closed the idle one, and the relay succeeds", async () => {
+		const target = await connectionCounting(50);
+		try {
+			expect((await relay({ target: `${target.url}/first` })).status).toBe(200);
+			const [first] = target.sockets;
+			// The receiver closes the idle connection on its own keep-alive timeout.
+			await new Promise((closed) => (first?.closed ? closed(undefined) : first?.once("close", closed)));
+			const res = await relay({ target: `${target.url}/second` });
+			expect(res.status).toBe(200);
+			expect(res.text).toBe("ok from 127.0.0.2");
+			expect(target.sockets).toHaveLength(2);
+		} finally {
+			await target.close();
 		}
 	});
 
