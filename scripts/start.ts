@@ -118,13 +118,17 @@ const startWithInspector = () => {
 		],
 		{
 			cwd: root,
+			// Its own process group, so a signal reaches wrangler's own child and workerd as well.
+			detached: true,
 			stdio: ["ignore", "inherit", "inherit"],
 			env: { WRANGLER_SEND_METRICS: "false", ...process.env, ...secrets },
 		},
 	);
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
 		process.on(signal, () => {
-			dev.kill(signal);
+			try {
+				if (dev.pid) process.kill(-dev.pid, signal);
+			} catch {}
 			void local?.close();
 		});
 	}

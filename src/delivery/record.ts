@@ -1,5 +1,7 @@
 // An attempt's outcome as history: the retry policy decides what comes next,
-// the history's transition writes it, and one log line tells the story.
+// the history's transition writes it, and a failed attempt gets one log line
+// (a success is in the history and the metrics; a line per delivery would make
+// the log the history again, and each line costs, locally and in Workers Logs).
 
 import type { NotificationRow, WebhookRow } from "../db/schema";
 import type { ShardEnv } from "../db/shards";
@@ -43,20 +45,21 @@ export const record = async (
 	const { outcome } = attempt;
 	const delaySeconds = nextDelay(webhook, attempt.number, outcome);
 	const finished = Date.now();
-	console.log(
-		JSON.stringify({
-			msg: "attempt",
-			notificationId: n.id,
-			webhookId: webhook.id,
-			series: n.series,
-			number: attempt.number,
-			succeeded: outcome.succeeded,
-			statusCode: outcome.statusCode,
-			errorKind: outcome.errorKind,
-			durationMs: outcome.durationMs,
-			nextInSeconds: delaySeconds ?? null,
-		}),
-	);
+	if (!outcome.succeeded)
+		console.log(
+			JSON.stringify({
+				msg: "attempt",
+				notificationId: n.id,
+				webhookId: webhook.id,
+				series: n.series,
+				number: attempt.number,
+				succeeded: outcome.succeeded,
+				statusCode: outcome.statusCode,
+				errorKind: outcome.errorKind,
+				durationMs: outcome.durationMs,
+				nextInSeconds: delaySeconds ?? null,
+			}),
+		);
 	count("attempts");
 	if (outcome.succeeded) count("delivered");
 	// The request is stored with the first attempt's record (the gate keeps it meanwhile), packed when large.

@@ -1,7 +1,7 @@
 // The deliveries-queue consumer, driven with real message batches against
 // notifications written straight to D1 (so no queue message races the test).
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deliver, handleDeliveries } from "../../src/delivery/consumer";
 import { callShape } from "../../src/delivery/gate-calls";
 import { loadAll, READ_BYTES } from "../../src/delivery/load";
@@ -105,6 +105,27 @@ describe("delivery consumer", () => {
 		expect(n.attempts).toMatchObject([
 			{ number: 1, succeeded: false, statusCode: 500, errorKind: "http", responseExcerpt: "status 500" },
 		]);
+	});
+
+	it("logs a failed attempt as one line, and a successful one not at all (it is in the history)", async () => {
+		const okTag = uniqueTag("log-ok");
+		const failTag = uniqueTag("log-fail");
+		const ok = await seed((await createWebhook({ url: `${env.RECEIVER_URL}/ok/${okTag}` })).id);
+		const failing = await seed((await createWebhook({ url: `${env.RECEIVER_URL}/status/503/${failTag}` })).id);
+		const log = vi.spyOn(console, "log");
+		try {
+			await runBatch([ok.id, failing.id]);
+			const lines = log.mock.calls
+				.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : undefined))
+				.filter((entry) => entry?.msg === "attempt");
+			expect(lines.filter((l) => l.notificationId === ok.id)).toEqual([]);
+			expect(lines.filter((l) => l.notificationId === failing.id)).toMatchObject([
+				{ number: 1, succeeded: false, statusCode: 503, errorKind: "http" },
+			]);
+		} finally {
+			log.mockRestore();
+		}
+		expect((await detail(ok.id)).status).toBe("delivered");
 	});
 
 	it("asks the queue for the webhook's delay with ±20 % jitter", async () => {
