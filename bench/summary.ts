@@ -126,9 +126,16 @@ export const report = (result: BenchResult, started: number) => {
 	for (const [name, met, value] of targets) console.log(`  ${met ? "met " : "MISS"}  ${name.padEnd(42)} ${value}`);
 	if (result.npmStart) {
 		const n = result.npmStart;
+		const cpu = (ms: number | undefined) => (ms === undefined ? "" : ` (${ms.toFixed(2)} ms CPU each)`);
 		console.log(
-			`  npm start path       raw-fetch ${n.rawFetch.requestsPerSecond.toFixed(0)} req/s; Hookline ${n.endToEnd.deliveriesPerSecond.toFixed(0)} deliveries/s` +
-				` (${n.endToEnd.arrivedWhilePosting} of ${n.endToEnd.accepted} while posting); p50 ${n.halfPeak.latencyMs.p50} ms at ${n.halfPeak.ratePerSecond}/s`,
+			`  npm start path       raw-fetch ${n.rawFetch.requestsPerSecond.toFixed(0)} req/s${cpu(n.rawFetch.cpuMsPerRequest)} under wrangler dev, ` +
+				`${n.rawFetchInspectorOff.requestsPerSecond.toFixed(0)}${cpu(n.rawFetchInspectorOff.cpuMsPerRequest)} inspector off; ` +
+				`ingest alone ${n.ingestAlone.eventsPerSecond.toFixed(0)} events/s${cpu(n.ingestAlone.cpuMsPerEvent)}`,
+		);
+		console.log(
+			`                       Hookline ${n.endToEnd.deliveriesPerSecond.toFixed(0)} deliveries/s${cpu(n.endToEnd.cpuMsPerEvent)}` +
+				` (${n.endToEnd.arrivedWhilePosting} of ${n.endToEnd.accepted} while posting, batches of ${n.endToEnd.messagesPerBatch.toFixed(0)});` +
+				` p50 ${n.halfPeak.latencyMs.p50} ms at ${n.halfPeak.ratePerSecond}/s`,
 		);
 	}
 	console.log(`  fan-out to ${result.fanOut.webhooks}        ${result.fanOut.allArrivedMs} ms`);

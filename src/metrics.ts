@@ -6,6 +6,8 @@ const counters = {
 	queueSendCalls: 0,
 	queueMessagesSent: 0,
 	queueMessagesHandled: 0,
+	/** Consumer invocations (so messages per batch = queueMessagesHandled / this). */
+	queueBatches: 0,
 	gateCalls: 0,
 	d1Reads: 0,
 	/** Written by ingest (events, notifications, idempotency keys). */

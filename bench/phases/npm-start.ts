@@ -1,21 +1,28 @@
 // The `npm start` path of `npm run bench`: Hookline started the way its users
-// start it (scripts/start.ts → wrangler dev, the DevTools inspector as
-// `npm start` leaves it, local state in a temporary folder on disk), beside
-// the one-fetch worker started through `wrangler dev` the same way, so the
-// figures a user sees on this machine are the ones reported.
-//   a. ceiling: the raw-fetch worker under `wrangler dev`, CONNECTIONS for SECONDS;
-//   b. end to end: NPM_START_EVENTS events at CONNECTIONS to one webhook with
+// start it (scripts/start.ts: wrangler's local runtime, the DevTools inspector
+// off as `npm start` leaves it, local state in a temporary folder on disk),
+// beside the one-fetch worker, so the figures a user sees on this machine are
+// the ones reported. Each run also reports the whole machine's CPU per request
+// or event (every process: workerd, wrangler's front proxy and Node, the local
+// egress proxies, the load and the receiver), which says what an event costs
+// where the rate alone cannot.
+//   a. ceilings: the raw-fetch worker under plain `wrangler dev` (the inspector
+//      on, as its users start it), and through wrangler's API with the
+//      inspector off (npm start's path); CONNECTIONS for SECONDS each;
+//   b. ingest alone: NPM_START_EVENTS events at CONNECTIONS, no webhook yet;
+//   c. end to end: NPM_START_EVENTS events at CONNECTIONS to one webhook with
 //      the default settings (maxConcurrency 10), deliveries/s from the first
-//      post to the last arrival, and how many had arrived when posting stopped;
-//   c. latency: NPM_START_LATENCY_EVENTS events at half of (b)'s rate, p50/p99
+//      post to the last arrival, how many had arrived when posting stopped, and
+//      the queue consumer's batches;
+//   d. latency: NPM_START_LATENCY_EVENTS events at half of (c)'s rate, p50/p99
 //      ingest→arrival.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHookline as startAsNpmStart } from "../../test/support/local-hookline.ts";
 import { type Arrival, arrivalLatencies, log, paced, percentile, root, sleep, waitFor } from "../lib.ts";
-import { CONNECTIONS, type LoadResult, load } from "../load.ts";
+import { CONNECTIONS, grewBy, type LoadResult, load } from "../load.ts";
 import { SAMPLE_EVENT } from "./ingest.ts";
 
 export const NPM_START_EVENTS = Number(process.env.BENCH_NPM_START_EVENTS ?? 2000);
@@ -26,10 +33,36 @@ const NPM_START_ENV = JSON.parse(process.env.BENCH_NPM_START_ENV ?? "{}") as Rec
 
 type Receiver = { url: string; arrivals: Arrival[] };
 
+/** Busy and total CPU time of the whole machine so far (every core), in ms; undefined where /proc/stat is not. */
+const machineCpu = () => {
+	try {
+		const [, ...fields] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+		const ticks = fields.map(Number);
+		// user nice system idle iowait irq softirq steal: idle and iowait are not busy. (USER_HZ is 100 on Linux.)
+		const busy = ticks.reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+		return { busyMs: busy * 10, allMs: ticks.reduce((a, b) => a + b, 0) * 10 };
+	} catch {
+		return undefined;
+	}
+};
+
+/** Runs `work`; answers its result and the machine's busy CPU ms per item (`items` counted from the result). */
+const measured = async <T>(work: () => Promise<T>, items: (result: T) => number) => {
+	const before = machineCpu();
+	const result = await work();
+	const after = machineCpu();
+	const n = items(result);
+	return { result, cpuMsPer: before && after && n > 0 ? (after.busyMs - before.busyMs) / n : undefined };
+};
+
 export type NpmStartResult = {
 	path: string;
 	stateDirectory: string;
-	rawFetch: LoadResult;
+	/** The raw-fetch worker under plain `wrangler dev`, the inspector on. */
+	rawFetch: LoadResult & { cpuMsPerRequest?: number };
+	/** The raw-fetch worker through wrangler's API with the inspector off, as `npm start` runs Hookline. */
+	rawFetchInspectorOff: LoadResult & { cpuMsPerRequest?: number };
+	ingestAlone: { eventsPerSecond: number; cpuMsPerEvent?: number };
 	endToEnd: {
 		events: number;
 		accepted: number;
@@ -38,6 +71,10 @@ export type NpmStartResult = {
 		arrivedWhilePosting: number;
 		drainAfterPostingSeconds: number;
 		ofRawFetch: number;
+		ofRawFetchInspectorOff: number;
+		cpuMsPerEvent?: number;
+		consumerBatches: number;
+		messagesPerBatch: number;
 	};
 	halfPeak: {
 		events: number;
@@ -48,39 +85,56 @@ export type NpmStartResult = {
 	};
 };
 
-/** The raw-fetch ceiling under `wrangler dev` (as `npm start` runs wrangler), state on disk. */
-const rawFetchUnderWranglerDev = async (receiverUrl: string, state: string) => {
+/**
+ * The raw-fetch worker, state on disk, in a process group of its own: under
+ * plain `wrangler dev` (the inspector on), or as `npm start` runs Hookline
+ * (wrangler's API, the inspector off: ../ceilings/start-without-inspector.ts).
+ */
+const rawFetchCeiling = async (receiverUrl: string, state: string, inspector: boolean) => {
 	const { freePort } = await import("../../test/support/local-hookline.ts");
 	const port = await freePort();
-	const child: ChildProcess = spawn(
-		join(root, "node_modules", ".bin", "wrangler"),
-		[
-			"dev",
-			"--config",
-			join(root, "bench", "ceilings", "raw-fetch.toml"),
-			"--local",
-			"--ip",
-			"127.0.0.1",
-			"--port",
-			String(port),
-			"--show-interactive-dev-session=false",
-			"--persist-to",
-			state,
-			"--var",
-			`TARGET_URL:${receiverUrl}/raw`,
-		],
-		{
-			cwd: root,
-			detached: true,
-			stdio: "ignore",
-			env: {
-				...process.env,
-				// wrangler needs the pinned Node 24 first on the PATH (`npm run` puts it there).
-				PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-				WRANGLER_SEND_METRICS: "false",
-			},
+	const config = join(root, "bench", "ceilings", "raw-fetch.toml");
+	const target = `${receiverUrl}/raw`;
+	const [command, args] = inspector
+		? [
+				join(root, "node_modules", ".bin", "wrangler"),
+				[
+					"dev",
+					"--config",
+					config,
+					"--local",
+					"--ip",
+					"127.0.0.1",
+					"--port",
+					String(port),
+					"--show-interactive-dev-session=false",
+					"--persist-to",
+					state,
+					"--var",
+					`TARGET_URL:${target}`,
+				],
+			]
+		: [
+				process.execPath,
+				[
+					join(root, "bench", "ceilings", "start-without-inspector.ts"),
+					config,
+					String(port),
+					state,
+					`TARGET_URL=${target}`,
+				],
+			];
+	const child: ChildProcess = spawn(command, args, {
+		cwd: root,
+		detached: true,
+		stdio: "ignore",
+		env: {
+			...process.env,
+			// wrangler needs the pinned Node 24 first on the PATH (`npm run` puts it there).
+			PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+			WRANGLER_SEND_METRICS: "false",
 		},
-	);
+	});
 	const url = `http://127.0.0.1:${port}`;
 	try {
 		const ready = await waitFor(
@@ -94,8 +148,13 @@ const rawFetchUnderWranglerDev = async (receiverUrl: string, state: string) => {
 			90_000,
 			250,
 		);
-		if (!ready) throw new Error("the raw-fetch worker under wrangler dev was not ready within 90 s");
-		return await load(url, { "content-type": "application/json" }, SAMPLE_EVENT);
+		if (!ready)
+			throw new Error(`the raw-fetch worker (inspector ${inspector ? "on" : "off"}) was not ready within 90 s`);
+		const { result, cpuMsPer } = await measured(
+			() => load(url, { "content-type": "application/json" }, SAMPLE_EVENT),
+			(r) => r.ok,
+		);
+		return { ...result, cpuMsPerRequest: cpuMsPer };
 	} finally {
 		try {
 			if (child.pid) process.kill(-child.pid, "SIGTERM");
@@ -104,28 +163,47 @@ const rawFetchUnderWranglerDev = async (receiverUrl: string, state: string) => {
 	}
 };
 
+const cpuText = (ms: number | undefined, what: string) =>
+	ms === undefined ? "" : `, ${ms.toFixed(2)} ms CPU per ${what}`;
+
 export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult> => {
 	const state = mkdtempSync(join(tmpdir(), "hookline-bench-npm-start-"));
 	try {
 		log(`npm start path: raw-fetch worker under wrangler dev, ${CONNECTIONS} connections, state in ${tmpdir()}…`);
-		const rawFetch = await rawFetchUnderWranglerDev(receiver.url, state);
-		log(`  ${rawFetch.requestsPerSecond.toFixed(0)} req/s`);
+		const rawFetch = await rawFetchCeiling(receiver.url, state, true);
+		log(`  ${rawFetch.requestsPerSecond.toFixed(0)} req/s${cpuText(rawFetch.cpuMsPerRequest, "request")}`);
+		log("npm start path: raw-fetch worker through wrangler's API, inspector off (as npm start runs)…");
+		const rawOff = await rawFetchCeiling(receiver.url, mkdtempSync(join(state, "raw-off-")), false);
+		log(`  ${rawOff.requestsPerSecond.toFixed(0)} req/s${cpuText(rawOff.cpuMsPerRequest, "request")}`);
 		receiver.arrivals.length = 0;
 
 		log("npm start path: starting Hookline as `npm start` does (state on disk)…");
 		const hookline = await startAsNpmStart({ env: NPM_START_ENV });
 		try {
 			const headers = { authorization: `Bearer ${hookline.adminToken}`, "content-type": "application/json" };
+			const ingestHeaders = { authorization: `Bearer ${hookline.ingestToken}`, "content-type": "application/json" };
+			const metricsNow = async () =>
+				(await (await fetch(`${hookline.url}/v1/metrics`, { headers })).json()) as Record<string, unknown>;
+
+			log(`  ingest alone: ${NPM_START_EVENTS} events at ${CONNECTIONS} connections, no webhook yet…`);
+			const alone = await measured(
+				() => load(`${hookline.url}/v1/events`, ingestHeaders, SAMPLE_EVENT, { amount: NPM_START_EVENTS }),
+				(r) => r.ok,
+			);
+			const ingestAlone = { eventsPerSecond: alone.result.requestsPerSecond, cpuMsPerEvent: alone.cpuMsPer };
+			log(`  ${ingestAlone.eventsPerSecond.toFixed(0)} events/s${cpuText(ingestAlone.cpuMsPerEvent, "event")}`);
+
 			const created = await fetch(`${hookline.url}/v1/webhooks`, {
 				method: "POST",
 				headers,
 				body: JSON.stringify({ name: "bench", eventTypes: ["bench.load"], url: `${receiver.url}/npm-start` }),
 			});
 			if (created.status !== 201) throw new Error(`creating the webhook: ${created.status} ${await created.text()}`);
-			const ingestHeaders = { authorization: `Bearer ${hookline.ingestToken}`, "content-type": "application/json" };
 
 			log(`  end to end: ${NPM_START_EVENTS} events at ${CONNECTIONS} connections, default webhook settings…`);
 			receiver.arrivals.length = 0;
+			const metricsBefore = await metricsNow();
+			const cpuBefore = machineCpu();
 			const start = Date.now();
 			const posted = await load(`${hookline.url}/v1/events`, ingestHeaders, SAMPLE_EVENT, {
 				amount: NPM_START_EVENTS,
@@ -133,7 +211,10 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 			const postedAt = Date.now();
 			const arrivedWhilePosting = receiver.arrivals.length;
 			await waitFor(() => receiver.arrivals.length >= posted.ok, 300_000, 100);
+			const cpuAfter = machineCpu();
+			const metricsAfter = await metricsNow();
 			const last = receiver.arrivals.at(-1)?.at ?? Date.now();
+			const consumerBatches = grewBy(metricsBefore, metricsAfter, "queueBatches");
 			const deliveriesPerSecond = receiver.arrivals.length / ((last - start) / 1000);
 			const endToEnd = {
 				events: NPM_START_EVENTS,
@@ -143,11 +224,17 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				arrivedWhilePosting,
 				drainAfterPostingSeconds: Math.max(0, (last - postedAt) / 1000),
 				ofRawFetch: deliveriesPerSecond / rawFetch.requestsPerSecond,
+				ofRawFetchInspectorOff: deliveriesPerSecond / rawOff.requestsPerSecond,
+				cpuMsPerEvent: cpuBefore && cpuAfter ? (cpuAfter.busyMs - cpuBefore.busyMs) / posted.ok : undefined,
+				consumerBatches,
+				messagesPerBatch: grewBy(metricsBefore, metricsAfter, "queueMessagesHandled") / Math.max(1, consumerBatches),
 			};
 			log(
-				`  ${deliveriesPerSecond.toFixed(0)} deliveries/s (${(100 * endToEnd.ofRawFetch).toFixed(0)} % of raw-fetch); ` +
+				`  ${deliveriesPerSecond.toFixed(0)} deliveries/s (${(100 * endToEnd.ofRawFetch).toFixed(0)} % of raw-fetch under wrangler dev, ` +
+					`${(100 * endToEnd.ofRawFetchInspectorOff).toFixed(0)} % of it inspector off)${cpuText(endToEnd.cpuMsPerEvent, "event")}; ` +
 					`${arrivedWhilePosting} of ${posted.ok} arrived during the ${endToEnd.postingSeconds.toFixed(1)} s of posting, ` +
-					`the rest ${endToEnd.drainAfterPostingSeconds.toFixed(1)} s after`,
+					`the rest ${endToEnd.drainAfterPostingSeconds.toFixed(1)} s after; ` +
+					`${consumerBatches} consumer batches of ${endToEnd.messagesPerBatch.toFixed(0)} messages on average`,
 			);
 
 			const rate = Math.max(1, Math.floor(deliveriesPerSecond / 2));
@@ -169,9 +256,11 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				`  p50 ${halfPeak.latencyMs.p50} ms, p95 ${halfPeak.latencyMs.p95} ms, p99 ${halfPeak.latencyMs.p99} ms; lost ${lost}, duplicates ${duplicates}`,
 			);
 			return {
-				path: "npm start (scripts/start.ts → wrangler dev), state on disk, loopback",
+				path: "npm start (scripts/start.ts: wrangler's local runtime, inspector off), state on disk, loopback",
 				stateDirectory: tmpdir(),
 				rawFetch,
+				rawFetchInspectorOff: rawOff,
+				ingestAlone,
 				endToEnd,
 				halfPeak,
 			};

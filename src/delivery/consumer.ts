@@ -124,6 +124,7 @@ export const deliver = async (
 
 /** `ctx`: the invocation's, so the tenant directory refreshes after the batch rather than before it. */
 export const handleDeliveries = async (batch: MessageBatch<DeliveryMessage>, env: Env, ctx?: ExecutionContext) => {
+	count("queueBatches");
 	count("queueMessagesHandled", batch.messages.length);
 	const single: Message<NotificationMessage>[] = [];
 	for (const message of batch.messages) {
