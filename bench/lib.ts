@@ -88,11 +88,12 @@ export const startInProcess = async (
 	{
 		vars = {},
 		persist,
+		port: wanted,
 		logs = () => {},
-	}: { vars?: Record<string, string>; persist?: string; logs?: (message: string) => void } = {},
+	}: { vars?: Record<string, string>; persist?: string; port?: number; logs?: (message: string) => void } = {},
 ) => {
 	const { unstable_startWorker } = await import("wrangler");
-	const port = await freePort();
+	const port = wanted ?? (await freePort());
 	const worker = await unstable_startWorker({
 		config: configPath,
 		bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),

@@ -194,8 +194,7 @@ export const createRelay = (options: {
 					...copyHeaders(headers, isInfrastructure),
 					...(length === undefined ? {} : { "content-length": String(length) }),
 				},
-				lookup: options.lookup,
-				localAddress: options.bindAddress,
+				// The pool's connections go through the checked lookup, from the bind address.
 				agent: https ? agents.https : agents.http,
 				// One deadline for the whole exchange, up to the answer's last byte.
 				signal: AbortSignal.timeout(timeoutMs),

@@ -1,21 +1,15 @@
 // A ceiling worker started the way `npm start` starts Hookline: wrangler's local
-// runtime through its API, in a Node process of its own, the DevTools inspector
-// off. Usage: node start-without-inspector.ts <wrangler.toml> <port> <state dir> [NAME=value …]
-import { unstable_startWorker } from "wrangler";
+// runtime through its API (../lib.ts startInProcess), in a Node process of its
+// own, the DevTools inspector off.
+// Usage: node start-without-inspector.ts <wrangler.toml> <port> <state dir> [NAME=value …]
+import { startInProcess } from "../lib.ts";
 
-const [config, port, persist, ...vars] = process.argv.slice(2);
+const [config, port, persist, ...pairs] = process.argv.slice(2);
 if (!config || !port || !persist)
 	throw new Error("usage: start-without-inspector.ts <config> <port> <state> [NAME=value …]");
-const worker = await unstable_startWorker({
-	config,
-	bindings: Object.fromEntries(
-		vars.map((pair) => {
-			const at = pair.indexOf("=");
-			return [pair.slice(0, at), { type: "plain_text" as const, value: pair.slice(at + 1) }];
-		}),
-	),
-	dev: { server: { hostname: "127.0.0.1", port: Number(port) }, inspector: false, watch: false, persist },
-});
+const vars = Object.fromEntries(
+	pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
+const worker = await startInProcess(config, { vars, persist, port: Number(port) });
 for (const signal of ["SIGINT", "SIGTERM"] as const)
-	process.on(signal, () => void worker.dispose().then(() => process.exit(0)));
-await worker.ready;
+	process.on(signal, () => void worker.stop().then(() => process.exit(0)));

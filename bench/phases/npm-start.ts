@@ -33,14 +33,12 @@ const NPM_START_ENV = JSON.parse(process.env.BENCH_NPM_START_ENV ?? "{}") as Rec
 
 type Receiver = { url: string; arrivals: Arrival[] };
 
-/** Busy and total CPU time of the whole machine so far (every core), in ms; undefined where /proc/stat is not. */
-const machineCpu = () => {
+/** Busy CPU time of the whole machine so far (every core), in ms; undefined where /proc/stat is not. */
+const machineBusyMs = () => {
 	try {
 		const [, ...fields] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
-		const ticks = fields.map(Number);
 		// user nice system idle iowait irq softirq steal: idle and iowait are not busy. (USER_HZ is 100 on Linux.)
-		const busy = ticks.reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
-		return { busyMs: busy * 10, allMs: ticks.reduce((a, b) => a + b, 0) * 10 };
+		return fields.map(Number).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0) * 10;
 	} catch {
 		return undefined;
 	}
@@ -48,11 +46,11 @@ const machineCpu = () => {
 
 /** Runs `work`; answers its result and the machine's busy CPU ms per item (`items` counted from the result). */
 const measured = async <T>(work: () => Promise<T>, items: (result: T) => number) => {
-	const before = machineCpu();
+	const before = machineBusyMs();
 	const result = await work();
-	const after = machineCpu();
+	const after = machineBusyMs();
 	const n = items(result);
-	return { result, cpuMsPer: before && after && n > 0 ? (after.busyMs - before.busyMs) / n : undefined };
+	return { result, cpuMsPer: before !== undefined && after !== undefined && n > 0 ? (after - before) / n : undefined };
 };
 
 export type NpmStartResult = {
@@ -203,15 +201,20 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 			log(`  end to end: ${NPM_START_EVENTS} events at ${CONNECTIONS} connections, default webhook settings…`);
 			receiver.arrivals.length = 0;
 			const metricsBefore = await metricsNow();
-			const cpuBefore = machineCpu();
 			const start = Date.now();
-			const posted = await load(`${hookline.url}/v1/events`, ingestHeaders, SAMPLE_EVENT, {
-				amount: NPM_START_EVENTS,
-			});
-			const postedAt = Date.now();
-			const arrivedWhilePosting = receiver.arrivals.length;
-			await waitFor(() => receiver.arrivals.length >= posted.ok, 300_000, 100);
-			const cpuAfter = machineCpu();
+			const { result: burst, cpuMsPer: cpuMsPerEvent } = await measured(
+				async () => {
+					const posted = await load(`${hookline.url}/v1/events`, ingestHeaders, SAMPLE_EVENT, {
+						amount: NPM_START_EVENTS,
+					});
+					const postedAt = Date.now();
+					const arrivedWhilePosting = receiver.arrivals.length;
+					await waitFor(() => receiver.arrivals.length >= posted.ok, 300_000, 100);
+					return { posted, postedAt, arrivedWhilePosting };
+				},
+				(r) => r.posted.ok,
+			);
+			const { posted, postedAt, arrivedWhilePosting } = burst;
 			const metricsAfter = await metricsNow();
 			const last = receiver.arrivals.at(-1)?.at ?? Date.now();
 			const consumerBatches = grewBy(metricsBefore, metricsAfter, "queueBatches");
@@ -225,7 +228,7 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				drainAfterPostingSeconds: Math.max(0, (last - postedAt) / 1000),
 				ofRawFetch: deliveriesPerSecond / rawFetch.requestsPerSecond,
 				ofRawFetchInspectorOff: deliveriesPerSecond / rawOff.requestsPerSecond,
-				cpuMsPerEvent: cpuBefore && cpuAfter ? (cpuAfter.busyMs - cpuBefore.busyMs) / posted.ok : undefined,
+				cpuMsPerEvent,
 				consumerBatches,
 				messagesPerBatch: grewBy(metricsBefore, metricsAfter, "queueMessagesHandled") / Math.max(1, consumerBatches),
 			};
