@@ -1,7 +1,8 @@
 // `npm run bench`: measures Hookline against the runtime's own ceilings, all
 // started the same way on this machine (wrangler's unstable_startWorker in
-// this process, local workerd with D1, Queues and Durable Objects, the
-// DevTools inspector off), with a keep-alive receiver on 127.0.0.1. The load
+// this process, local workerd with D1, Queues and Durable Objects, as `npm
+// start` runs it: without the DevTools inspector, the request lines and local
+// observability), with a keep-alive receiver on 127.0.0.1. The load
 // runs as tenant `bench` with its own ingest key (bench/phases/tenant.ts).
 //
 //   1. ceilings: a no-op worker (POST → 202) and a raw-fetch worker (each POST
@@ -87,7 +88,7 @@ const main = async () => {
 		const result: BenchResult = {
 			machine: { cores: cpus().length, node: process.version, platform: process.platform },
 			versions: { hookline: pkg.version, wrangler: pkg.devDependencies.wrangler },
-			path: "wrangler unstable_startWorker in-process (local workerd, inspector off), loopback",
+			path: "wrangler unstable_startWorker in-process (local workerd as npm start runs it), loopback",
 			stateDirectory: benchStateRoot(),
 			seconds: SECONDS,
 			connections: CONNECTIONS,

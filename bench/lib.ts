@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { migrateLocal as migrateEveryDatabase } from "../scripts/d1-migrations.ts";
+import { leanLocalRuntime } from "../scripts/local-runtime.ts";
 import { freePort } from "../test/support/local-hookline.ts";
 
 export const root = join(import.meta.dirname, "..");
@@ -78,10 +79,11 @@ export const startArrivalReceiver = async (behaviour: Behaviour = () => ({ statu
 
 /**
  * A worker started in this process through wrangler's `unstable_startWorker`
- * with the DevTools inspector off: the same local runtime (workerd, local D1,
- * Queues and Durable Objects) as `wrangler dev`, without the inspector tracing
- * every subrequest. Hookline and both ceilings run on this one path. What the
- * worker logs is not printed; `logs` gets each line.
+ * as `npm start` starts Hookline: the same local runtime (workerd, local D1,
+ * Queues and Durable Objects) as `wrangler dev`, without the inspector, the
+ * request lines and local observability (scripts/local-runtime.ts). Hookline
+ * and the ceilings run on this one path. What the worker logs is not printed;
+ * `logs` gets each line.
  */
 export const startInProcess = async (
 	configPath: string,
@@ -92,6 +94,7 @@ export const startInProcess = async (
 		logs = () => {},
 	}: { vars?: Record<string, string>; persist?: string; port?: number; logs?: (message: string) => void } = {},
 ) => {
+	leanLocalRuntime(process.env);
 	const { unstable_startWorker } = await import("wrangler");
 	const port = wanted ?? (await freePort());
 	const worker = await unstable_startWorker({

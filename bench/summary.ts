@@ -39,10 +39,15 @@ export type BenchResult = {
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
 
-/** The `npm start` path's targets (issue 23): deliveries against its own raw-fetch ceiling, latency at half that. */
+/** The `npm start` path's targets (issue 23): deliveries against the raw-fetch ceiling on that path, latency at half that. */
 export const npmStartTargets = (n: NpmStartResult) =>
 	[
-		["npm start: deliveries ≥ 50 % of raw-fetch", n.endToEnd.ofRawFetch >= 0.5, percent(n.endToEnd.ofRawFetch)],
+		// Judged against the ceiling started as npm start runs (the same path); the plain `wrangler dev` one beside it.
+		[
+			"npm start: deliveries ≥ 50 % of raw-fetch",
+			n.endToEnd.ofRawFetchAsNpmStart >= 0.5,
+			`${percent(n.endToEnd.ofRawFetchAsNpmStart)} (${percent(n.endToEnd.ofRawFetch)} of wrangler dev's)`,
+		],
 		[
 			"npm start: arrivals keep pace (≥ 90 % while posting)",
 			n.endToEnd.arrivedWhilePosting >= 0.9 * n.endToEnd.accepted,
@@ -109,7 +114,7 @@ export const report = (result: BenchResult, started: number) => {
 	writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
 	const { ceilings, tenants } = result;
-	console.log("\nHookline benchmark (loopback, local workerd via unstable_startWorker, inspector off)");
+	console.log("\nHookline benchmark (loopback, local workerd via unstable_startWorker, as npm start runs it)");
 	console.log(`  ${describeStateRoot()}`);
 	console.log(`  no-op ceiling        ${ceilings.noop.requestsPerSecond.toFixed(0)} req/s`);
 	console.log(`  raw-fetch ceiling    ${ceilings.rawFetch.requestsPerSecond.toFixed(0)} req/s`);
@@ -129,7 +134,7 @@ export const report = (result: BenchResult, started: number) => {
 		const cpu = (ms: number | undefined) => (ms === undefined ? "" : ` (${ms.toFixed(2)} ms CPU each)`);
 		console.log(
 			`  npm start path       raw-fetch ${n.rawFetch.requestsPerSecond.toFixed(0)} req/s${cpu(n.rawFetch.cpuMsPerRequest)} under wrangler dev, ` +
-				`${n.rawFetchInspectorOff.requestsPerSecond.toFixed(0)}${cpu(n.rawFetchInspectorOff.cpuMsPerRequest)} inspector off; ` +
+				`${n.rawFetchAsNpmStart.requestsPerSecond.toFixed(0)}${cpu(n.rawFetchAsNpmStart.cpuMsPerRequest)} as npm start runs; ` +
 				`ingest alone ${n.ingestAlone.eventsPerSecond.toFixed(0)} events/s${cpu(n.ingestAlone.cpuMsPerEvent)}`,
 		);
 		console.log(

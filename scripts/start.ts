@@ -13,12 +13,15 @@
 // themselves under wrangler dev, so this script runs the sweeper at start
 // and at that interval, as production's every-minute cron would;
 // HOOKLINE_INSPECTOR=1 (or `npm start -- --inspect`): with the DevTools
-// inspector, on HOOKLINE_INSPECTOR_PORT (default 9229).
+// inspector, on HOOKLINE_INSPECTOR_PORT (default 9229); HOOKLINE_REQUEST_LOG=1:
+// a line per request served; X_LOCAL_OBSERVABILITY=true: wrangler's local
+// traces (./local-runtime.ts says what each costs).
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrateLocal } from "./d1-migrations.ts";
 import { LOCAL_RELAY_SECRET, startLocalRegions } from "./local-regions.ts";
+import { leanLocalRuntime } from "./local-runtime.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -94,6 +97,7 @@ const secrets = Object.fromEntries(Object.entries(settings).filter(([name]) => S
  */
 const inspector = process.argv.includes("--inspect") || process.env.HOOKLINE_INSPECTOR === "1";
 const inspectorPort = Number(process.env.HOOKLINE_INSPECTOR_PORT ?? 9229);
+const runtime = leanLocalRuntime(process.env, { keepRequestLines: inspector });
 
 /** `wrangler dev` itself, with its inspector (DevTools: chrome://inspect, or the URL its /json lists). */
 const startWithInspector = () => {
@@ -137,8 +141,9 @@ const startWithInspector = () => {
 
 /**
  * The same local runtime as `wrangler dev` (workerd with local D1, Queues and
- * Durable Objects, the same front proxy, file watching and log output) through
- * wrangler's own API, which can leave the inspector out.
+ * Durable Objects, the same front proxy and file watching) through wrangler's
+ * own API, which can leave the inspector out and print the worker's lines
+ * without a line per request.
  */
 const startWithoutInspector = async () => {
 	process.env.WRANGLER_SEND_METRICS ??= "false";
@@ -156,6 +161,7 @@ const startWithoutInspector = async () => {
 			inspector: false,
 			watch: true,
 			persist: stateDir ?? join(root, ".wrangler", "state"),
+			...(runtime.workerLogs ? { structuredLogsHandler: runtime.workerLogs } : {}),
 		},
 	});
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -169,6 +175,8 @@ const startWithoutInspector = async () => {
 log(
 	`starting wrangler dev on http://${host}:${port} (${inspector ? `DevTools inspector on 127.0.0.1:${inspectorPort}` : "DevTools inspector off; HOOKLINE_INSPECTOR=1 turns it on"}) …`,
 );
+if (runtime.quietRequests) log("no line per request served; HOOKLINE_REQUEST_LOG=1 prints them");
+if (!runtime.observability) log("wrangler's local observability off; X_LOCAL_OBSERVABILITY=true turns it on");
 if (inspector) startWithInspector();
 else
 	await startWithoutInspector().catch((err: Error) => {

@@ -1,14 +1,15 @@
 // The `npm start` path of `npm run bench`: Hookline started the way its users
-// start it (scripts/start.ts: wrangler's local runtime, the DevTools inspector
-// off as `npm start` leaves it, local state in a temporary folder on disk),
+// start it (scripts/start.ts: wrangler's local runtime without the DevTools
+// inspector, the request lines and local observability, as `npm start` leaves
+// it; local state in a temporary folder on disk),
 // beside the one-fetch worker, so the figures a user sees on this machine are
 // the ones reported. Each run also reports the whole machine's CPU per request
 // or event (every process: workerd, wrangler's front proxy and Node, the local
 // egress proxies, the load and the receiver), which says what an event costs
 // where the rate alone cannot.
-//   a. ceilings: the raw-fetch worker under plain `wrangler dev` (the inspector
-//      on, as its users start it), and through wrangler's API with the
-//      inspector off (npm start's path); CONNECTIONS for SECONDS each;
+//   a. ceilings: the raw-fetch worker under plain `wrangler dev` (as its users
+//      start it: the inspector, a line per request, local observability), and
+//      through wrangler's API as npm start runs; CONNECTIONS for SECONDS each;
 //   b. ingest alone: NPM_START_EVENTS events at CONNECTIONS, no webhook yet;
 //   c. end to end: NPM_START_EVENTS events at CONNECTIONS to one webhook with
 //      the default settings (maxConcurrency 10), deliveries/s from the first
@@ -56,10 +57,10 @@ const measured = async <T>(work: () => Promise<T>, items: (result: T) => number)
 export type NpmStartResult = {
 	path: string;
 	stateDirectory: string;
-	/** The raw-fetch worker under plain `wrangler dev`, the inspector on. */
+	/** The raw-fetch worker under plain `wrangler dev`, with wrangler's defaults. */
 	rawFetch: LoadResult & { cpuMsPerRequest?: number };
-	/** The raw-fetch worker through wrangler's API with the inspector off, as `npm start` runs Hookline. */
-	rawFetchInspectorOff: LoadResult & { cpuMsPerRequest?: number };
+	/** The raw-fetch worker through wrangler's API, as `npm start` runs Hookline. */
+	rawFetchAsNpmStart: LoadResult & { cpuMsPerRequest?: number };
 	ingestAlone: { eventsPerSecond: number; cpuMsPerEvent?: number };
 	endToEnd: {
 		events: number;
@@ -69,7 +70,7 @@ export type NpmStartResult = {
 		arrivedWhilePosting: number;
 		drainAfterPostingSeconds: number;
 		ofRawFetch: number;
-		ofRawFetchInspectorOff: number;
+		ofRawFetchAsNpmStart: number;
 		cpuMsPerEvent?: number;
 		consumerBatches: number;
 		messagesPerBatch: number;
@@ -85,15 +86,15 @@ export type NpmStartResult = {
 
 /**
  * The raw-fetch worker, state on disk, in a process group of its own: under
- * plain `wrangler dev` (the inspector on), or as `npm start` runs Hookline
- * (wrangler's API, the inspector off: ../ceilings/start-without-inspector.ts).
+ * plain `wrangler dev` with wrangler's defaults, or as `npm start` runs
+ * Hookline (../ceilings/start-as-npm-start.ts).
  */
-const rawFetchCeiling = async (receiverUrl: string, state: string, inspector: boolean) => {
+const rawFetchCeiling = async (receiverUrl: string, state: string, wranglerDev: boolean) => {
 	const { freePort } = await import("../../test/support/local-hookline.ts");
 	const port = await freePort();
 	const config = join(root, "bench", "ceilings", "raw-fetch.toml");
 	const target = `${receiverUrl}/raw`;
-	const [command, args] = inspector
+	const [command, args] = wranglerDev
 		? [
 				join(root, "node_modules", ".bin", "wrangler"),
 				[
@@ -114,13 +115,7 @@ const rawFetchCeiling = async (receiverUrl: string, state: string, inspector: bo
 			]
 		: [
 				process.execPath,
-				[
-					join(root, "bench", "ceilings", "start-without-inspector.ts"),
-					config,
-					String(port),
-					state,
-					`TARGET_URL=${target}`,
-				],
+				[join(root, "bench", "ceilings", "start-as-npm-start.ts"), config, String(port), state, `TARGET_URL=${target}`],
 			];
 	const child: ChildProcess = spawn(command, args, {
 		cwd: root,
@@ -131,6 +126,8 @@ const rawFetchCeiling = async (receiverUrl: string, state: string, inspector: bo
 			// wrangler needs the pinned Node 24 first on the PATH (`npm run` puts it there).
 			PATH: `${join(root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
 			WRANGLER_SEND_METRICS: "false",
+			// Plain `wrangler dev` as its users run it: neither of the bench's own settings.
+			...(wranglerDev ? { WRANGLER_LOG: undefined, X_LOCAL_OBSERVABILITY: undefined } : {}),
 		},
 	});
 	const url = `http://127.0.0.1:${port}`;
@@ -147,7 +144,9 @@ const rawFetchCeiling = async (receiverUrl: string, state: string, inspector: bo
 			250,
 		);
 		if (!ready)
-			throw new Error(`the raw-fetch worker (inspector ${inspector ? "on" : "off"}) was not ready within 90 s`);
+			throw new Error(
+				`the raw-fetch worker (${wranglerDev ? "wrangler dev" : "as npm start"}) was not ready within 90 s`,
+			);
 		const { result, cpuMsPer } = await measured(
 			() => load(url, { "content-type": "application/json" }, SAMPLE_EVENT),
 			(r) => r.ok,
@@ -170,13 +169,16 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 		log(`npm start path: raw-fetch worker under wrangler dev, ${CONNECTIONS} connections, state in ${tmpdir()}…`);
 		const rawFetch = await rawFetchCeiling(receiver.url, state, true);
 		log(`  ${rawFetch.requestsPerSecond.toFixed(0)} req/s${cpuText(rawFetch.cpuMsPerRequest, "request")}`);
-		log("npm start path: raw-fetch worker through wrangler's API, inspector off (as npm start runs)…");
+		log("npm start path: raw-fetch worker through wrangler's API, as npm start runs…");
 		const rawOff = await rawFetchCeiling(receiver.url, mkdtempSync(join(state, "raw-off-")), false);
 		log(`  ${rawOff.requestsPerSecond.toFixed(0)} req/s${cpuText(rawOff.cpuMsPerRequest, "request")}`);
 		receiver.arrivals.length = 0;
 
 		log("npm start path: starting Hookline as `npm start` does (state on disk)…");
-		const hookline = await startAsNpmStart({ env: NPM_START_ENV });
+		// As a user's shell starts it: without the bench's own WRANGLER_LOG and X_LOCAL_OBSERVABILITY.
+		const hookline = await startAsNpmStart({
+			env: { WRANGLER_LOG: undefined, X_LOCAL_OBSERVABILITY: undefined, ...NPM_START_ENV },
+		});
 		try {
 			const headers = { authorization: `Bearer ${hookline.adminToken}`, "content-type": "application/json" };
 			const ingestHeaders = { authorization: `Bearer ${hookline.ingestToken}`, "content-type": "application/json" };
@@ -227,14 +229,14 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				arrivedWhilePosting,
 				drainAfterPostingSeconds: Math.max(0, (last - postedAt) / 1000),
 				ofRawFetch: deliveriesPerSecond / rawFetch.requestsPerSecond,
-				ofRawFetchInspectorOff: deliveriesPerSecond / rawOff.requestsPerSecond,
+				ofRawFetchAsNpmStart: deliveriesPerSecond / rawOff.requestsPerSecond,
 				cpuMsPerEvent,
 				consumerBatches,
 				messagesPerBatch: grewBy(metricsBefore, metricsAfter, "queueMessagesHandled") / Math.max(1, consumerBatches),
 			};
 			log(
 				`  ${deliveriesPerSecond.toFixed(0)} deliveries/s (${(100 * endToEnd.ofRawFetch).toFixed(0)} % of raw-fetch under wrangler dev, ` +
-					`${(100 * endToEnd.ofRawFetchInspectorOff).toFixed(0)} % of it inspector off)${cpuText(endToEnd.cpuMsPerEvent, "event")}; ` +
+					`${(100 * endToEnd.ofRawFetchAsNpmStart).toFixed(0)} % of it as npm start runs)${cpuText(endToEnd.cpuMsPerEvent, "event")}; ` +
 					`${arrivedWhilePosting} of ${posted.ok} arrived during the ${endToEnd.postingSeconds.toFixed(1)} s of posting, ` +
 					`the rest ${endToEnd.drainAfterPostingSeconds.toFixed(1)} s after; ` +
 					`${consumerBatches} consumer batches of ${endToEnd.messagesPerBatch.toFixed(0)} messages on average`,
@@ -259,10 +261,10 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				`  p50 ${halfPeak.latencyMs.p50} ms, p95 ${halfPeak.latencyMs.p95} ms, p99 ${halfPeak.latencyMs.p99} ms; lost ${lost}, duplicates ${duplicates}`,
 			);
 			return {
-				path: "npm start (scripts/start.ts: wrangler's local runtime, inspector off), state on disk, loopback",
+				path: "npm start (scripts/start.ts: wrangler's local runtime as npm start runs it), state on disk, loopback",
 				stateDirectory: tmpdir(),
 				rawFetch,
-				rawFetchInspectorOff: rawOff,
+				rawFetchAsNpmStart: rawOff,
 				ingestAlone,
 				endToEnd,
 				halfPeak,

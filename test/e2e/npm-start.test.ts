@@ -1,8 +1,12 @@
-// `npm start` and the DevTools inspector: off by default (it traces every
-// subrequest into wrangler's Node process, docs/performance-log.md), on with
-// HOOKLINE_INSPECTOR=1 at HOOKLINE_INSPECTOR_PORT. Either way Hookline serves.
+// `npm start` and what it leaves out of wrangler's local runtime
+// (scripts/local-runtime.ts, docs/performance-log.md): the DevTools inspector
+// (HOOKLINE_INSPECTOR=1 at HOOKLINE_INSPECTOR_PORT puts it back), the line per
+// request served (HOOKLINE_REQUEST_LOG=1) and wrangler's local observability
+// (X_LOCAL_OBSERVABILITY=true). The worker's own lines are printed either way,
+// and Hookline serves either way.
 import { describe, expect, it } from "vitest";
-import { freePort, startHookline } from "../support/local-hookline.ts";
+import { hooklineApi, poll } from "../support/api.ts";
+import { freePort, type LocalHookline, startHookline } from "../support/local-hookline.ts";
 
 /** What the inspector lists at `port`, or the error that says nothing listens there. */
 const inspectorTargets = async (port: number) => {
@@ -23,14 +27,68 @@ const ingests = async (url: string, token: string) =>
 		})
 	).status;
 
+/** Asks wrangler's local trace store how many spans it holds: a count, or the error status and message. */
+const tracedSpans = async (url: string) => {
+	const res = await fetch(`${url}/cdn-cgi/explorer/api/local/observability/query`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ sql: "SELECT count(*) AS spans FROM spans" }),
+	});
+	const body = (await res.json()) as { result?: { rows?: unknown[][] }; errors?: { message: string }[] };
+	return res.ok ? Number(body.result?.rows?.[0]?.[0]) : `${res.status} ${body.errors?.[0]?.message}`;
+};
+
+/** A delivery to a port nobody listens on fails, and the worker logs a line for the failed attempt. */
+const failedAttemptLogged = async (hookline: LocalHookline) => {
+	const api = hooklineApi(hookline);
+	const closed = await freePort();
+	const created = await api.call("POST", "/v1/webhooks", {
+		name: "nobody listens",
+		eventTypes: ["inspector.check"],
+		url: `http://127.0.0.1:${closed}/x`,
+	});
+	expect(created.status).toBe(201);
+	expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
+	await api.poll("the failed attempt's line", async () =>
+		hookline.output().includes('"msg":"attempt"') ? true : undefined,
+	);
+};
+
+/** The line wrangler prints for a request it served. */
+const REQUEST_LINE = /POST \/v1\/events.*202 Accepted/;
+
 describe("npm start and the DevTools inspector", () => {
-	it("starts without the inspector by default", async () => {
+	it("starts without the inspector, request lines and local traces by default, and prints the worker's lines", async () => {
 		const port = await freePort();
-		const hookline = await startHookline({ env: { HOOKLINE_INSPECTOR_PORT: String(port) } });
+		// The environment a developer's shell would have: nothing of wrangler's set.
+		const hookline = await startHookline({
+			env: { HOOKLINE_INSPECTOR_PORT: String(port), WRANGLER_LOG: undefined, X_LOCAL_OBSERVABILITY: undefined },
+		});
 		try {
 			expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
 			expect(await inspectorTargets(port)).toBeInstanceOf(Error);
 			expect(hookline.output()).toMatch(/DevTools inspector off/);
+			expect(await tracedSpans(hookline.url)).toMatch(/^404 Local observability is not enabled/);
+			await failedAttemptLogged(hookline);
+			expect(hookline.output()).not.toMatch(REQUEST_LINE);
+		} finally {
+			await hookline.stop();
+		}
+	});
+
+	it("prints a line per request with HOOKLINE_REQUEST_LOG=1 and keeps local traces with X_LOCAL_OBSERVABILITY=true", async () => {
+		const hookline = await startHookline({
+			env: { HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "true", WRANGLER_LOG: undefined },
+		});
+		try {
+			expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
+			await poll("the request line", async () => (REQUEST_LINE.test(hookline.output()) ? true : undefined));
+			const spans = await poll("a traced span", async () => {
+				const count = await tracedSpans(hookline.url);
+				return typeof count === "number" && count > 0 ? count : undefined;
+			});
+			expect(spans).toBeGreaterThan(0);
+			await failedAttemptLogged(hookline);
 		} finally {
 			await hookline.stop();
 		}

@@ -48,7 +48,8 @@ export const startHookline = async ({
 	env = {},
 }: {
 	timeoutMs?: number;
-	env?: Record<string, string>;
+	/** Added to this process's environment; undefined leaves a name out. */
+	env?: Record<string, string | undefined>;
 } = {}): Promise<LocalHookline> => {
 	const port = await freePort();
 	const stateDir = mkdtempSync(join(tmpdir(), "hookline-e2e-"));

@@ -1,12 +1,13 @@
 // A ceiling worker started the way `npm start` starts Hookline: wrangler's local
 // runtime through its API (../lib.ts startInProcess), in a Node process of its
-// own, the DevTools inspector off.
-// Usage: node start-without-inspector.ts <wrangler.toml> <port> <state dir> [NAME=value …]
+// own, without what npm start leaves out (the DevTools inspector, the request
+// lines, local observability: scripts/local-runtime.ts).
+// Usage: node start-as-npm-start.ts <wrangler.toml> <port> <state dir> [NAME=value …]
 import { startInProcess } from "../lib.ts";
 
 const [config, port, persist, ...pairs] = process.argv.slice(2);
 if (!config || !port || !persist)
-	throw new Error("usage: start-without-inspector.ts <config> <port> <state> [NAME=value …]");
+	throw new Error("usage: start-as-npm-start.ts <config> <port> <state> [NAME=value …]");
 const vars = Object.fromEntries(
 	pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
