@@ -1,8 +1,8 @@
 // What `npm start` leaves out of wrangler's local runtime, and the switch that
-// puts each back. Each of these costs something on every request, and a
+// puts each back. The first two cost something on every subrequest, and a
 // delivery makes several (a D1 call, a queue message, a Durable Object call, a
-// fetch), so each costs Hookline more than a one-fetch worker
-// (docs/performance-log.md, "the `npm start` path"):
+// fetch), so they cost Hookline more than a one-fetch worker; the third costs
+// every request served (docs/performance-log.md, "the `npm start` path"):
 //   - the DevTools inspector: scripts/start.ts (`--inspect`, HOOKLINE_INSPECTOR=1);
 //   - local observability: wrangler streams every invocation's spans and logs
 //     to a collector that writes them to SQLite in the local state (for the
