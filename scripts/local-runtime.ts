@@ -12,25 +12,36 @@
 //     call from workerd to wrangler's Node process and a write to the terminal.
 //     Off unless HOOKLINE_REQUEST_LOG=1; WRANGLER_LOG, when set, decides
 //     instead (wrangler follows it for all of its output).
-// The worker's own log lines are printed either way.
+// The worker's own log lines are printed either way (but for WRANGLER_LOG=none).
+
+/** Wrangler's log levels at which it prints a worker's `console.log` lines itself. */
+const PRINTS_WORKER_LINES = ["log", "debug"];
 
 /**
  * Sets the environment wrangler reads when it starts a worker, so it runs
  * before. `keepRequestLines`: for `wrangler dev` run as a command (the inspector
- * mode), which prints the worker's lines only at "info" and above.
+ * mode), which keeps its own output as it is.
  */
 export const leanLocalRuntime = (env: NodeJS.ProcessEnv = process.env, { keepRequestLines = false } = {}) => {
 	env.X_LOCAL_OBSERVABILITY ??= "false";
 	// Below "info", wrangler's front proxy does not send its request lines at all.
 	const quietRequests = !keepRequestLines && env.HOOKLINE_REQUEST_LOG !== "1" && env.WRANGLER_LOG === undefined;
 	if (quietRequests) env.WRANGLER_LOG = "warn";
+	const level = env.WRANGLER_LOG?.toLowerCase() ?? "log";
 	return {
 		quietRequests,
-		observability: env.X_LOCAL_OBSERVABILITY !== "false",
-		/** Prints the worker's own lines, which wrangler drops below "info"; undefined where wrangler prints them. */
-		workerLogs: quietRequests
-			? ({ level, message }: { level: string; message: string }) =>
-					(level === "warn" || level === "error" ? process.stderr : process.stdout).write(`${message}\n`)
-			: undefined,
+		observability: env.X_LOCAL_OBSERVABILITY.toLowerCase() !== "false",
+		/**
+		 * Prints the worker's own lines where wrangler would drop them (below
+		 * "log"), as they are: wrangler's own printing also maps error stacks
+		 * to the sources. Undefined where wrangler prints them.
+		 */
+		workerLogs:
+			keepRequestLines || PRINTS_WORKER_LINES.includes(level) || level === "none"
+				? undefined
+				: (entry: { level: string; message: string }) =>
+						(entry.level === "warn" || entry.level === "error" ? process.stderr : process.stdout).write(
+							`${entry.message}\n`,
+						),
 	};
 };

@@ -175,9 +175,15 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 		receiver.arrivals.length = 0;
 
 		log("npm start path: starting Hookline as `npm start` does (state on disk)…");
-		// As a user's shell starts it: without the bench's own WRANGLER_LOG and X_LOCAL_OBSERVABILITY.
+		// As a shell that sets none of them starts it (the bench sets WRANGLER_LOG for itself).
 		const hookline = await startAsNpmStart({
-			env: { WRANGLER_LOG: undefined, X_LOCAL_OBSERVABILITY: undefined, ...NPM_START_ENV },
+			env: {
+				WRANGLER_LOG: undefined,
+				X_LOCAL_OBSERVABILITY: undefined,
+				HOOKLINE_REQUEST_LOG: undefined,
+				HOOKLINE_INSPECTOR: undefined,
+				...NPM_START_ENV,
+			},
 		});
 		try {
 			const headers = { authorization: `Bearer ${hookline.adminToken}`, "content-type": "application/json" };

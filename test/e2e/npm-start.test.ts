@@ -3,8 +3,10 @@
 // (HOOKLINE_INSPECTOR=1 at HOOKLINE_INSPECTOR_PORT puts it back), the line per
 // request served (HOOKLINE_REQUEST_LOG=1) and wrangler's local observability
 // (X_LOCAL_OBSERVABILITY=true). The worker's own lines are printed either way,
-// and Hookline serves either way.
+// and Hookline serves either way; with the inspector, `wrangler dev` itself
+// runs, request lines and all, still without local traces.
 import { describe, expect, it } from "vitest";
+import { leanLocalRuntime } from "../../scripts/local-runtime.ts";
 import { hooklineApi, poll } from "../support/api.ts";
 import { freePort, type LocalHookline, startHookline } from "../support/local-hookline.ts";
 
@@ -57,12 +59,18 @@ const failedAttemptLogged = async (hookline: LocalHookline) => {
 /** The line wrangler prints for a request it served. */
 const REQUEST_LINE = /POST \/v1\/events.*202 Accepted/;
 
-describe("npm start and the DevTools inspector", () => {
+describe("npm start and what it leaves out of wrangler's local runtime", () => {
 	it("starts without the inspector, request lines and local traces by default, and prints the worker's lines", async () => {
 		const port = await freePort();
 		// The environment a developer's shell would have: nothing of wrangler's set.
 		const hookline = await startHookline({
-			env: { HOOKLINE_INSPECTOR_PORT: String(port), WRANGLER_LOG: undefined, X_LOCAL_OBSERVABILITY: undefined },
+			env: {
+				HOOKLINE_INSPECTOR_PORT: String(port),
+				HOOKLINE_INSPECTOR: undefined,
+				HOOKLINE_REQUEST_LOG: undefined,
+				WRANGLER_LOG: undefined,
+				X_LOCAL_OBSERVABILITY: undefined,
+			},
 		});
 		try {
 			expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
@@ -78,7 +86,12 @@ describe("npm start and the DevTools inspector", () => {
 
 	it("prints a line per request with HOOKLINE_REQUEST_LOG=1 and keeps local traces with X_LOCAL_OBSERVABILITY=true", async () => {
 		const hookline = await startHookline({
-			env: { HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "true", WRANGLER_LOG: undefined },
+			env: {
+				HOOKLINE_REQUEST_LOG: "1",
+				X_LOCAL_OBSERVABILITY: "true",
+				HOOKLINE_INSPECTOR: undefined,
+				WRANGLER_LOG: undefined,
+			},
 		});
 		try {
 			expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
@@ -94,16 +107,88 @@ describe("npm start and the DevTools inspector", () => {
 		}
 	});
 
-	it("starts with it on HOOKLINE_INSPECTOR_PORT when HOOKLINE_INSPECTOR=1", async () => {
+	it("starts wrangler dev with the inspector on HOOKLINE_INSPECTOR_PORT when HOOKLINE_INSPECTOR=1", async () => {
 		const port = await freePort();
-		const hookline = await startHookline({ env: { HOOKLINE_INSPECTOR: "1", HOOKLINE_INSPECTOR_PORT: String(port) } });
+		const hookline = await startHookline({
+			env: {
+				HOOKLINE_INSPECTOR: "1",
+				HOOKLINE_INSPECTOR_PORT: String(port),
+				HOOKLINE_REQUEST_LOG: undefined,
+				WRANGLER_LOG: undefined,
+				X_LOCAL_OBSERVABILITY: undefined,
+			},
+		});
 		try {
-			expect(await ingests(hookline.url, hookline.ingestToken)).toBe(202);
+			// `wrangler dev` itself: its request lines and its printing of the worker's lines; no local traces.
+			await failedAttemptLogged(hookline);
+			await poll("the request line", async () => (REQUEST_LINE.test(hookline.output()) ? true : undefined));
+			expect(await tracedSpans(hookline.url)).toMatch(/^404 Local observability is not enabled/);
 			const targets = await inspectorTargets(port);
 			expect(targets).not.toBeInstanceOf(Error);
 			expect((targets as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl).toContain(`:${port}/`);
 		} finally {
 			await hookline.stop();
+		}
+	});
+});
+
+describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () => {
+	const run = (env: NodeJS.ProcessEnv, keepRequestLines = false) => {
+		const runtime = leanLocalRuntime(env, { keepRequestLines });
+		return {
+			env,
+			quietRequests: runtime.quietRequests,
+			observability: runtime.observability,
+			prints: !!runtime.workerLogs,
+		};
+	};
+
+	it("leaves out local traces and request lines from an empty environment, and prints the worker's lines itself", () => {
+		expect(run({})).toEqual({
+			env: { X_LOCAL_OBSERVABILITY: "false", WRANGLER_LOG: "warn" },
+			quietRequests: true,
+			observability: false,
+			prints: true,
+		});
+	});
+
+	it("keeps what the environment asks for", () => {
+		expect(run({ HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "TRUE" })).toMatchObject({
+			env: { HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "TRUE" },
+			quietRequests: false,
+			observability: true,
+			prints: false,
+		});
+		expect(run({ X_LOCAL_OBSERVABILITY: "FALSE" }).observability).toBe(false);
+		expect(run({}, true)).toEqual({
+			env: { X_LOCAL_OBSERVABILITY: "false" },
+			quietRequests: false,
+			observability: false,
+			prints: false,
+		});
+	});
+
+	it("follows a WRANGLER_LOG of the user's own, still printing the worker's lines wrangler would drop", () => {
+		for (const [level, prints] of [
+			["warn", true],
+			["info", true],
+			["ERROR", true],
+			["log", false],
+			["debug", false],
+			["none", false],
+		] as const) {
+			const result = run({ WRANGLER_LOG: level });
+			expect({
+				level,
+				wranglerLog: result.env.WRANGLER_LOG,
+				quiet: result.quietRequests,
+				prints: result.prints,
+			}).toEqual({
+				level,
+				wranglerLog: level,
+				quiet: false,
+				prints,
+			});
 		}
 	});
 });
