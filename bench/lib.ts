@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { migrateLocal as migrateEveryDatabase } from "../scripts/d1-migrations.ts";
-import { leanLocalRuntime } from "../scripts/local-runtime.ts";
+import { leanLocalRuntime, startLocalWorker } from "../scripts/local-runtime.ts";
 import { freePort } from "../test/support/local-hookline.ts";
 
 export const root = join(import.meta.dirname, "..");
@@ -95,20 +95,16 @@ export const startInProcess = async (
 	}: { vars?: Record<string, string>; persist?: string; port?: number; logs?: (message: string) => void } = {},
 ) => {
 	leanLocalRuntime(process.env);
-	const { unstable_startWorker } = await import("wrangler");
 	const port = wanted ?? (await freePort());
-	const worker = await unstable_startWorker({
+	const worker = await startLocalWorker({
 		config: configPath,
-		bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text" as const, value: v }])),
-		dev: {
-			server: { hostname: "127.0.0.1", port },
-			inspector: false,
-			watch: false,
-			...(persist ? { persist } : {}),
-			structuredLogsHandler: (entry: { message: string }) => logs(entry.message),
-		},
+		vars,
+		host: "127.0.0.1",
+		port,
+		persist,
+		watch: false,
+		logs: (entry) => logs(entry.message),
 	});
-	await worker.ready;
 	return { url: `http://127.0.0.1:${port}`, stop: () => worker.dispose() };
 };
 

@@ -3,7 +3,8 @@
 // delivery makes several (a D1 call, a queue message, a Durable Object call, a
 // fetch), so they cost Hookline more than a one-fetch worker; the third costs
 // every request served (docs/performance-log.md, "the `npm start` path"):
-//   - the DevTools inspector: scripts/start.ts (`--inspect`, HOOKLINE_INSPECTOR=1);
+//   - the DevTools inspector: off in startLocalWorker below; scripts/start.ts
+//     runs `wrangler dev` itself for `--inspect` (HOOKLINE_INSPECTOR=1);
 //   - local observability: wrangler streams every invocation's spans and logs
 //     to a collector that writes them to SQLite in the local state (for the
 //     local explorer's traces). Off unless X_LOCAL_OBSERVABILITY (wrangler's
@@ -44,4 +45,49 @@ export const leanLocalRuntime = (env: NodeJS.ProcessEnv = process.env, { keepReq
 							`${entry.message}\n`,
 						),
 	};
+};
+
+/**
+ * A worker on wrangler's local runtime (workerd with local D1, Queues and
+ * Durable Objects, the front proxy of `wrangler dev`) through wrangler's API,
+ * without the inspector: how `npm start` runs Hookline, and the bench runs
+ * Hookline and its ceilings. `vars` become plain-text bindings, `secrets`
+ * secret ones; `logs` gets the worker's lines (wrangler prints them without it).
+ * Call leanLocalRuntime first.
+ */
+export const startLocalWorker = async ({
+	config,
+	vars = {},
+	secrets = {},
+	host,
+	port,
+	persist,
+	watch,
+	logs,
+}: {
+	config: string;
+	vars?: Record<string, string>;
+	secrets?: Record<string, string>;
+	host: string;
+	port: number;
+	persist?: string;
+	watch: boolean;
+	logs?: (entry: { level: string; message: string }) => void;
+}) => {
+	const { unstable_startWorker } = await import("wrangler");
+	const bindings = (type: "plain_text" | "secret_text", values: Record<string, string>) =>
+		Object.entries(values).map(([name, value]) => [name, { type, value }] as const);
+	const worker = await unstable_startWorker({
+		config,
+		bindings: Object.fromEntries([...bindings("plain_text", vars), ...bindings("secret_text", secrets)]),
+		dev: {
+			server: { hostname: host, port },
+			inspector: false,
+			watch,
+			...(persist ? { persist } : {}),
+			...(logs ? { structuredLogsHandler: logs } : {}),
+		},
+	});
+	await worker.ready;
+	return worker;
 };

@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrateLocal } from "./d1-migrations.ts";
 import { LOCAL_RELAY_SECRET, startLocalRegions } from "./local-regions.ts";
-import { leanLocalRuntime } from "./local-runtime.ts";
+import { leanLocalRuntime, startLocalWorker } from "./local-runtime.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -139,37 +139,24 @@ const startWithInspector = () => {
 	dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 };
 
-/**
- * The same local runtime as `wrangler dev` (workerd with local D1, Queues and
- * Durable Objects, the same front proxy and file watching) through wrangler's
- * own API, which can leave the inspector out and print the worker's lines
- * without a line per request.
- */
+/** The same local runtime as `wrangler dev` through wrangler's API (./local-runtime.ts), without the inspector. */
 const startWithoutInspector = async () => {
 	process.env.WRANGLER_SEND_METRICS ??= "false";
-	const { unstable_startWorker } = await import("wrangler");
-	const worker = await unstable_startWorker({
+	const worker = await startLocalWorker({
 		config: join(root, "wrangler.toml"),
-		bindings: Object.fromEntries(
-			Object.entries(settings).map(([name, value]) => [
-				name,
-				SECRETS.includes(name) ? { type: "secret_text" as const, value } : { type: "plain_text" as const, value },
-			]),
-		),
-		dev: {
-			server: { hostname: host, port },
-			inspector: false,
-			watch: true,
-			persist: stateDir ?? join(root, ".wrangler", "state"),
-			...(runtime.workerLogs ? { structuredLogsHandler: runtime.workerLogs } : {}),
-		},
+		vars: Object.fromEntries(Object.entries(settings).filter(([name]) => !SECRETS.includes(name))),
+		secrets,
+		host,
+		port,
+		persist: stateDir ?? join(root, ".wrangler", "state"),
+		watch: true,
+		logs: runtime.workerLogs,
 	});
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
 		process.on(signal, () => {
 			void Promise.allSettled([worker.dispose(), local?.close()]).then(() => process.exit(0));
 		});
 	}
-	await worker.ready;
 };
 
 log(
