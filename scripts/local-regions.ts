@@ -19,16 +19,20 @@ export type LocalRegions = { regions: string; close: () => Promise<void> };
 /**
  * Starts one proxy per local region on `port` (0: any free port; the same port
  * on each address), accepting `secret`, and answers the REGIONS value that
- * names them. Each relayed request is logged through `log`.
+ * names them. Each refused request is logged through `log`, and each relayed
+ * one too with `relayLines` (npm start's line per request: off by default,
+ * as ./local-runtime.ts decides for wrangler's).
  */
 export const startLocalRegions = async ({
 	port,
 	secret,
 	log,
+	relayLines,
 }: {
 	port: number;
 	secret: string;
 	log: (line: string) => void;
+	relayLines: boolean;
 }): Promise<LocalRegions> => {
 	const started: Awaited<ReturnType<typeof startEgressProxy>>[] = [];
 	const close = async () => {
@@ -44,7 +48,9 @@ export const startLocalRegions = async ({
 					host: address,
 					port,
 					bindAddress: address,
-					log: (entry) => log(`[egress ${name}] ${JSON.stringify(entry)}`),
+					log: (entry) => {
+						if (relayLines || entry.msg !== "relayed") log(`[egress ${name}] ${JSON.stringify(entry)}`);
+					},
 				}),
 			);
 		}

@@ -10,13 +10,16 @@
 //     local explorer's traces). Off unless X_LOCAL_OBSERVABILITY (wrangler's
 //     own switch) is set: `X_LOCAL_OBSERVABILITY=true npm start`;
 //   - the request lines ("POST /v1/events 202 Accepted (12ms)"): each is an HTTP
-//     call from workerd to wrangler's Node process and a write to the terminal.
+//     call from workerd to wrangler's Node process and a write to the terminal;
+//     the local egress proxies' line per relayed attempt goes with them.
 //     Off unless HOOKLINE_REQUEST_LOG=1; WRANGLER_LOG, when set, decides
 //     instead (wrangler follows it for all of its output).
 // The worker's own log lines are printed either way (but for WRANGLER_LOG=none).
 
 /** Wrangler's log levels at which it prints a worker's `console.log` lines itself. */
 const PRINTS_WORKER_LINES = ["log", "debug"];
+/** The levels at which its front proxy sends a line per request served. */
+const PRINTS_REQUEST_LINES = ["info", ...PRINTS_WORKER_LINES];
 
 /**
  * Sets the environment wrangler reads when it starts a worker, so it runs
@@ -31,6 +34,8 @@ export const leanLocalRuntime = (env: NodeJS.ProcessEnv = process.env, { keepReq
 	const level = env.WRANGLER_LOG?.toLowerCase() ?? "log";
 	return {
 		quietRequests,
+		/** Whether a line per request is printed: wrangler's, and the local egress proxies' per relay. */
+		requestLines: PRINTS_REQUEST_LINES.includes(level),
 		observability: env.X_LOCAL_OBSERVABILITY.toLowerCase() !== "false",
 		/**
 		 * Prints the worker's own lines where wrangler would drop them (below

@@ -48,6 +48,16 @@ if (failed) {
 	process.exit(1);
 }
 
+/**
+ * The DevTools inspector: off unless asked for. `wrangler dev` always has it,
+ * and it traces every subrequest (each D1 call, queue send, Durable Object call
+ * and fetch) into wrangler's Node process: a delivery makes several, so it costs
+ * Hookline far more than a one-fetch worker (docs/performance-log.md).
+ */
+const inspector = process.argv.includes("--inspect") || process.env.HOOKLINE_INSPECTOR === "1";
+const inspectorPort = Number(process.env.HOOKLINE_INSPECTOR_PORT ?? 9229);
+const runtime = leanLocalRuntime(process.env, { keepRequestLines: inspector });
+
 // The regions: the environment's own, or two local proxies.
 const ownRegions = ["REGIONS", "EGRESS_PROXY_URL", "SENDER_IPS"].some((name) => process.env[name] !== undefined);
 const local = ownRegions
@@ -56,6 +66,7 @@ const local = ownRegions
 			port: Number(process.env.HOOKLINE_EGRESS_PORT ?? 8790),
 			secret: process.env.EGRESS_PROXY_SECRET ?? LOCAL_RELAY_SECRET,
 			log,
+			relayLines: runtime.requestLines,
 		}).catch((err: Error) => {
 			log(err.message);
 			process.exit(1);
@@ -88,16 +99,6 @@ const settings: Record<string, string> = Object.fromEntries([
 	...Object.entries(process.env).filter(([name, value]) => /^EGRESS_PROXY_SECRET_[A-Z0-9_]+$/.test(name) && value),
 ]);
 const secrets = Object.fromEntries(Object.entries(settings).filter(([name]) => SECRETS.includes(name)));
-
-/**
- * The DevTools inspector: off unless asked for. `wrangler dev` always has it,
- * and it traces every subrequest (each D1 call, queue send, Durable Object call
- * and fetch) into wrangler's Node process: a delivery makes several, so it costs
- * Hookline far more than a one-fetch worker (docs/performance-log.md).
- */
-const inspector = process.argv.includes("--inspect") || process.env.HOOKLINE_INSPECTOR === "1";
-const inspectorPort = Number(process.env.HOOKLINE_INSPECTOR_PORT ?? 9229);
-const runtime = leanLocalRuntime(process.env, { keepRequestLines: inspector });
 
 /** `wrangler dev` itself, with its inspector (DevTools: chrome://inspect, or the URL its /json lists). */
 const startWithInspector = () => {
@@ -162,7 +163,8 @@ const startWithoutInspector = async () => {
 log(
 	`starting wrangler dev on http://${host}:${port} (${inspector ? `DevTools inspector on 127.0.0.1:${inspectorPort}` : "DevTools inspector off; HOOKLINE_INSPECTOR=1 turns it on"}) …`,
 );
-if (runtime.quietRequests) log("no line per request served; HOOKLINE_REQUEST_LOG=1 prints them");
+if (runtime.quietRequests)
+	log(`no line per request served${local ? " or relayed" : ""}; HOOKLINE_REQUEST_LOG=1 prints them`);
 if (!runtime.observability) log("wrangler's local observability off; X_LOCAL_OBSERVABILITY=true turns it on");
 if (inspector) startWithInspector();
 else

@@ -11,22 +11,25 @@
 //      start it: the inspector, a line per request, local observability), and
 //      through wrangler's API as npm start runs; CONNECTIONS for SECONDS each;
 //   b. ingest alone: NPM_START_EVENTS events at CONNECTIONS, no webhook yet;
-//   c. end to end: NPM_START_EVENTS events at CONNECTIONS to one webhook with
-//      the default settings (maxConcurrency 10), deliveries/s from the first
-//      post to the last arrival, how many had arrived when posting stopped, and
-//      the queue consumer's batches;
+//   c. end to end (./burst.ts): NPM_START_EVENTS events at CONNECTIONS to one
+//      webhook with the default settings (maxConcurrency 10), then again to one
+//      that allows CONNECTIONS sends at once, as many as the ceiling's
+//      connections make to the receiver (the judged run: 10 at once bound a
+//      receiver to 10 ÷ the time a send takes);
 //   d. latency: NPM_START_LATENCY_EVENTS events at half of (c)'s rate, p50/p99
 //      ingest→arrival.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHookline as startAsNpmStart } from "../../test/support/local-hookline.ts";
 import { type Arrival, arrivalLatencies, log, paced, percentile, root, sleep, waitFor } from "../lib.ts";
-import { CONNECTIONS, grewBy, type LoadResult, load } from "../load.ts";
+import { CONNECTIONS, type LoadResult, load } from "../load.ts";
+import { cpuText, measured } from "../machine-cpu.ts";
+import { burst, type EndToEndRun, NPM_START_EVENTS } from "./burst.ts";
 import { SAMPLE_EVENT } from "./ingest.ts";
 
-export const NPM_START_EVENTS = Number(process.env.BENCH_NPM_START_EVENTS ?? 2000);
+export { NPM_START_EVENTS };
 export const NPM_START_LATENCY_EVENTS = Number(process.env.BENCH_NPM_START_LATENCY_EVENTS ?? 1000);
 
 /** Settings for `npm start` beyond its defaults, as JSON (e.g. '{"REGIONS":"[]"}' to send direct). */
@@ -34,25 +37,7 @@ const NPM_START_ENV = JSON.parse(process.env.BENCH_NPM_START_ENV ?? "{}") as Rec
 
 type Receiver = { url: string; arrivals: Arrival[] };
 
-/** Busy CPU time of the whole machine so far (every core), in ms; undefined where /proc/stat is not. */
-const machineBusyMs = () => {
-	try {
-		const [, ...fields] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
-		// user nice system idle iowait irq softirq steal: idle and iowait are not busy. (USER_HZ is 100 on Linux.)
-		return fields.map(Number).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0) * 10;
-	} catch {
-		return undefined;
-	}
-};
-
-/** Runs `work`; answers its result and the machine's busy CPU ms per item (`items` counted from the result). */
-const measured = async <T>(work: () => Promise<T>, items: (result: T) => number) => {
-	const before = machineBusyMs();
-	const result = await work();
-	const after = machineBusyMs();
-	const n = items(result);
-	return { result, cpuMsPer: before !== undefined && after !== undefined && n > 0 ? (after - before) / n : undefined };
-};
+type Against = { ofRawFetch: number; ofRawFetchAsNpmStart: number };
 
 export type NpmStartResult = {
 	path: string;
@@ -62,19 +47,10 @@ export type NpmStartResult = {
 	/** The raw-fetch worker through wrangler's API, as `npm start` runs Hookline. */
 	rawFetchAsNpmStart: LoadResult & { cpuMsPerRequest?: number };
 	ingestAlone: { eventsPerSecond: number; cpuMsPerEvent?: number };
-	endToEnd: {
-		events: number;
-		accepted: number;
-		deliveriesPerSecond: number;
-		postingSeconds: number;
-		arrivedWhilePosting: number;
-		drainAfterPostingSeconds: number;
-		ofRawFetch: number;
-		ofRawFetchAsNpmStart: number;
-		cpuMsPerEvent?: number;
-		consumerBatches: number;
-		messagesPerBatch: number;
-	};
+	/** The judged run: the webhook allows as many sends at once as the ceiling's connections make. */
+	endToEnd: EndToEndRun & Against;
+	/** The same with the webhook's default settings (maxConcurrency 10). */
+	defaultSettings: EndToEndRun & Against;
 	halfPeak: {
 		events: number;
 		ratePerSecond: number;
@@ -160,9 +136,6 @@ const rawFetchCeiling = async (receiverUrl: string, state: string, wranglerDev: 
 	}
 };
 
-const cpuText = (ms: number | undefined, what: string) =>
-	ms === undefined ? "" : `, ${ms.toFixed(2)} ms CPU per ${what}`;
-
 export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult> => {
 	const state = mkdtempSync(join(tmpdir(), "hookline-bench-npm-start-"));
 	try {
@@ -199,54 +172,28 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 			const ingestAlone = { eventsPerSecond: alone.result.requestsPerSecond, cpuMsPerEvent: alone.cpuMsPer };
 			log(`  ${ingestAlone.eventsPerSecond.toFixed(0)} events/s${cpuText(ingestAlone.cpuMsPerEvent, "event")}`);
 
-			const created = await fetch(`${hookline.url}/v1/webhooks`, {
-				method: "POST",
-				headers,
-				body: JSON.stringify({ name: "bench", eventTypes: ["bench.load"], url: `${receiver.url}/npm-start` }),
+			// First with the webhook's default settings (maxConcurrency 10), then as many sends at once
+			// as the ceiling's connections make (50): the judged run, the latency run's webhook.
+			const target = { url: hookline.url, headers, ingestHeaders, metricsNow };
+			const byDefault = await burst(target, receiver, "default webhook settings (maxConcurrency 10)", {});
+			await fetch(`${hookline.url}/v1/webhooks/${byDefault.webhookId}`, { method: "DELETE", headers });
+			const judged = await burst(target, receiver, `maxConcurrency ${CONNECTIONS}, as the ceiling's connections`, {
+				maxConcurrency: CONNECTIONS,
 			});
-			if (created.status !== 201) throw new Error(`creating the webhook: ${created.status} ${await created.text()}`);
-
-			log(`  end to end: ${NPM_START_EVENTS} events at ${CONNECTIONS} connections, default webhook settings…`);
-			receiver.arrivals.length = 0;
-			const metricsBefore = await metricsNow();
-			const start = Date.now();
-			const { result: burst, cpuMsPer: cpuMsPerEvent } = await measured(
-				async () => {
-					const posted = await load(`${hookline.url}/v1/events`, ingestHeaders, SAMPLE_EVENT, {
-						amount: NPM_START_EVENTS,
-					});
-					const postedAt = Date.now();
-					const arrivedWhilePosting = receiver.arrivals.length;
-					await waitFor(() => receiver.arrivals.length >= posted.ok, 300_000, 100);
-					return { posted, postedAt, arrivedWhilePosting };
-				},
-				(r) => r.posted.ok,
-			);
-			const { posted, postedAt, arrivedWhilePosting } = burst;
-			const metricsAfter = await metricsNow();
-			const last = receiver.arrivals.at(-1)?.at ?? Date.now();
-			const consumerBatches = grewBy(metricsBefore, metricsAfter, "queueBatches");
-			const deliveriesPerSecond = receiver.arrivals.length / ((last - start) / 1000);
-			const endToEnd = {
-				events: NPM_START_EVENTS,
-				accepted: posted.ok,
-				deliveriesPerSecond,
-				postingSeconds: (postedAt - start) / 1000,
-				arrivedWhilePosting,
-				drainAfterPostingSeconds: Math.max(0, (last - postedAt) / 1000),
-				ofRawFetch: deliveriesPerSecond / rawFetch.requestsPerSecond,
-				ofRawFetchAsNpmStart: deliveriesPerSecond / rawOff.requestsPerSecond,
-				cpuMsPerEvent,
-				consumerBatches,
-				messagesPerBatch: grewBy(metricsBefore, metricsAfter, "queueMessagesHandled") / Math.max(1, consumerBatches),
-			};
-			log(
-				`  ${deliveriesPerSecond.toFixed(0)} deliveries/s (${(100 * endToEnd.ofRawFetch).toFixed(0)} % of raw-fetch under wrangler dev, ` +
-					`${(100 * endToEnd.ofRawFetchAsNpmStart).toFixed(0)} % of it as npm start runs)${cpuText(endToEnd.cpuMsPerEvent, "event")}; ` +
-					`${arrivedWhilePosting} of ${posted.ok} arrived during the ${endToEnd.postingSeconds.toFixed(1)} s of posting, ` +
-					`the rest ${endToEnd.drainAfterPostingSeconds.toFixed(1)} s after; ` +
-					`${consumerBatches} consumer batches of ${endToEnd.messagesPerBatch.toFixed(0)} messages on average`,
-			);
+			const ceilingsOf = (r: EndToEndRun) => ({
+				ofRawFetch: r.deliveriesPerSecond / rawFetch.requestsPerSecond,
+				ofRawFetchAsNpmStart: r.deliveriesPerSecond / rawOff.requestsPerSecond,
+			});
+			const endToEnd = { ...judged.result, ...ceilingsOf(judged.result) };
+			const defaultSettings = { ...byDefault.result, ...ceilingsOf(byDefault.result) };
+			for (const [r, what] of [
+				[defaultSettings, "default settings"],
+				[endToEnd, `maxConcurrency ${CONNECTIONS}`],
+			] as const)
+				log(
+					`  ${what}: ${(100 * r.ofRawFetch).toFixed(0)} % of raw-fetch under wrangler dev, ${(100 * r.ofRawFetchAsNpmStart).toFixed(0)} % of it as npm start runs`,
+				);
+			const { deliveriesPerSecond } = endToEnd;
 
 			const rate = Math.max(1, Math.floor(deliveriesPerSecond / 2));
 			log(`  latency: ${NPM_START_LATENCY_EVENTS} events at ${rate}/s (half that)…`);
@@ -273,6 +220,7 @@ export const npmStartPhases = async (receiver: Receiver): Promise<NpmStartResult
 				rawFetchAsNpmStart: rawOff,
 				ingestAlone,
 				endToEnd,
+				defaultSettings,
 				halfPeak,
 			};
 		} finally {

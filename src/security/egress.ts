@@ -54,16 +54,28 @@ const encoder = new TextEncoder();
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-const hmacKey = (secret: string) =>
-	crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+/** Imported once per secret and kept: every relay request is signed (worker) and checked (proxy) with it. */
+const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
+const hmacKey = (secret: string) => {
+	let key = hmacKeys.get(secret);
+	if (!key) {
+		key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+		// A failed import is not kept: the next call tries again.
+		key.catch(() => hmacKeys.delete(secret));
+		hmacKeys.set(secret, key);
+	}
+	return key;
+};
 
 /** The hex SHA-256 of a body, as EGRESS.bodyDigest carries it. */
 export const bodyDigest = async (body: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", body));
 
-export const relaySignature = async (secret: string, r: RelaySigned) => {
-	const text = ["v2", r.timestamp, r.nonce, r.method.toUpperCase(), r.target, r.timeoutMs, r.bodyDigest].join("\n");
-	return `v2=${hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text)))}`;
-};
+/** The text the signature covers (the version's prefix, "v2=", goes before the hex HMAC). */
+export const relaySignedText = (r: RelaySigned) =>
+	["v2", r.timestamp, r.nonce, r.method.toUpperCase(), r.target, r.timeoutMs, r.bodyDigest].join("\n");
+
+export const relaySignature = async (secret: string, r: RelaySigned) =>
+	`v2=${hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(relaySignedText(r))))}`;
 
 /** The headers the worker adds to an attempt it sends through the proxy. */
 export const relayHeaders = async (

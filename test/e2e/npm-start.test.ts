@@ -1,14 +1,24 @@
 // `npm start` and what it leaves out of wrangler's local runtime
 // (scripts/local-runtime.ts, docs/performance-log.md): the DevTools inspector
 // (HOOKLINE_INSPECTOR=1 at HOOKLINE_INSPECTOR_PORT puts it back), the line per
-// request served (HOOKLINE_REQUEST_LOG=1) and wrangler's local observability
-// (X_LOCAL_OBSERVABILITY=true). The worker's own lines are printed either way,
-// and Hookline serves either way; with the inspector, `wrangler dev` itself
-// runs, request lines and all, still without local traces.
-import { describe, expect, it } from "vitest";
+// request served and per attempt relayed (HOOKLINE_REQUEST_LOG=1) and
+// wrangler's local observability (X_LOCAL_OBSERVABILITY=true). The worker's
+// own lines and the egress proxies' refusals are printed either way, and
+// Hookline serves either way; with the inspector, `wrangler dev` itself runs,
+// request lines and all, still without local traces.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leanLocalRuntime } from "../../scripts/local-runtime.ts";
 import { hooklineApi, poll } from "../support/api.ts";
 import { freePort, type LocalHookline, startHookline } from "../support/local-hookline.ts";
+import { type Receiver, startReceiver } from "../support/receiver.ts";
+
+let receiver: Receiver;
+beforeAll(async () => {
+	receiver = await startReceiver();
+});
+afterAll(async () => {
+	await receiver?.close();
+});
 
 /** What the inspector lists at `port`, or the error that says nothing listens there. */
 const inspectorTargets = async (port: number) => {
@@ -20,12 +30,12 @@ const inspectorTargets = async (port: number) => {
 	}
 };
 
-const ingests = async (url: string, token: string) =>
+const ingests = async (url: string, token: string, type = "inspector.check") =>
 	(
 		await fetch(`${url}/v1/events`, {
 			method: "POST",
 			headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-			body: JSON.stringify({ type: "inspector.check", data: {} }),
+			body: JSON.stringify({ type, data: {} }),
 		})
 	).status;
 
@@ -56,6 +66,24 @@ const failedAttemptLogged = async (hookline: LocalHookline) => {
 	);
 };
 
+/** A delivery through the local region's egress proxy to the receiver: it arrives. */
+const deliveredThroughProxy = async (hookline: LocalHookline, tag: string) => {
+	const api = hooklineApi(hookline);
+	const created = await api.call("POST", "/v1/webhooks", {
+		name: "relay check",
+		eventTypes: ["relay.check"],
+		url: `${receiver.url}/ok/${tag}`,
+	});
+	expect(created.status).toBe(201);
+	expect(await ingests(hookline.url, hookline.ingestToken, "relay.check")).toBe(202);
+	const from = await api.poll("the delivery", async () => receiver.received.find((r) => r.tag === tag)?.remoteAddress);
+	// From the default tenant's region, eu: its proxy sends from 127.0.0.2.
+	expect(from).toBe("127.0.0.2");
+};
+
+/** The line a local egress proxy prints for an attempt it relayed. */
+const RELAY_LINE = /\[egress eu\] \{"msg":"relayed"/;
+
 /** The line wrangler prints for a request it served. */
 const REQUEST_LINE = /POST \/v1\/events.*202 Accepted/;
 
@@ -78,7 +106,11 @@ describe("npm start and what it leaves out of wrangler's local runtime", () => {
 			expect(hookline.output()).toMatch(/DevTools inspector off/);
 			expect(await tracedSpans(hookline.url)).toMatch(/^404 Local observability is not enabled/);
 			await failedAttemptLogged(hookline);
+			// The proxy's refusal of the attempt to the closed port is printed; a relayed attempt is not.
+			expect(hookline.output()).toMatch(/\[egress eu\] \{"msg":"refused","kind":"connect"/);
+			await deliveredThroughProxy(hookline, "quiet-relay");
 			expect(hookline.output()).not.toMatch(REQUEST_LINE);
+			expect(hookline.output()).not.toMatch(RELAY_LINE);
 		} finally {
 			await hookline.stop();
 		}
@@ -102,6 +134,8 @@ describe("npm start and what it leaves out of wrangler's local runtime", () => {
 			});
 			expect(spans).toBeGreaterThan(0);
 			await failedAttemptLogged(hookline);
+			await deliveredThroughProxy(hookline, "logged-relay");
+			await poll("the relay line", async () => (RELAY_LINE.test(hookline.output()) ? true : undefined));
 		} finally {
 			await hookline.stop();
 		}
@@ -138,6 +172,7 @@ describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () 
 		return {
 			env,
 			quietRequests: runtime.quietRequests,
+			requestLines: runtime.requestLines,
 			observability: runtime.observability,
 			prints: !!runtime.workerLogs,
 		};
@@ -147,6 +182,7 @@ describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () 
 		expect(run({})).toEqual({
 			env: { X_LOCAL_OBSERVABILITY: "false", WRANGLER_LOG: "warn" },
 			quietRequests: true,
+			requestLines: false,
 			observability: false,
 			prints: true,
 		});
@@ -156,6 +192,7 @@ describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () 
 		expect(run({ HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "TRUE" })).toMatchObject({
 			env: { HOOKLINE_REQUEST_LOG: "1", X_LOCAL_OBSERVABILITY: "TRUE" },
 			quietRequests: false,
+			requestLines: true,
 			observability: true,
 			prints: false,
 		});
@@ -163,19 +200,20 @@ describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () 
 		expect(run({}, true)).toEqual({
 			env: { X_LOCAL_OBSERVABILITY: "false" },
 			quietRequests: false,
+			requestLines: true,
 			observability: false,
 			prints: false,
 		});
 	});
 
 	it("follows a WRANGLER_LOG of the user's own, still printing the worker's lines wrangler would drop", () => {
-		for (const [level, prints] of [
-			["warn", true],
-			["info", true],
-			["ERROR", true],
-			["log", false],
-			["debug", false],
-			["none", false],
+		for (const [level, prints, requestLines] of [
+			["warn", true, false],
+			["info", true, true],
+			["ERROR", true, false],
+			["log", false, true],
+			["debug", false, true],
+			["none", false, false],
 		] as const) {
 			const result = run({ WRANGLER_LOG: level });
 			expect({
@@ -183,11 +221,13 @@ describe("the rule of what npm start leaves out (scripts/local-runtime.ts)", () 
 				wranglerLog: result.env.WRANGLER_LOG,
 				quiet: result.quietRequests,
 				prints: result.prints,
+				requestLines: result.requestLines,
 			}).toEqual({
 				level,
 				wranglerLog: level,
 				quiet: false,
 				prints,
+				requestLines,
 			});
 		}
 	});
