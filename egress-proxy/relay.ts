@@ -1,10 +1,12 @@
 // Relay: sends the attempt on to the receiver as the worker would have sent
 // it (same method, headers and body), from the proxy's bind address and
 // through the checked DNS lookup, and collects the receiver's answer for the
-// worker, cut at a cap. The body streams through as it arrives, counted and
-// checked against its signed digest. Redirects are not followed (Node's
+// worker, cut at a cap. The body is checked against its signed digest: a small
+// one of a declared length whole, before the receiver is connected to; any
+// other streams through as it arrives, counted, its last chunk held back until
+// it has been checked. Redirects are not followed (Node's
 // http.request never does): a 3xx goes back to the worker as it is.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, type Hash, timingSafeEqual } from "node:crypto";
 import {
 	Agent as HttpAgent,
 	request as httpRequest,
@@ -65,6 +67,15 @@ export type Outgoing = {
 	timeoutMs: number;
 };
 
+/** Whether the body's SHA-256 is its signed hex digest, compared in constant time. */
+const digestMatches = (hash: Hash, expectedDigest: string) => {
+	const digest = Buffer.from(hash.digest("hex"));
+	const expected = Buffer.from(expectedDigest.toLowerCase());
+	return digest.length === expected.length && timingSafeEqual(digest, expected);
+};
+
+const notMatching = () => new EgressFailure("unauthorized", 401, "the body does not match its signed digest");
+
 /**
  * Passes the body on as it arrives, counting and hashing it. Over the cap it
  * fails at once; unlike its signed digest it fails at the end. The last chunk
@@ -88,15 +99,28 @@ const checkedBody = (maxBytes: number, expectedDigest: string) => {
 			done(null, previous);
 		},
 		flush(done) {
-			const digest = Buffer.from(hash.digest("hex"));
-			const expected = Buffer.from(expectedDigest.toLowerCase());
-			if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) {
-				done(new EgressFailure("unauthorized", 401, "the body does not match its signed digest"));
+			if (!digestMatches(hash, expectedDigest)) {
+				done(notMatching());
 				return;
 			}
 			done(null, held);
 		},
 	});
+};
+
+/** Bodies of a declared length up to this are relayed whole (wholeBody), larger ones streamed (checkedBody). */
+const WHOLE_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads a body of a declared length (at most WHOLE_BODY_BYTES, so no larger
+ * than the cap) and checks it against its signed digest.
+ */
+const wholeBody = async (body: Readable, expectedDigest: string) => {
+	const chunks: Buffer[] = [];
+	for await (const chunk of body) chunks.push(chunk as Buffer);
+	const bytes = Buffer.concat(chunks);
+	if (!digestMatches(createHash("sha256").update(bytes), expectedDigest)) throw notMatching();
+	return bytes;
 };
 
 /** The body's length as the relay request declared it, when it did; over the cap it is refused before reading. */
@@ -183,8 +207,18 @@ export const createRelay = (options: {
 		localAddress: options.bindAddress,
 	};
 	const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
-	return function relay({ method, headers, body, bodyDigest, url, timeoutMs }: Outgoing) {
+	return async function relay({ method, headers, body, bodyDigest, url, timeoutMs }: Outgoing) {
 		const length = declaredLength(headers, options.maxRequestBytes);
+		// One deadline for the whole exchange, up to the answer's last byte.
+		const signal = AbortSignal.timeout(timeoutMs);
+		// A small body of a declared length (a webhook's, as a rule) is read and checked whole
+		// before the receiver is connected to, and sent with the headers in one write.
+		const whole =
+			length !== undefined && length <= WHOLE_BODY_BYTES
+				? await wholeBody(body, bodyDigest).catch((err) => {
+						throw asFailure(err, url, timeoutMs, "no answer");
+					})
+				: undefined;
 		return new Promise<Answer>((done, fail) => {
 			const https = url.protocol === "https:";
 			const send = https ? httpsRequest : httpRequest;
@@ -196,8 +230,7 @@ export const createRelay = (options: {
 				},
 				// The pool's connections go through the checked lookup, from the bind address.
 				agent: https ? agents.https : agents.http,
-				// One deadline for the whole exchange, up to the answer's last byte.
-				signal: AbortSignal.timeout(timeoutMs),
+				signal,
 			});
 			outgoing.on("error", (err) => fail(asFailure(err, url, timeoutMs, "no answer")));
 			outgoing.on("response", (res) =>
@@ -205,6 +238,10 @@ export const createRelay = (options: {
 					fail(asFailure(err, url, timeoutMs, "no complete answer")),
 				),
 			);
+			if (whole) {
+				outgoing.end(whole);
+				return;
+			}
 			// A body over the cap or unlike its digest ends the exchange unfinished.
 			pipeline(body, checkedBody(options.maxRequestBytes, bodyDigest), outgoing).catch((err) => {
 				outgoing.destroy();

@@ -150,6 +150,40 @@ describe("egress proxy", () => {
 		expect(receivedFor(tag)).toHaveLength(0);
 	});
 
+	it("streams a body of no declared length, or over 64 KiB, unchanged, and refuses either unlike its digest", async () => {
+		const big = "x".repeat(100_000);
+		/** A body sent in two chunks, without a content-length: relayed as it streams, not read whole first. */
+		const chunked = (text: string) =>
+			new ReadableStream({
+				start(controller) {
+					controller.enqueue(encoder.encode(text.slice(0, 10)));
+					controller.enqueue(encoder.encode(text.slice(10)));
+					controller.close();
+				},
+			});
+		const send = async (tag: string, signedBody: string, sentBody: BodyInit) => {
+			const target = `${receiver.url}/ok/${tag}`;
+			const res = await fetch(open.url, {
+				method: "POST",
+				headers: { "content-type": "application/json", ...(await signed({ target, body: signedBody })) },
+				body: sentBody,
+				duplex: "half",
+			} as RequestInit);
+			await res.arrayBuffer();
+			return res.status;
+		};
+		const json = '{"streamed":"in two chunks"}';
+		expect(await send("egress/stream/chunked", json, chunked(json))).toBe(200);
+		expect(receivedFor("egress/stream/chunked")[0]?.body).toBe(json);
+		expect(await send("egress/stream/big", big, big)).toBe(200);
+		expect(receivedFor("egress/stream/big")[0]?.body).toBe(big);
+		// Unlike its digest: refused, and the receiver never has the whole body.
+		expect(await send("egress/stream/chunked-tampered", json, chunked(json.replace("two", "TWO")))).toBe(401);
+		expect(await send("egress/stream/big-tampered", big, `${big.slice(0, -1)}y`)).toBe(401);
+		expect(receivedFor("egress/stream/chunked-tampered")).toEqual([]);
+		expect(receivedFor("egress/stream/big-tampered")).toEqual([]);
+	});
+
 	it("refuses a replay of a request it relayed", async () => {
 		const tag = `egress/replay/${crypto.randomUUID()}`;
 		const target = `${receiver.url}/ok/${tag}`;
