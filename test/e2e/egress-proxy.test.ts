@@ -161,7 +161,7 @@ describe("egress proxy", () => {
 					controller.close();
 				},
 			});
-		const send = async (tag: string, signedBody: string, sentBody: BodyInit) => {
+		const send = async (tag: string, signedBody: string, sentBody: string | ReadableStream<Uint8Array>) => {
 			const target = `${receiver.url}/ok/${tag}`;
 			const res = await fetch(open.url, {
 				method: "POST",
