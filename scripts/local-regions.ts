@@ -3,7 +3,8 @@
 // of 127.0.0.0/8 to this machine), so a receiver on 127.0.0.1 sees from the
 // source address which region a delivery left from. The worker gets them as
 // REGIONS. docs/egress-proxy.md#try-it-locally shows them at work.
-import { startEgressProxy } from "../egress-proxy/server.ts";
+import { Worker } from "node:worker_threads";
+import type { ThreadData, ThreadMessage } from "./local-regions-thread.ts";
 
 /** Region names and the loopback address each one's proxy listens on and sends from. */
 export const LOCAL_REGIONS = [
@@ -18,10 +19,11 @@ export type LocalRegions = { regions: string; close: () => Promise<void> };
 
 /**
  * Starts one proxy per local region on `port` (0: any free port; the same port
- * on each address), accepting `secret`, and answers the REGIONS value that
- * names them. Each refused request is logged through `log`, and each relayed
- * one too with `relayLines` (npm start's line per request: off by default,
- * as ./local-runtime.ts decides for wrangler's).
+ * on each address), accepting `secret`, on a thread of their own
+ * (./local-regions-thread.ts), and answers the REGIONS value that names them.
+ * Each refused request is logged through `log`, and each relayed one too with
+ * `relayLines` (npm start's line per request: off by default, as
+ * ./local-runtime.ts decides for wrangler's).
  */
 export const startLocalRegions = async ({
 	port,
@@ -34,37 +36,39 @@ export const startLocalRegions = async ({
 	log: (line: string) => void;
 	relayLines: boolean;
 }): Promise<LocalRegions> => {
-	const started: Awaited<ReturnType<typeof startEgressProxy>>[] = [];
-	const close = async () => {
-		await Promise.all(started.map((proxy) => proxy.close()));
-	};
-	try {
-		for (const { name, address } of LOCAL_REGIONS) {
-			started.push(
-				await startEgressProxy({
-					secrets: [secret],
-					// Local development: receivers on loopback, over http:, as ALLOW_PRIVATE_TARGETS allows the worker.
-					policy: { allowPrivate: true, allowHttp: true },
-					host: address,
-					port,
-					bindAddress: address,
-					log: (entry) => {
-						if (relayLines || entry.msg !== "relayed") log(`[egress ${name}] ${JSON.stringify(entry)}`);
-					},
-				}),
-			);
-		}
-	} catch (err) {
-		await close();
+	const data: ThreadData = { regions: LOCAL_REGIONS, port, secret, relayLines };
+	const thread = new Worker(new URL("./local-regions-thread.ts", import.meta.url), { workerData: data });
+	const answer = new Promise<ThreadMessage>((settle) => {
+		thread.on("message", (message: ThreadMessage) => {
+			if (message.kind === "log") log(message.line);
+			else settle(message);
+		});
+		thread.once("error", (err) => settle({ kind: "failed", reason: String(err) }));
+		thread.once("exit", () => settle({ kind: "failed", reason: "the proxies' thread ended" }));
+	});
+	const started = await answer;
+	if (started.kind !== "ready") {
+		await thread.terminate();
 		throw new Error(
-			`could not start the local egress proxies on ${LOCAL_REGIONS.map((r) => r.address).join(" and ")} (${String(err)}). ` +
+			`could not start the local egress proxies on ${LOCAL_REGIONS.map((r) => r.address).join(" and ")} (${started.kind === "failed" ? started.reason : started.kind}). ` +
 				"On macOS, add the addresses first (sudo ifconfig lo0 alias 127.0.0.2 up; the same for 127.0.0.3), " +
 				"or run without regions: REGIONS='[]' npm start.",
 		);
 	}
+	// The proxies' own failures end their thread; deliveries then fail to connect and are retried.
+	thread.on("error", (err) => log(`the local egress proxies stopped: ${String(err)}`));
+	const close = async () => {
+		const closed = new Promise<void>((done) => {
+			thread.on("message", (message: ThreadMessage) => message.kind === "closed" && done());
+			thread.once("exit", () => done());
+		});
+		thread.postMessage("close");
+		await closed;
+		await thread.terminate();
+	};
 	const regions = LOCAL_REGIONS.map(({ name, address }, i) => ({
 		name,
-		egressProxyUrl: started[i]?.url,
+		egressProxyUrl: started.urls[i],
 		senderIps: [address],
 	}));
 	return { regions: JSON.stringify(regions), close };

@@ -6,6 +6,11 @@
 // own lines and the egress proxies' refusals are printed either way, and
 // Hookline serves either way; with the inspector, `wrangler dev` itself runs,
 // request lines and all, still without local traces.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leanLocalRuntime } from "../../scripts/local-runtime.ts";
 import { hooklineApi, poll } from "../support/api.ts";
@@ -162,6 +167,43 @@ describe("npm start and what it leaves out of wrangler's local runtime", () => {
 			expect((targets as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl).toContain(`:${port}/`);
 		} finally {
 			await hookline.stop();
+		}
+	});
+});
+
+describe("npm start's local regions", () => {
+	it("refuses to start, naming the addresses, when a local egress proxy cannot listen", async () => {
+		// Something else holds the eu proxy's port on 127.0.0.2.
+		const port = await freePort();
+		const holder = createServer();
+		await new Promise<void>((listening) => holder.listen(port, "127.0.0.2", listening));
+		const stateDir = mkdtempSync(join(tmpdir(), "hookline-e2e-"));
+		try {
+			const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "scripts", "start.ts")], {
+				stdio: ["ignore", "pipe", "pipe"],
+				env: {
+					...process.env,
+					PORT: String(await freePort()),
+					HOOKLINE_STATE_DIR: stateDir,
+					HOOKLINE_EGRESS_PORT: String(port),
+				},
+			});
+			let output = "";
+			child.stdout.on("data", (d: Buffer) => {
+				output += d.toString();
+			});
+			child.stderr.on("data", (d: Buffer) => {
+				output += d.toString();
+			});
+			const code = await new Promise<number | null>((exited) => child.once("exit", exited));
+			expect(code).toBe(1);
+			expect(output).toMatch(
+				/could not start the local egress proxies on 127\.0\.0\.2 and 127\.0\.0\.3 \(.*EADDRINUSE/,
+			);
+			expect(output).toContain("REGIONS='[]' npm start");
+		} finally {
+			holder.close();
+			rmSync(stateDir, { recursive: true, force: true });
 		}
 	});
 });
