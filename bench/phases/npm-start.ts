@@ -28,8 +28,6 @@ import { CONNECTIONS, type LoadResult, load } from "../load.ts";
 import { cpuText, measured } from "../machine-cpu.ts";
 import { burst, type EndToEndRun, NPM_START_EVENTS } from "./burst.ts";
 import { SAMPLE_EVENT } from "./ingest.ts";
-
-export { NPM_START_EVENTS };
 export const NPM_START_LATENCY_EVENTS = Number(process.env.BENCH_NPM_START_LATENCY_EVENTS ?? 1000);
 
 /** Settings for `npm start` beyond its defaults, as JSON (e.g. '{"REGIONS":"[]"}' to send direct). */
