@@ -1,28 +1,10 @@
 // Standard Webhooks signatures: `v1,` + base64 HMAC-SHA256 of
 // `${id}.${timestamp}.${body}`, keyed by the base64 part of a `whsec_` secret.
 import { fromBase64, toBase64 } from "../base64";
+import { hmacKeyCache } from "../security/hmac-keys";
 
-/**
- * Imported HMAC keys by secret: a webhook's secret changes rarely, its sends
- * are many. Keys are kept, never promises, so no request awaits another's work.
- */
-const keys = new Map<string, CryptoKey>();
-const KEYS_KEPT = 1000;
-
-const hmacKey = async (secret: string) => {
-	const kept = keys.get(secret);
-	if (kept) return kept;
-	const key = await crypto.subtle.importKey(
-		"raw",
-		fromBase64(secret.replace(/^whsec_/, "")),
-		{ name: "HMAC", hash: "SHA-256" },
-		false,
-		["sign"],
-	);
-	if (keys.size >= KEYS_KEPT) keys.clear();
-	keys.set(secret, key);
-	return key;
-};
+/** A webhook's signing key, imported once per secret (../security/hmac-keys.ts). */
+const hmacKey = hmacKeyCache((secret) => fromBase64(secret.replace(/^whsec_/, "")));
 
 const signPayload = async (secret: string, id: string, timestamp: number, body: string) => {
 	const key = await hmacKey(secret);

@@ -13,7 +13,10 @@
 // `x-hookline-egress: relayed` when it is the receiver's own answer, or
 // `x-hookline-egress-error: <kind>` when the proxy itself gave up.
 //
-// Shared by the worker and the proxy (Node), so it imports nothing.
+// Shared by the worker and the proxy (Node), so it imports nothing but
+// ./hmac-keys.ts, which imports nothing either.
+
+import { hmacKeyCache } from "./hmac-keys.ts";
 
 export const EGRESS = {
 	target: "x-hookline-egress-target",
@@ -54,18 +57,8 @@ const encoder = new TextEncoder();
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Imported once per secret and kept: every relay request is signed (worker) and checked (proxy) with it. */
-const hmacKeys = new Map<string, ReturnType<typeof crypto.subtle.importKey>>();
-const hmacKey = (secret: string) => {
-	let key = hmacKeys.get(secret);
-	if (!key) {
-		key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-		// A failed import is not kept: the next call tries again.
-		key.catch(() => hmacKeys.delete(secret));
-		hmacKeys.set(secret, key);
-	}
-	return key;
-};
+/** The relay secret's signing key, imported once (./hmac-keys.ts): the worker signs every relay request with it. */
+const hmacKey = hmacKeyCache((secret) => encoder.encode(secret));
 
 /** The hex SHA-256 of a body, as EGRESS.bodyDigest carries it. */
 export const bodyDigest = async (body: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", body));
