@@ -4,9 +4,9 @@
 // consumers never produce a second attempt with the same number or a send
 // after success; the circuit breaker (./circuit.ts); pacing (./pacing.ts); the
 // concurrency bound (./slots.ts) and the notifications parked at it
-// (./parked.ts); the paused backlog (./paused.ts); the statistics behind
-// GET /v1/webhooks/:id/health (./stats.ts, ./health.ts); the bound on its own
-// storage (./storage.ts). Its SQLite tables are in ./tables/, their schema
+// (./parked.ts, released by ./releases.ts); the paused backlog (./paused.ts);
+// the statistics behind GET /v1/webhooks/:id/health (./stats.ts, ./health.ts);
+// the bound on its own storage (./storage.ts). Its SQLite tables are in ./tables/, their schema
 // versioned by ./tables/migrations.ts.
 import { DurableObject } from "cloudflare:workers";
 import type { StoredRequest } from "../attempt/request";
@@ -19,16 +19,17 @@ import type { GateAnswer, GateRecord, GateResult, GateSend } from "./contract";
 import { type GateHealth, healthView } from "./health";
 import { ALARM_SWEEP_ROUNDS, decideLedger, leaseUntil, nextSweepAt, settledOf } from "./ledger";
 import { Outbox } from "./outbox";
-import { enqueueParked, enqueuePaused, signedAttempt } from "./outgoing";
+import { enqueuePaused, signedAttempt } from "./outgoing";
 import { Pacing } from "./pacing";
 import { nextParkedLookAt, PARKED_LOOK_MS, parkedRound, waitsForSlot } from "./parked";
 import { type AlarmRound, alarmRound, nextAlarmAt } from "./paused";
+import { ParkedReleases } from "./releases";
 import { Slots } from "./slots";
 import { storageRefusal } from "./storage";
 import { CircuitTable } from "./tables/circuit";
 import { LedgerTable } from "./tables/ledger";
 import { migrate } from "./tables/migrations";
-import { type ParkedRow, ParkedTable } from "./tables/parked";
+import { ParkedTable } from "./tables/parked";
 import { PausedTable } from "./tables/paused";
 import { StatsTable } from "./tables/stats";
 
@@ -47,8 +48,8 @@ export class EndpointGate extends DurableObject<Env> {
 	readonly #slots = new Slots();
 	/** The webhook's maxConcurrency as the last send said; unknown to a fresh instance until one comes. */
 	#maxConcurrency: number | undefined;
-	/** Parked notifications released but not yet enqueued (#enqueueReleases sends them). */
-	#releases: ParkedRow[] = [];
+	/** Parked notifications released, until they are enqueued. */
+	readonly #releases: ParkedReleases;
 	/** Whether an alarm is pending that this instance set or saw: every alarm sweeps the ledger and sets the next. */
 	#alarmSet = false;
 
@@ -66,6 +67,7 @@ export class EndpointGate extends DurableObject<Env> {
 		this.#circuit = new CircuitTable(sql, this.#coolDown, DEFAULT_DISABLE_AFTER_HOURS * 3_600_000);
 		this.#paused = new PausedTable(sql);
 		this.#parked = new ParkedTable(sql);
+		this.#releases = new ParkedReleases(this.#parked, this.#slots, () => this.#maxConcurrency !== undefined);
 		this.#stats = new StatsTable(sql);
 		this.#outbox = new Outbox(sql);
 	}
@@ -140,8 +142,8 @@ export class EndpointGate extends DurableObject<Env> {
 		}
 		if (round.kind === "release") await this.#release(round, now);
 		const free = this.#maxConcurrency === undefined ? undefined : this.#slots.free(this.#maxConcurrency, now);
-		this.#releaseParked(parkedRound(free), now);
-		await this.#enqueueReleases();
+		this.#releases.release(parkedRound(free), now);
+		await this.#releases.enqueue(this.env.DELIVERIES, () => this.#shard());
 		await this.#scheduleAlarm(now, { more });
 	}
 
@@ -177,7 +179,7 @@ export class EndpointGate extends DurableObject<Env> {
 			return await this.#sendNow(input, ledger.request, admission.probe);
 		} finally {
 			this.#endSlot();
-			await this.#enqueueReleases();
+			await this.#releases.enqueue(this.env.DELIVERIES, () => this.#shard());
 			if (this.#outbox.added) await this.#outbox.write(() => this.#outboxTarget());
 		}
 	}
@@ -225,34 +227,12 @@ export class EndpointGate extends DurableObject<Env> {
 
 	/** A send ended: its slot goes to a send waiting here, or is held for the oldest parked notification. */
 	#endSlot() {
-		if (this.#slots.end()) this.#releaseParked(1, Date.now());
-	}
-
-	/**
-	 * Releases up to `limit` parked notifications, oldest first, each with a
-	 * slot held until it comes back. (An instance that does not know the bound
-	 * yet holds none: its releases take free slots like any send.)
-	 */
-	#releaseParked(limit: number, now: number) {
-		const rows = this.#parked.releasable(now, limit);
-		if (rows.length === 0) return;
-		if (this.#maxConcurrency !== undefined) for (const row of rows) this.#slots.hold(row.notification_id, now);
-		this.#parked.released(
-			rows.map((r) => r.notification_id),
-			now,
-		);
-		this.#releases.push(...rows);
+		if (this.#slots.end()) this.#releases.release(1, Date.now());
 	}
 
 	/** The webhook's history shard, as its sends named it (a gate from before shards: the default's). */
 	#shard(circuit = this.#circuit.read()) {
 		return circuit.shard ?? DEFAULT_SHARD;
-	}
-
-	/** Enqueues what was released (a failure is left to the alarm, which releases it again). */
-	async #enqueueReleases() {
-		if (this.#releases.length === 0) return;
-		await enqueueParked(this.env.DELIVERIES, this.#shard(), this.#releases.splice(0));
 	}
 
 	/** Pacing: a slot within the next second is waited for here; a later one is a requeue. */
